@@ -1,0 +1,1 @@
+"""Wardflow: inpatient bed-flow and least-restrictive-practice monitoring."""

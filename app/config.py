@@ -1,0 +1,53 @@
+"""Settings from the environment (prefix WARDFLOW_) or a .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{VAR_DIR / 'wardflow.db'}"
+
+
+def _local_secret_key() -> str:
+    """A key kept under var/ so a single-machine install needs no set-up.
+
+    Production sets WARDFLOW_SECRET_KEY; this is only the embedded default.
+    """
+    VAR_DIR.mkdir(exist_ok=True)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARDFLOW_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=_default_database_url)
+    secret_key: str = Field(default_factory=_local_secret_key)
+    scheduler_enabled: bool = True
+    timezone: str = "Europe/London"
+    # Sessions end after this long without a request (a shared ward PC is left signed in).
+    session_idle_minutes: int = 30
+    # Set behind HTTPS so the session cookie is never sent in clear.
+    cookie_secure: bool = False
+    # After this many failed sign-ins in a row an account is locked for lockout_minutes.
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    # How far in the future a clinical time may be (clock drift between devices).
+    future_tolerance_minutes: int = 5
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

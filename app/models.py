@@ -1,0 +1,34 @@
+"""Every table, imported in one place for Alembic's autogenerate and for tests."""
+
+from app.audit.models import AuditEntry
+from app.auth.models import ApiToken, User, UserSession, user_wards
+from app.db import Base
+from app.wards.models import (
+    Admission,
+    Bed,
+    LegalStatusChange,
+    Locality,
+    Patient,
+    PurposeReview,
+    Site,
+    Ward,
+    WardStay,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Bed",
+    "LegalStatusChange",
+    "Locality",
+    "Patient",
+    "PurposeReview",
+    "Site",
+    "User",
+    "UserSession",
+    "Ward",
+    "WardStay",
+    "user_wards",
+    "Admission",
+]
