@@ -1,0 +1,117 @@
+"""Sign-in, sign-out and the account page."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth import service
+from app.auth.models import ROLES
+from app.config import get_settings
+from app.deps import SESSION_COOKIE, NowDep, PageUser, SessionDep, commit
+from app.errors import Forbidden
+from app.web import render
+
+router = APIRouter()
+LOGIN_CSRF_COOKIE = "wardflow_login_csrf"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: never send someone to another site after signing in.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/wards"
+
+
+def _login_page(
+    request: Request, *, next_: str, values: dict[str, str], error: str | None, status: int
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "auth/login.html",
+        {"login_csrf": token, "next": next_, "values": values, "error": error},
+        status_code=status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+        secure=get_settings().cookie_secure, path="/login",
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
+    return _login_page(request, next_=_safe_next(next), values={}, error=None, status=200)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/wards",  # noqa: A002
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        raise Forbidden("The sign-in form had expired. Reload the page and try again.")
+    result = await service.sign_in(session, username=username, password=password, now=now)
+    await commit(session)
+    if result.user is None or result.cookie_value is None:
+        return _login_page(
+            request, next_=_safe_next(next), values={"username": username},
+            error=result.error, status=401,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    settings = get_settings()
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.cookie_value,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, user: PageUser, session: SessionDep, now: NowDep) -> Response:
+    await service.end_session(session, request.cookies.get(SESSION_COOKIE, ""), now)
+    await commit(session)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account(request: Request, user: PageUser) -> HTMLResponse:
+    return _account_page(request, user, token=None)
+
+
+def _account_page(request: Request, user: object, token: str | None) -> HTMLResponse:
+    return render(
+        request,
+        "auth/account.html",
+        {
+            "role_name": ROLES.get(user.role, user.role),  # type: ignore[attr-defined]
+            "wards": [w.code for w in user.wards] if user.role == "ward_staff" else [],  # type: ignore[attr-defined]
+            "token": token,
+        },
+    )
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def make_token(
+    request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    token = await service.make_api_token(session, user=user, now=now)
+    await commit(session)
+    return _account_page(request, user, token=token)

@@ -1,0 +1,192 @@
+"""The `wardflow` command: database, demo data, users, the web service."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.clock import utcnow
+from app.config import PROJECT_ROOT, get_settings
+from app.errors import DomainError
+
+app = typer.Typer(help="Wardflow: inpatient bed flow and least-restrictive-practice monitoring.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+seed_app = typer.Typer(help="Demo and test data.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in, and their API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(seed_app, name="seed")
+app.add_typer(users_app, name="users")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work in one transaction, committed only if it all succeeds."""
+    from app.db import make_engine
+
+    async def main() -> T:
+        engine = make_engine()
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def alembic_config(database_url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database named by the settings."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+    console.print(f"Database is at revision [bold]{revision}[/bold].")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back (every migration has a working downgrade)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+
+
+@seed_app.command("demo")
+def seed_demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists.")] = False,
+) -> None:
+    """A realistic demo trust: sites, wards, beds, patients and months of history."""
+    from app import seed
+
+    async def work(session: AsyncSession) -> seed.DemoSummary | None:
+        if not await seed.database_is_empty(session):
+            if if_empty:
+                return None
+            err.print("[red]The database already holds data; the demo trust goes into an empty one.[/red]")
+            raise typer.Exit(1)
+        with Progress(
+            TextColumn("[bold blue]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console,
+        ) as progress:
+            tasks: dict[str, int] = {}
+
+            def report(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = progress.add_task(step, total=total)
+                progress.update(tasks[step], completed=done, total=total)
+
+            return await seed.seed_demo(session, now=utcnow(), progress=report)
+
+    summary = _run(work)
+    if summary is None:
+        console.print("The database already holds data; demo not loaded.")
+        return
+    console.print(
+        f"Demo trust ready: {summary.sites} sites, {summary.wards} wards, {summary.beds} beds, "
+        f"{summary.open_admissions} people in hospital, {summary.past_admissions} past admissions."
+    )
+    print_demo_users(summary.users)
+
+
+def print_demo_users(users: list[tuple[str, str, str]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Demo sign-ins (change these before real use)")
+    for column in ("username", "role", "password"):
+        table.add_column(column)
+    for row in users:
+        table.add_row(*row)
+    console.print(table)
+
+
+@users_app.command("create")
+def users_create(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin, ward_staff, bed_manager, safeguarding_lead, director")],
+    ward: Annotated[list[str] | None, typer.Option(help="A ward code (repeat for several).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Add a person who can sign in."""
+    from app.auth import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: AsyncSession) -> None:
+        await service.create_user(
+            session, username=name, role=role, password=password, ward_codes=ward or [],
+            now=utcnow(),
+        )
+
+    _run(work)
+    console.print(f"User [bold]{name}[/bold] ({role}) created.")
+
+
+@users_app.command("token")
+def users_token(name: str) -> None:
+    """Make an API token for a user; the token is printed alone on the last line."""
+    from app.auth import service
+
+    async def work(session: AsyncSession) -> str:
+        user = await service.get_user(session, name)
+        return await service.make_api_token(session, user=user, now=utcnow())
+
+    token = _run(work)
+    err.print("Keep this token secret; it is shown once and stored only as a hash.")
+    print(token)
+
+
+@app.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    reload: bool = False,
+) -> None:
+    """The web service."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite") and workers > 1:
+        err.print("[yellow]SQLite serves one writer at a time; use PostgreSQL for several workers.[/yellow]")
+    uvicorn.run(
+        "app.main:app", host=host, port=port, workers=workers, reload=reload,
+        proxy_headers=True, log_level="info",
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

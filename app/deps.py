@@ -1,0 +1,99 @@
+"""Request dependencies: the session, the clock, and who is asking."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth_service
+from app.auth.models import User
+from app.clock import get_now
+from app.db import get_session
+from app.errors import Forbidden, Unauthorised
+from app.wards.service import conflict_from_integrity_error
+
+SESSION_COOKIE = "wardflow_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in person; answered with a redirect to /login."""
+
+
+async def commit(session: AsyncSession) -> None:
+    """The request's one commit; a late refusal by the database is still a 409, not a 500."""
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise conflict_from_integrity_error(error) from error
+
+
+async def _user_from_cookie(
+    request: Request, session: AsyncSession, now: datetime
+) -> User | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    resolved = await auth_service.resolve_session(session, cookie, now)
+    if resolved is None:
+        return None
+    user, user_session = resolved
+    request.state.csrf_token = user_session.csrf_token
+    return user
+
+
+async def _check_csrf(request: Request) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    expected = getattr(request.state, "csrf_token", None)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise Forbidden("The form had expired or did not come from Wardflow. Reload the page and try again.")
+
+
+async def api_user(request: Request, session: SessionDep, now: NowDep) -> User:
+    """API callers: a bearer token, or a browser session (which must also send its CSRF token)."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        user = await auth_service.resolve_api_token(session, header[7:].strip(), now)
+        if user is None:
+            raise Unauthorised("The API token is not valid.")
+        await session.commit()
+        request.state.user = user
+        return user
+    user = await _user_from_cookie(request, session, now)
+    if user is None:
+        raise Unauthorised("Sign in, or send Authorization: Bearer <token>.")
+    await _check_csrf(request)
+    await session.commit()
+    request.state.user = user
+    return user
+
+
+async def page_user(request: Request, session: SessionDep, now: NowDep) -> User:
+    user = await _user_from_cookie(request, session, now)
+    await session.commit()
+    if user is None:
+        raise LoginRequired()
+    await _check_csrf(request)
+    request.state.user = user
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+PageUser = Annotated[User, Depends(page_user)]

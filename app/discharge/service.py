@@ -1,0 +1,52 @@
+"""Discharge: the end of a hospital spell."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth import access
+from app.auth.models import User
+from app.errors import Conflict
+from app.wards import admissions
+from app.wards import schemas
+from app.wards.models import Admission
+from app.wards.service import flush
+
+# Later capabilities add checks here (an open seclusion or segregation refuses discharge)
+# and follow-ups (an open ready-for-discharge period ends), without wards knowing of them.
+DischargeCheck = Callable[[AsyncSession, Admission, datetime], Awaitable[None]]
+discharge_checks: list[DischargeCheck] = []
+discharge_followups: list[DischargeCheck] = []
+
+
+async def discharge(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.DischargeIn,
+    now: datetime,
+) -> Admission:
+    admission = await admissions._admission_for_change(
+        session, actor, admission_id, "discharge people", access.CLINICAL_WRITERS
+    )
+    if admission.discharged_at is not None:
+        raise Conflict("This admission has already been discharged.")
+    admissions._check_within(admission, data.at, now, "at")
+    for check in discharge_checks:
+        await check(session, admission, data.at)
+    before = audit.snapshot(admission)
+    await admissions.end_current_stay(session, admission, data.at)
+    admission.discharged_at = data.at
+    admission.discharge_destination = data.destination
+    await flush(session)
+    for followup in discharge_followups:
+        await followup(session, admission, data.at)
+    await audit.record(
+        session, actor=actor, action="admission.discharge", entity=admission, before=before, at=now
+    )
+    return await admissions.reload(session, admission.id)

@@ -1,0 +1,56 @@
+"""The application: routers, static files, templates, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import problems
+from app.db import dispose_engine
+from app.web import STATIC_DIR, SecurityHeaders
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await dispose_engine()
+
+
+def create_app() -> FastAPI:
+    from app.audit import views as audit_views
+    from app.auth import views as auth_views
+    from app.discharge import router as discharge_router
+    from app.discharge import views as discharge_views
+    from app.wards import router as wards_router
+    from app.wards import views as wards_views
+
+    app = FastAPI(
+        title="Wardflow",
+        version="0.1.0",
+        description="Inpatient bed flow and least-restrictive-practice monitoring.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (wards_router, discharge_router):
+        app.include_router(module.router)
+    for module in (auth_views, wards_views, discharge_views, audit_views):
+        app.include_router(module.router, include_in_schema=False)
+    problems.install(app)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/wards", status_code=303)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

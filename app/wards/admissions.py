@@ -1,0 +1,371 @@
+"""Admissions and ward stays: admit, transfer, change legal status, review purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.audit import service as audit
+from app.auth import access
+from app.auth.models import User
+from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.wards import schemas
+from app.wards.models import (
+    Admission,
+    Bed,
+    LegalStatusChange,
+    Patient,
+    PurposeReview,
+    WardStay,
+)
+from app.wards.service import check_not_future, flush, get_bed, get_ward, local_date
+
+ADMISSION_DETAIL = (
+    selectinload(Admission.patient).selectinload(Patient.home_locality),
+    selectinload(Admission.stays).selectinload(WardStay.ward),
+    selectinload(Admission.stays).selectinload(WardStay.bed),
+    selectinload(Admission.legal_status_changes),
+    selectinload(Admission.purpose_reviews),
+)
+
+
+async def _ensure_bed_free(session: AsyncSession, bed: Bed, since: datetime) -> None:
+    if bed.status == "closed":
+        raise Conflict(f"Bed {bed.label} is closed ({bed.closed_reason}).")
+    clash = await session.scalar(
+        select(WardStay).where(
+            WardStay.bed_id == bed.id,
+            or_(WardStay.ended_at.is_(None), WardStay.ended_at > since),
+        )
+    )
+    if clash is not None:
+        if clash.ended_at is None:
+            raise Conflict(f"Bed {bed.label} is occupied.")
+        raise Conflict(f"Bed {bed.label} was occupied at that time.")
+
+
+async def admit(
+    session: AsyncSession, *, actor: User, data: schemas.AdmissionIn, now: datetime
+) -> Admission:
+    access.require_role(actor, access.PLACERS, "admit people")
+    check_not_future(data.admitted_at, now, "admitted_at")
+    errors = []
+    if data.decision_to_admit_at is not None and data.decision_to_admit_at > data.admitted_at:
+        errors.append(FieldError("decision_to_admit_at", "must be at or before admitted_at"))
+    if (
+        data.expected_discharge_date is not None
+        and data.expected_discharge_date < local_date(data.admitted_at)
+    ):
+        errors.append(FieldError("expected_discharge_date", "cannot be before the admission"))
+    if errors:
+        raise Invalid(errors)
+    if data.bed_request_id is not None:
+        # Bed requests arrive with the bed-flow capability; until then no id can be known.
+        raise NotFound(f"No bed request with id {data.bed_request_id}.")
+
+    patient = await session.scalar(select(Patient).where(Patient.id == data.patient_id))
+    if patient is None:
+        raise NotFound(f"No patient with id {data.patient_id}.")
+    ward = await get_ward(session, data.ward_code)
+    access.require_ward(actor, ward.id, "admit people")
+    bed = await get_bed(session, ward, data.bed_label, lock=True)
+    await _ensure_bed_free(session, bed, data.admitted_at)
+    overlapping = await session.scalar(
+        select(Admission).where(
+            Admission.patient_id == patient.id,
+            or_(Admission.discharged_at.is_(None), Admission.discharged_at > data.admitted_at),
+        )
+    )
+    if overlapping is not None:
+        if overlapping.discharged_at is None:
+            raise Conflict("This patient already has an open admission.")
+        raise Conflict("This patient was in hospital at that time (an earlier admission).")
+
+    admission = Admission(
+        patient_id=patient.id,
+        admitted_at=data.admitted_at,
+        decision_to_admit_at=data.decision_to_admit_at,
+        reason=data.reason,
+        expected_benefit=data.expected_benefit,
+        legal_status=data.legal_status,
+        expected_discharge_date=data.expected_discharge_date,
+        created_at=now,
+        created_by_id=actor.id,
+    )
+    session.add(admission)
+    await flush(session)
+    session.add_all(
+        [
+            WardStay(
+                admission_id=admission.id,
+                ward_id=ward.id,
+                bed_id=bed.id,
+                started_at=data.admitted_at,
+            ),
+            LegalStatusChange(
+                admission_id=admission.id,
+                legal_status=data.legal_status,
+                at=data.admitted_at,
+                recorded_at=now,
+                recorded_by_id=actor.id,
+            ),
+        ]
+    )
+    await flush(session)
+    await audit.record(
+        session, actor=actor, action="admission.create", entity=admission, at=now,
+        after={**(audit.snapshot(admission) or {}), "ward_code": ward.code, "bed_label": bed.label},
+    )
+    return admission
+
+
+async def get_admission(session: AsyncSession, *, actor: User, admission_id: int) -> Admission:
+    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
+    admission = await session.scalar(
+        select(Admission).where(Admission.id == admission_id).options(*ADMISSION_DETAIL)
+    )
+    if admission is None:
+        raise NotFound(f"No admission with id {admission_id}.")
+    if access.is_ward_scoped(actor) and not (
+        {s.ward_id for s in admission.stays} & access.ward_ids(actor)
+    ):
+        access.require_ward(actor, admission.stays[-1].ward_id, "see patient records")
+    return admission
+
+
+def current_stay(admission: Admission) -> WardStay:
+    """The open stay, or the last one once discharged."""
+    return admission.stays[-1]
+
+
+async def list_admissions(
+    session: AsyncSession, *, actor: User, ward_code: str | None, open_only: bool | None
+) -> Sequence[Admission]:
+    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
+    query = select(Admission).options(*ADMISSION_DETAIL).order_by(Admission.admitted_at.desc())
+    ward_ids: set[int] | None = None
+    if ward_code:
+        ward = await get_ward(session, ward_code)
+        access.require_read_ward(actor, ward.id)
+        ward_ids = {ward.id}
+    elif access.is_ward_scoped(actor):
+        ward_ids = access.ward_ids(actor)
+    if ward_ids is not None:
+        # Where the person is now; for discharged admissions, where they were last.
+        in_ward = select(WardStay.admission_id).where(WardStay.ward_id.in_(ward_ids))
+        if open_only:
+            in_ward = in_ward.where(WardStay.ended_at.is_(None))
+        query = query.where(Admission.id.in_(in_ward))
+    if open_only is True:
+        query = query.where(Admission.discharged_at.is_(None))
+    elif open_only is False:
+        query = query.where(Admission.discharged_at.is_not(None))
+    return list(await session.scalars(query.limit(1000)))
+
+
+async def _admission_for_change(
+    session: AsyncSession, actor: User, admission_id: int, doing: str, roles: set[str]
+) -> Admission:
+    access.require_role(actor, roles, doing)
+    admission = await session.scalar(
+        select(Admission)
+        .where(Admission.id == admission_id)
+        .options(*ADMISSION_DETAIL)
+        .with_for_update()
+    )
+    if admission is None:
+        raise NotFound(f"No admission with id {admission_id}.")
+    access.require_ward(actor, current_stay(admission).ward_id, doing)
+    return admission
+
+
+def _check_within(admission: Admission, at: datetime, now: datetime, field: str) -> None:
+    check_not_future(at, now, field)
+    if at < admission.admitted_at:
+        raise Invalid(FieldError(field, "cannot be before the admission"))
+    if admission.discharged_at is not None and at > admission.discharged_at:
+        raise Invalid(FieldError(field, "cannot be after the discharge"))
+
+
+async def transfer(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.TransferIn,
+    now: datetime,
+) -> Admission:
+    admission = await _admission_for_change(
+        session, actor, admission_id, "transfer people", access.PLACERS
+    )
+    if admission.discharged_at is not None:
+        raise Conflict("This admission has already been discharged.")
+    stay = current_stay(admission)
+    _check_within(admission, data.at, now, "at")
+    if data.at < stay.started_at:
+        raise Invalid(FieldError("at", "cannot be before the person arrived in their current bed"))
+    ward = await get_ward(session, data.ward_code)
+    # The sending ward starts a transfer (a handover), so ward staff need only the ward
+    # the person is on now, checked above; the receiving ward sees them arrive.
+    bed = await get_bed(session, ward, data.bed_label, lock=True)
+    if bed.id == stay.bed_id:
+        raise Invalid(FieldError("bed_label", "the person is already in this bed"))
+    await _ensure_bed_free(session, bed, data.at)
+    before = {"ward_id": stay.ward_id, "bed_id": stay.bed_id}
+    stay.ended_at = data.at
+    await flush(session)
+    new_stay = WardStay(
+        admission_id=admission.id,
+        ward_id=ward.id,
+        bed_id=bed.id,
+        started_at=data.at,
+        transfer_reason=data.reason,
+    )
+    session.add(new_stay)
+    await flush(session)
+    await audit.record(
+        session, actor=actor, action="admission.transfer", entity=new_stay, before=before, at=now,
+    )
+    return await reload(session, admission.id)
+
+
+async def reload(session: AsyncSession, admission_id: int) -> Admission:
+    admission = await session.scalar(
+        select(Admission)
+        .where(Admission.id == admission_id)
+        .options(*ADMISSION_DETAIL)
+        .execution_options(populate_existing=True)
+    )
+    assert admission is not None
+    return admission
+
+
+async def add_purpose_review(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.PurposeReviewIn,
+    now: datetime,
+) -> PurposeReview:
+    admission = await _admission_for_change(
+        session, actor, admission_id, "review the purpose of admission", access.CLINICAL_WRITERS
+    )
+    _check_within(admission, data.at, now, "at")
+    review = PurposeReview(
+        admission_id=admission.id,
+        at=data.at,
+        still_needed=data.still_needed,
+        note=data.note,
+        recorded_at=now,
+        recorded_by_id=actor.id,
+    )
+    session.add(review)
+    await flush(session)
+    await audit.record(session, actor=actor, action="admission.purpose_review", entity=review, at=now)
+    return review
+
+
+async def update_admission(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.AdmissionPatch,
+    now: datetime,
+) -> Admission:
+    admission = await _admission_for_change(
+        session, actor, admission_id, "change admissions", access.CLINICAL_WRITERS
+    )
+    fields = data.model_fields_set
+    if not fields - {"at"}:
+        raise Invalid("give legal_status or expected_discharge_date to change", field="body")
+    if admission.discharged_at is not None:
+        raise Conflict("This admission has already been discharged.")
+    before = audit.snapshot(admission)
+    if "legal_status" in fields:
+        if data.legal_status is None:
+            raise Invalid(FieldError("legal_status", "cannot be empty"))
+        at = data.at or now
+        _check_within(admission, at, now, "at")
+        session.add(
+            LegalStatusChange(
+                admission_id=admission.id,
+                legal_status=data.legal_status,
+                at=at,
+                recorded_at=now,
+                recorded_by_id=actor.id,
+            )
+        )
+        await flush(session)
+        # The status in force is the latest by when it took effect, whatever the typing order.
+        latest = await session.scalar(
+            select(LegalStatusChange.legal_status)
+            .where(LegalStatusChange.admission_id == admission.id)
+            .order_by(LegalStatusChange.at.desc(), LegalStatusChange.id.desc())
+            .limit(1)
+        )
+        admission.legal_status = latest or data.legal_status
+    if "expected_discharge_date" in fields:
+        edd = data.expected_discharge_date
+        if edd is not None and edd < local_date(admission.admitted_at):
+            raise Invalid(FieldError("expected_discharge_date", "cannot be before the admission"))
+        admission.expected_discharge_date = edd
+    await flush(session)
+    await audit.record(
+        session, actor=actor, action="admission.update", entity=admission, before=before, at=now
+    )
+    return await reload(session, admission.id)
+
+
+async def end_current_stay(session: AsyncSession, admission: Admission, at: datetime) -> None:
+    stay = current_stay(admission)
+    if at < stay.started_at:
+        raise Invalid(FieldError("at", "cannot be before the person arrived in their current bed"))
+    stay.ended_at = at
+    await flush(session)
+
+
+def admission_out(admission: Admission) -> schemas.AdmissionOut:
+    from app.wards.service import patient_out
+
+    stay = current_stay(admission)
+    return schemas.AdmissionOut(
+        id=admission.id,
+        patient_id=admission.patient_id,
+        patient=patient_out(admission.patient),
+        status="open" if admission.discharged_at is None else "discharged",
+        admitted_at=admission.admitted_at,
+        decision_to_admit_at=admission.decision_to_admit_at,
+        reason=admission.reason,
+        expected_benefit=admission.expected_benefit,
+        legal_status=admission.legal_status,
+        legal_status_history=[
+            schemas.LegalStatusOut(legal_status=c.legal_status, at=c.at)
+            for c in sorted(admission.legal_status_changes, key=lambda c: (c.at, c.id))
+        ],
+        expected_discharge_date=admission.expected_discharge_date,
+        ward_code=stay.ward.code,
+        bed_label=stay.bed.label,
+        stays=[
+            schemas.StayOut(
+                id=s.id,
+                ward_code=s.ward.code,
+                bed_label=s.bed.label,
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+                transfer_reason=s.transfer_reason,
+            )
+            for s in admission.stays
+        ],
+        purpose_reviews=[
+            schemas.PurposeReviewOut.model_validate(r) for r in admission.purpose_reviews
+        ],
+        discharged_at=admission.discharged_at,
+        discharge_destination=admission.discharge_destination,
+    )
+

@@ -1,0 +1,102 @@
+"""The ward board read model: every bed, who is in it, and what to know at a glance.
+
+A fixed number of queries whatever the ward's size: the ward, its beds, the open stays
+with their admissions and patients, then one query per flag provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import access
+from app.auth.models import User
+from app.wards import schemas
+from app.wards.models import Admission, Bed, Patient, WardStay
+from app.wards.service import age_on, get_ward, local_date, ward_out
+
+# Other capabilities (seclusion, segregation, ready for discharge, out of area, alerts)
+# register a provider: one set-based query for all the admissions on the board, giving
+# the flags (and alert counts) per admission id.
+FlagProvider = Callable[[AsyncSession, list[int], datetime], Awaitable[dict[int, set[str]]]]
+AlertCounter = Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]]
+flag_providers: list[FlagProvider] = []
+alert_counters: list[AlertCounter] = []
+
+UNDER_18 = "under_18"
+
+
+def days_between(start: datetime, now: datetime) -> int:
+    """Whole days on the ward, counted in local calendar days (arrived today = 0)."""
+    return max(0, (local_date(now) - local_date(start)).days)
+
+
+async def ward_board(
+    session: AsyncSession, *, actor: User, ward_code: str, now: datetime
+) -> schemas.BoardOut:
+    ward = await get_ward(session, ward_code)
+    access.require_read_ward(actor, ward.id)
+    beds = list(await session.scalars(select(Bed).where(Bed.ward_id == ward.id).order_by(Bed.id)))
+    rows = (
+        await session.execute(
+            select(WardStay, Admission, Patient)
+            .join(Admission, Admission.id == WardStay.admission_id)
+            .join(Patient, Patient.id == Admission.patient_id)
+            .where(WardStay.ward_id == ward.id, WardStay.ended_at.is_(None))
+        )
+    ).tuples().all()
+    admission_ids = [admission.id for _, admission, _ in rows]
+    flags: dict[int, set[str]] = {a: set() for a in admission_ids}
+    alerts: dict[int, int] = dict.fromkeys(admission_ids, 0)
+    if admission_ids:
+        for provider in flag_providers:
+            for admission_id, extra in (await provider(session, admission_ids, now)).items():
+                flags.setdefault(admission_id, set()).update(extra)
+        for counter in alert_counters:
+            for admission_id, count in (await counter(session, admission_ids)).items():
+                alerts[admission_id] = alerts.get(admission_id, 0) + count
+
+    today = local_date(now)
+    occupants: dict[int, schemas.Occupant] = {}
+    for stay, admission, patient in rows:
+        age = age_on(patient.date_of_birth, today)
+        admission_flags = flags.get(admission.id, set())
+        if age < 18:
+            admission_flags.add(UNDER_18)
+        occupants[stay.bed_id] = schemas.Occupant(
+            admission_id=admission.id,
+            patient_id=patient.id,
+            display_name=patient.display_name,
+            age=age,
+            legal_status=admission.legal_status,
+            admitted_at=admission.admitted_at,
+            days_on_ward=days_between(stay.started_at, now),
+            expected_discharge_date=admission.expected_discharge_date,
+            flags=sorted(admission_flags),
+            open_alerts=alerts.get(admission.id, 0),
+        )
+
+    board_beds = [
+        schemas.BoardBed(
+            label=bed.label,
+            status=bed.status,
+            reason=bed.closed_reason,
+            occupant=occupants.get(bed.id),
+        )
+        for bed in beds
+    ]
+    open_beds = sum(1 for b in beds if b.status == "open")
+    occupied = len(occupants)
+    return schemas.BoardOut(
+        ward=ward_out(ward, (len(beds), open_beds, occupied)),
+        beds=board_beds,
+        occupancy=schemas.Occupancy(
+            beds=len(beds),
+            open=open_beds,
+            occupied=occupied,
+            rate=round(occupied / open_beds, 4) if open_beds else None,
+        ),
+    )

@@ -1,0 +1,243 @@
+"""Request and response bodies for places, patients and admissions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from app.schemas import Code, In, Instant, Name, NonBlank, Out
+
+WardType = Literal[
+    "adult_acute", "older_adult_acute", "picu", "camhs", "ld_autism", "rehabilitation", "forensic"
+]
+WardSex = Literal["male", "female", "mixed"]
+PatientSex = Literal["male", "female", "other", "not_known"]
+EthnicCategory = Literal[
+    "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z", "99"
+]
+LegalStatus = Literal[
+    "informal", "s2", "s3", "s4", "s5_2", "s5_4", "s35", "s36", "s37", "s37_41", "s38",
+    "s47", "s47_49", "s48", "s48_49", "s135", "s136", "other",
+]
+DischargeDestination = Literal[
+    "usual_residence", "temporary_residence", "care_home", "supported_accommodation",
+    "other_hospital", "prison", "died", "other", "not_known",
+]
+
+
+class LocalityIn(In):
+    code: Code
+    name: Name
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class LocalityOut(Out):
+    id: int
+    code: str
+    name: str
+    latitude: float
+    longitude: float
+
+
+class SiteIn(In):
+    code: Code
+    name: Name
+    locality_code: Code
+
+
+class SiteOut(Out):
+    id: int
+    code: str
+    name: str
+    locality_code: str
+
+
+class WardIn(In):
+    code: Code
+    name: Name
+    site_code: Code
+    ward_type: WardType
+    sex: WardSex
+    min_age: int = Field(ge=0, le=130)
+    max_age: int = Field(ge=0, le=130)
+
+
+class WardOut(Out):
+    id: int
+    code: str
+    name: str
+    site_code: str
+    ward_type: str
+    sex: str
+    min_age: int
+    max_age: int
+    beds: int
+    open_beds: int
+    occupied_beds: int
+
+
+class BedIn(In):
+    label: Code
+
+
+class BedPatch(In):
+    status: Literal["open", "closed"]
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class BedOut(Out):
+    id: int
+    ward_code: str
+    label: str
+    status: str
+    reason: str | None
+
+
+class Occupant(Out):
+    admission_id: int
+    patient_id: int
+    display_name: str
+    age: int
+    legal_status: str
+    admitted_at: datetime
+    days_on_ward: int
+    expected_discharge_date: date | None
+    flags: list[str]
+    open_alerts: int
+
+
+class BoardBed(Out):
+    label: str
+    status: str
+    reason: str | None
+    occupant: Occupant | None
+
+
+class Occupancy(Out):
+    beds: int
+    open: int
+    occupied: int
+    rate: float | None
+
+
+class BoardOut(Out):
+    ward: WardOut
+    beds: list[BoardBed]
+    occupancy: Occupancy
+
+
+class PatientIn(In):
+    nhs_number: str = Field(max_length=20)
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    sex: PatientSex
+    ethnic_category: EthnicCategory
+    home_locality_code: Code
+    learning_disability: bool = False
+    autistic: bool = False
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str) -> str:
+        from app.wards.nhs import normalise_nhs_number
+
+        return normalise_nhs_number(value)
+
+
+class PatientOut(Out):
+    id: int
+    nhs_number: str
+    given_name: str
+    family_name: str
+    display_name: str
+    date_of_birth: date
+    sex: str
+    ethnic_category: str
+    home_locality_code: str
+    learning_disability: bool
+    autistic: bool
+
+
+class AdmissionIn(In):
+    patient_id: int
+    ward_code: Code
+    bed_label: Code
+    admitted_at: Instant
+    legal_status: LegalStatus
+    reason: NonBlank
+    expected_benefit: NonBlank
+    decision_to_admit_at: Instant | None = None
+    expected_discharge_date: date | None = None
+    bed_request_id: int | None = None
+
+
+class TransferIn(In):
+    ward_code: Code
+    bed_label: Code
+    at: Instant
+    reason: NonBlank
+
+
+class PurposeReviewIn(In):
+    at: Instant
+    still_needed: bool
+    note: NonBlank
+
+
+class AdmissionPatch(In):
+    legal_status: LegalStatus | None = None
+    expected_discharge_date: date | None = None
+    at: Instant | None = None
+
+
+class DischargeIn(In):
+    at: Instant
+    destination: DischargeDestination
+
+
+class StayOut(Out):
+    id: int
+    ward_code: str
+    bed_label: str
+    started_at: datetime
+    ended_at: datetime | None
+    transfer_reason: str | None
+
+
+class LegalStatusOut(Out):
+    legal_status: str
+    at: datetime
+
+
+class PurposeReviewOut(Out):
+    id: int
+    at: datetime
+    still_needed: bool
+    note: str
+
+
+class AdmissionOut(Out):
+    id: int
+    patient_id: int
+    patient: PatientOut
+    status: Literal["open", "discharged"]
+    admitted_at: datetime
+    decision_to_admit_at: datetime | None
+    reason: str
+    expected_benefit: str
+    legal_status: str
+    legal_status_history: list[LegalStatusOut]
+    expected_discharge_date: date | None
+    ward_code: str
+    bed_label: str
+    stays: list[StayOut]
+    purpose_reviews: list[PurposeReviewOut]
+    discharged_at: datetime | None
+    discharge_destination: str | None
+    # Filled by the restrictive-practice and discharge packages as they land.
+    episodes: list[dict[str, object]] = []
+    ready_for_discharge_periods: list[dict[str, object]] = []

@@ -1,0 +1,322 @@
+"""The rules of places, patients and admissions. No HTTP here: the API and pages both call this.
+
+Services flush, never commit: the request (or the command) owns the transaction, so a
+refused request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.audit import service as audit
+from app.auth import access
+from app.auth.models import User
+from app.config import get_settings
+from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.wards import schemas
+from app.wards.models import (
+    Admission,
+    Bed,
+    LegalStatusChange,
+    Locality,
+    Patient,
+    PurposeReview,
+    Site,
+    Ward,
+    WardStay,
+)
+
+# Constraint names the database may refuse a write with, and what to tell the person.
+_CONSTRAINT_MESSAGES = {
+    "uq_ward_stays_one_open_per_bed": "That bed is already occupied.",
+    "uq_admissions_one_open_per_patient": "This patient already has an open admission.",
+    "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
+    "bed_closed": "That bed is closed and takes no one.",
+    "bed_occupied": "A bed with someone in it cannot be closed.",
+}
+
+
+def conflict_from_integrity_error(error: IntegrityError) -> Conflict:
+    text = str(error.orig)
+    for name, message in _CONSTRAINT_MESSAGES.items():
+        if name in text:
+            return Conflict(message)
+    return Conflict("The change conflicts with what is recorded; nothing was saved.")
+
+
+async def flush(session: AsyncSession) -> None:
+    """Flush, turning a refusal by the database's own invariants into a 409."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise conflict_from_integrity_error(error) from error
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(local_tz()).date()
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def check_not_future(at: datetime, now: datetime, field: str) -> None:
+    tolerance = timedelta(minutes=get_settings().future_tolerance_minutes)
+    if at > now + tolerance:
+        raise Invalid(FieldError(field, "cannot be in the future"))
+
+
+# --- places ---------------------------------------------------------------------------
+
+
+async def get_locality(session: AsyncSession, code: str, field: str = "locality_code") -> Locality:
+    locality = await session.scalar(select(Locality).where(Locality.code == code))
+    if locality is None:
+        raise NotFound(f"No locality with code {code!r} ({field}).")
+    return locality
+
+
+async def create_locality(
+    session: AsyncSession, *, actor: User, data: schemas.LocalityIn, now: datetime
+) -> Locality:
+    access.require_admin(actor, "add localities")
+    if await session.scalar(select(Locality.id).where(Locality.code == data.code)):
+        raise Conflict(f"A locality with code {data.code!r} already exists.")
+    locality = Locality(**data.model_dump())
+    session.add(locality)
+    await audit.record(session, actor=actor, action="locality.create", entity=locality, at=now)
+    return locality
+
+
+async def create_site(
+    session: AsyncSession, *, actor: User, data: schemas.SiteIn, now: datetime
+) -> Site:
+    access.require_admin(actor, "add sites")
+    locality = await get_locality(session, data.locality_code)
+    if await session.scalar(select(Site.id).where(Site.code == data.code)):
+        raise Conflict(f"A site with code {data.code!r} already exists.")
+    site = Site(code=data.code, name=data.name, locality_id=locality.id)
+    session.add(site)
+    await audit.record(session, actor=actor, action="site.create", entity=site, at=now)
+    return site
+
+
+async def site_codes(session: AsyncSession) -> dict[int, str]:
+    return dict((await session.execute(select(Site.id, Site.code))).tuples().all())
+
+
+async def create_ward(
+    session: AsyncSession, *, actor: User, data: schemas.WardIn, now: datetime
+) -> Ward:
+    access.require_admin(actor, "add wards")
+    if data.min_age > data.max_age:
+        raise Invalid(FieldError("max_age", "must be at least min_age"))
+    site = await session.scalar(select(Site).where(Site.code == data.site_code))
+    if site is None:
+        raise NotFound(f"No site with code {data.site_code!r}.")
+    if await session.scalar(select(Ward.id).where(Ward.code == data.code)):
+        raise Conflict(f"A ward with code {data.code!r} already exists.")
+    ward = Ward(
+        code=data.code,
+        name=data.name,
+        site_id=site.id,
+        ward_type=data.ward_type,
+        sex=data.sex,
+        min_age=data.min_age,
+        max_age=data.max_age,
+    )
+    session.add(ward)
+    await audit.record(session, actor=actor, action="ward.create", entity=ward, at=now)
+    return ward
+
+
+async def get_ward(session: AsyncSession, code: str) -> Ward:
+    ward = await session.scalar(
+        select(Ward).where(Ward.code == code).options(selectinload(Ward.site))
+    )
+    if ward is None:
+        raise NotFound(f"No ward with code {code!r}.")
+    return ward
+
+
+async def ward_bed_counts(
+    session: AsyncSession, ward_ids: list[int] | None = None
+) -> dict[int, tuple[int, int, int]]:
+    """(beds, open, occupied) per ward, in two set-based queries whatever the trust's size."""
+    beds_q: Select[tuple[int, int, int]] = select(
+        Bed.ward_id, func.count(), func.count().filter(Bed.status == "open")
+    ).group_by(Bed.ward_id)
+    occ_q: Select[tuple[int, int]] = (
+        select(WardStay.ward_id, func.count())
+        .where(WardStay.ended_at.is_(None))
+        .group_by(WardStay.ward_id)
+    )
+    if ward_ids is not None:
+        beds_q = beds_q.where(Bed.ward_id.in_(ward_ids))
+        occ_q = occ_q.where(WardStay.ward_id.in_(ward_ids))
+    occupied = dict((await session.execute(occ_q)).tuples().all())
+    return {
+        ward_id: (total, open_, occupied.get(ward_id, 0))
+        for ward_id, total, open_ in (await session.execute(beds_q)).tuples()
+    }
+
+
+async def list_wards(session: AsyncSession) -> list[Ward]:
+    return list(
+        await session.scalars(
+            select(Ward).options(selectinload(Ward.site)).order_by(Ward.code)
+        )
+    )
+
+
+def ward_out(ward: Ward, counts: tuple[int, int, int] | None) -> schemas.WardOut:
+    beds, open_, occupied = counts or (0, 0, 0)
+    return schemas.WardOut(
+        id=ward.id,
+        code=ward.code,
+        name=ward.name,
+        site_code=ward.site.code,
+        ward_type=ward.ward_type,
+        sex=ward.sex,
+        min_age=ward.min_age,
+        max_age=ward.max_age,
+        beds=beds,
+        open_beds=open_,
+        occupied_beds=occupied,
+    )
+
+
+async def get_bed(session: AsyncSession, ward: Ward, label: str, *, lock: bool = False) -> Bed:
+    query = select(Bed).where(Bed.ward_id == ward.id, Bed.label == label)
+    if lock:
+        # Serialises two admissions racing for one bed on PostgreSQL (a no-op on SQLite,
+        # where writes are already serialised).
+        query = query.with_for_update()
+    bed = await session.scalar(query)
+    if bed is None:
+        raise NotFound(f"No bed {label!r} on ward {ward.code}.")
+    return bed
+
+
+async def add_bed(
+    session: AsyncSession, *, actor: User, ward_code: str, data: schemas.BedIn, now: datetime
+) -> Bed:
+    access.require_admin(actor, "add beds")
+    ward = await get_ward(session, ward_code)
+    if await session.scalar(select(Bed.id).where(Bed.ward_id == ward.id, Bed.label == data.label)):
+        raise Conflict(f"Ward {ward.code} already has a bed {data.label!r}.")
+    bed = Bed(ward_id=ward.id, label=data.label, status="open")
+    session.add(bed)
+    await audit.record(session, actor=actor, action="bed.create", entity=bed, at=now)
+    return bed
+
+
+async def set_bed_status(
+    session: AsyncSession,
+    *,
+    actor: User,
+    ward_code: str,
+    label: str,
+    data: schemas.BedPatch,
+    now: datetime,
+) -> Bed:
+    access.require_role(actor, {"admin", "bed_manager", "ward_staff"}, "open or close beds")
+    ward = await get_ward(session, ward_code)
+    access.require_ward(actor, ward.id, "open or close beds")
+    bed = await get_bed(session, ward, label, lock=True)
+    reason = (data.reason or "").strip() or None
+    if data.status == "closed" and reason is None:
+        raise Invalid(FieldError("reason", "say why the bed is closed"))
+    if data.status == "closed" and await _open_stay_in_bed(session, bed.id):
+        raise Conflict(f"Bed {label} is occupied; move or discharge the person before closing it.")
+    before = audit.snapshot(bed)
+    bed.status = data.status
+    bed.closed_reason = reason if data.status == "closed" else None
+    await flush(session)
+    await audit.record(
+        session, actor=actor, action=f"bed.{'close' if data.status == 'closed' else 'open'}",
+        entity=bed, before=before, at=now,
+    )
+    return bed
+
+
+async def _open_stay_in_bed(session: AsyncSession, bed_id: int) -> WardStay | None:
+    return await session.scalar(
+        select(WardStay).where(WardStay.bed_id == bed_id, WardStay.ended_at.is_(None))
+    )
+
+
+# --- patients -------------------------------------------------------------------------
+
+
+async def create_patient(
+    session: AsyncSession, *, actor: User, data: schemas.PatientIn, now: datetime
+) -> Patient:
+    access.require_role(actor, access.PLACERS, "add patients")
+    if data.date_of_birth > local_date(now):
+        raise Invalid(FieldError("date_of_birth", "cannot be in the future"))
+    locality = await get_locality(session, data.home_locality_code, "home_locality_code")
+    if await session.scalar(select(Patient.id).where(Patient.nhs_number == data.nhs_number)):
+        raise Conflict("A patient with this NHS number is already recorded.")
+    patient = Patient(
+        **data.model_dump(exclude={"home_locality_code"}),
+        home_locality_id=locality.id,
+        created_at=now,
+    )
+    session.add(patient)
+    await flush(session)
+    await audit.record(session, actor=actor, action="patient.create", entity=patient, at=now)
+    return patient
+
+
+async def find_patient_by_nhs_number(session: AsyncSession, nhs_number: str) -> Patient | None:
+    return await session.scalar(
+        select(Patient)
+        .where(Patient.nhs_number == nhs_number)
+        .options(selectinload(Patient.home_locality))
+    )
+
+
+async def get_patient(session: AsyncSession, *, actor: User, patient_id: int) -> Patient:
+    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
+    patient = await session.scalar(
+        select(Patient).where(Patient.id == patient_id).options(selectinload(Patient.home_locality))
+    )
+    if patient is None:
+        raise NotFound(f"No patient with id {patient_id}.")
+    if access.is_ward_scoped(actor):
+        # Ward staff see people not in hospital (to admit them) and people on their wards.
+        ward_id = await session.scalar(
+            select(WardStay.ward_id)
+            .join(Admission, Admission.id == WardStay.admission_id)
+            .where(Admission.patient_id == patient_id, WardStay.ended_at.is_(None))
+        )
+        if ward_id is not None:
+            access.require_ward(actor, ward_id, "see patient records")
+    return patient
+
+
+def patient_out(patient: Patient) -> schemas.PatientOut:
+    return schemas.PatientOut(
+        id=patient.id,
+        nhs_number=patient.nhs_number,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        display_name=patient.display_name,
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        ethnic_category=patient.ethnic_category,
+        home_locality_code=patient.home_locality.code,
+        learning_disability=patient.learning_disability,
+        autistic=patient.autistic,
+    )

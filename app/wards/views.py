@@ -1,0 +1,389 @@
+"""HTML pages and htmx fragments: ward list, ward board, admit, beds, transfer, admission."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import access
+from app.auth.models import User
+from app.deps import NowDep, PageUser, SessionDep, commit
+from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
+from app.web import input_datetime, is_htmx, page_or_fragment, render
+from app.wards import admissions, board, schemas, service
+from app.wards.models import Bed, Locality, Ward, WardStay
+
+router = APIRouter()
+BOARD_CHANGED = {"HX-Trigger": "board-changed"}
+
+
+def done(request: Request, ward_code: str, message: str) -> Response:
+    """After a change: htmx gets a notice for the panel and the board refreshes; no-JS redirects."""
+    if is_htmx(request):
+        return render(request, "wards/_done.html", {"message": message}, headers=BOARD_CHANGED)
+    return RedirectResponse(f"/wards/{ward_code}", status_code=303)
+
+
+@router.get("/wards", response_class=HTMLResponse)
+async def ward_list(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
+    wards = await service.list_wards(session)
+    if access.is_ward_scoped(user):
+        wards = [w for w in wards if w.id in access.ward_ids(user)]
+    counts = await service.ward_bed_counts(session)
+    rows = [service.ward_out(w, counts.get(w.id)) for w in wards]
+    sites = {w.site.code: w.site.name for w in wards}
+    return render(
+        request, "wards/index.html", {"wards": rows, "sites": sites, "active": "wards"}
+    )
+
+
+@router.get("/wards/{code}", response_class=HTMLResponse)
+async def ward_board(
+    code: str, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    data = await board.ward_board(session, actor=user, ward_code=code, now=now)
+    return page_or_fragment(
+        request, "wards/board.html", "wards/_board.html", {"board": data, "active": "wards"}
+    )
+
+
+# --- admit ------------------------------------------------------------------------------
+
+
+async def _localities(session: AsyncSession) -> dict[str, str]:
+    rows = await session.execute(select(Locality.code, Locality.name).order_by(Locality.name))
+    return dict(rows.tuples().all())
+
+
+async def _admit_context(
+    session: AsyncSession, ward: Ward, bed: Bed, values: dict[str, Any], errors: Errors,
+    problem: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "ward": ward,
+        "bed": bed,
+        "values": values,
+        "errors": errors,
+        "problem": problem,
+        "localities": await _localities(session),
+        "active": "wards",
+    }
+
+
+async def _ward_and_bed(
+    session: AsyncSession, user: User, code: str, label: str, doing: str
+) -> tuple[Ward, Bed]:
+    ward = await service.get_ward(session, code)
+    access.require_ward(user, ward.id, doing)
+    bed = await service.get_bed(session, ward, label)
+    return ward, bed
+
+
+@router.get("/wards/{code}/beds/{label}/admit", response_class=HTMLResponse)
+async def admit_form(
+    code: str, label: str, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    access.require_role(user, access.PLACERS, "admit people")
+    ward, bed = await _ward_and_bed(session, user, code, label, "admit people")
+    values = {"admitted_at": input_datetime(now)}
+    context = await _admit_context(session, ward, bed, values, {})
+    return page_or_fragment(request, "wards/admit.html", "wards/_admit_form.html", context)
+
+
+@router.post("/wards/{code}/beds/{label}/admit", response_class=HTMLResponse)
+async def admit(
+    code: str, label: str, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    access.require_role(user, access.PLACERS, "admit people")
+    ward, bed = await _ward_and_bed(session, user, code, label, "admit people")
+    values = form_dict(await request.form())
+    form = dict(values)
+    errors: Errors = {}
+    take_datetimes(form, ["admitted_at", "decision_to_admit_at"], errors)
+    for name in ("expected_discharge_date", "date_of_birth"):
+        form[name] = form.get(name) or None
+    for flag in ("learning_disability", "autistic"):
+        form[flag] = form.get(flag) == "yes"
+
+    admission_fields = [
+        "admitted_at", "decision_to_admit_at", "legal_status", "reason", "expected_benefit",
+        "expected_discharge_date",
+    ]
+    admission_data = validate(
+        schemas.AdmissionIn,
+        {
+            **{k: form.get(k) for k in admission_fields if k not in errors},
+            "patient_id": 0, "ward_code": ward.code, "bed_label": bed.label,
+        },
+        errors,
+    )
+    patient = None
+    nhs_error = None
+    try:
+        from app.wards.nhs import normalise_nhs_number
+
+        nhs_number = normalise_nhs_number(form.get("nhs_number") or "")
+        patient = await service.find_patient_by_nhs_number(session, nhs_number)
+    except ValueError as exc:
+        nhs_error = f"NHS number {exc}"
+    if nhs_error:
+        errors["nhs_number"] = nhs_error
+    patient_data = None
+    if patient is None:
+        patient_fields = [
+            "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "ethnic_category",
+            "home_locality_code", "learning_disability", "autistic",
+        ]
+        patient_data = validate(schemas.PatientIn, {k: form.get(k) for k in patient_fields}, errors)
+
+    async def again(status: int, problem: str | None = None) -> HTMLResponse:
+        await session.rollback()
+        context = await _admit_context(session, ward, bed, values, errors, problem)
+        return page_or_fragment(
+            request, "wards/admit.html", "wards/_admit_form.html", context, status_code=status
+        )
+
+    if errors or admission_data is None:
+        return await again(422)
+    try:
+        if patient is None:
+            assert patient_data is not None
+            patient = await service.create_patient(session, actor=user, data=patient_data, now=now)
+        admission_data.patient_id = patient.id
+        await admissions.admit(session, actor=user, data=admission_data, now=now)
+        await commit(session)
+    except Invalid as exc:
+        errors.update(errors_from(exc))
+        return await again(422)
+    except (Conflict, NotFound) as exc:
+        return await again(exc.status, exc.detail)
+    return done(request, ward.code, f"{patient.display_name} admitted to bed {bed.label}.")
+
+
+# --- open and close beds ----------------------------------------------------------------
+
+
+@router.get("/wards/{code}/beds/{label}/close", response_class=HTMLResponse)
+async def close_bed_form(
+    code: str, label: str, request: Request, user: PageUser, session: SessionDep
+) -> HTMLResponse:
+    ward, bed = await _ward_and_bed(session, user, code, label, "open or close beds")
+    return page_or_fragment(
+        request, "wards/close_bed.html", "wards/_close_bed_form.html",
+        {"ward": ward, "bed": bed, "values": {}, "errors": {}},
+    )
+
+
+@router.post("/wards/{code}/beds/{label}/status", response_class=HTMLResponse)
+async def set_bed_status(
+    code: str, label: str, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    values = form_dict(await request.form())
+    errors: Errors = {}
+    data = validate(schemas.BedPatch, {"status": values.get("status"), "reason": values.get("reason")}, errors)
+    ward, bed = await _ward_and_bed(session, user, code, label, "open or close beds")
+    try:
+        if data is None:
+            raise Invalid([])
+        await service.set_bed_status(
+            session, actor=user, ward_code=code, label=label, data=data, now=now
+        )
+        await commit(session)
+    except (Invalid, Conflict) as exc:
+        await session.rollback()
+        if isinstance(exc, Invalid):
+            errors.update(errors_from(exc))
+        return page_or_fragment(
+            request, "wards/close_bed.html", "wards/_close_bed_form.html",
+            {"ward": ward, "bed": bed, "values": values, "errors": errors,
+             "problem": exc.detail if isinstance(exc, Conflict) else None},
+            status_code=exc.status,
+        )
+    state = "closed" if data.status == "closed" else "reopened"
+    return done(request, ward.code, f"Bed {bed.label} {state}.")
+
+
+# --- transfer ---------------------------------------------------------------------------
+
+
+async def _free_beds(session: AsyncSession, user: User) -> dict[str, list[tuple[str, str]]]:
+    """Open, empty beds the person may be moved to, grouped by ward, for the transfer form."""
+    occupied = select(WardStay.bed_id).where(WardStay.ended_at.is_(None))
+    rows = await session.execute(
+        select(Ward.code, Ward.name, Bed.label)
+        .join(Bed, Bed.ward_id == Ward.id)
+        .where(Bed.status == "open", Bed.id.not_in(occupied))
+        .order_by(Ward.code, Bed.id)
+    )
+    result: dict[str, list[tuple[str, str]]] = {}
+    for ward_code, ward_name, label in rows.tuples():
+        result.setdefault(f"{ward_code}|{ward_name}", []).append((ward_code, label))
+    return result
+
+
+async def _transfer_context(
+    session: AsyncSession, user: User, admission_id: int, values: dict[str, Any], errors: Errors,
+    problem: str | None = None,
+) -> dict[str, Any]:
+    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    return {
+        "admission": admission,
+        "stay": admissions.current_stay(admission),
+        "beds": await _free_beds(session, user),
+        "values": values,
+        "errors": errors,
+        "problem": problem,
+    }
+
+
+@router.get("/admissions/{admission_id}/transfer", response_class=HTMLResponse)
+async def transfer_form(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    access.require_role(user, access.PLACERS, "transfer people")
+    context = await _transfer_context(
+        session, user, admission_id, {"at": input_datetime(now)}, {}
+    )
+    return page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
+
+
+@router.post("/admissions/{admission_id}/transfer", response_class=HTMLResponse)
+async def transfer(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    values = form_dict(await request.form())
+    form = dict(values)
+    errors: Errors = {}
+    take_datetimes(form, ["at"], errors)
+    ward_code, _, bed_label = (form.get("bed") or "").partition("/")
+    if not bed_label:
+        errors["bed"] = "Choose the bed to move to"
+    data = validate(
+        schemas.TransferIn,
+        {"ward_code": ward_code or "-", "bed_label": bed_label or "-", "at": form.get("at"),
+         "reason": form.get("reason")},
+        errors,
+    )
+    problem = None
+    if not errors and data is not None:
+        try:
+            admission = await admissions.transfer(
+                session, actor=user, admission_id=admission_id, data=data, now=now
+            )
+            await commit(session)
+            stay = admissions.current_stay(admission)
+            return done(
+                request, admissions.current_stay(admission).ward.code if not is_htmx(request) else stay.ward.code,
+                f"{admission.patient.display_name} moved to {stay.ward.name}, bed {stay.bed.label}.",
+            )
+        except Invalid as exc:
+            errors.update(errors_from(exc))
+        except (Conflict, NotFound) as exc:
+            problem = exc.detail
+        await session.rollback()
+    context = await _transfer_context(session, user, admission_id, values, errors, problem)
+    return page_or_fragment(
+        request, "wards/transfer.html", "wards/_transfer_form.html", context,
+        status_code=409 if problem else 422,
+    )
+
+
+# --- the admission page: details, purpose reviews, legal status ---------------------------
+
+
+async def _admission_page(
+    request: Request, session: AsyncSession, user: User, admission_id: int, now: datetime,
+    *, values: dict[str, Any] | None = None, errors: Errors | None = None, status: int = 200,
+    notice: str | None = None,
+) -> HTMLResponse:
+    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    return render(
+        request,
+        "wards/admission.html",
+        {
+            "admission": admission,
+            "stay": admissions.current_stay(admission),
+            "values": values or {"at": input_datetime(now)},
+            "errors": errors or {},
+            "notice": notice,
+            "can_write": user.role in access.CLINICAL_WRITERS,
+            "active": "wards",
+        },
+        status_code=status,
+    )
+
+
+@router.get("/admissions/{admission_id}", response_class=HTMLResponse)
+async def admission_page(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _admission_page(request, session, user, admission_id, now)
+
+
+@router.post("/admissions/{admission_id}/purpose-reviews", response_class=HTMLResponse)
+async def add_purpose_review(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    values = form_dict(await request.form())
+    form = dict(values)
+    errors: Errors = {}
+    take_datetimes(form, ["at"], errors)
+    if form.get("still_needed") not in ("yes", "no"):
+        errors["still_needed"] = "Say whether admission is still needed"
+    data = validate(
+        schemas.PurposeReviewIn,
+        {"at": form.get("at"), "still_needed": form.get("still_needed") == "yes",
+         "note": form.get("note")},
+        errors,
+    )
+    if not errors and data is not None:
+        try:
+            await admissions.add_purpose_review(
+                session, actor=user, admission_id=admission_id, data=data, now=now
+            )
+            await commit(session)
+            return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
+        except Invalid as exc:
+            errors.update(errors_from(exc))
+        except DomainError as exc:
+            errors["note"] = exc.detail
+        await session.rollback()
+    return await _admission_page(
+        request, session, user, admission_id, now, values=values, errors=errors, status=422
+    )
+
+
+@router.post("/admissions/{admission_id}/legal-status", response_class=HTMLResponse)
+async def change_legal_status(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    values = form_dict(await request.form())
+    form = dict(values)
+    errors: Errors = {}
+    take_datetimes(form, ["at"], errors)
+    data = validate(
+        schemas.AdmissionPatch,
+        {"legal_status": form.get("legal_status") or "missing", "at": form.get("at")},
+        errors,
+    )
+    if not errors and data is not None:
+        try:
+            await admissions.update_admission(
+                session, actor=user, admission_id=admission_id, data=data, now=now
+            )
+            await commit(session)
+            return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
+        except Invalid as exc:
+            errors.update(errors_from(exc))
+        except DomainError as exc:
+            errors["legal_status"] = exc.detail
+        await session.rollback()
+    return await _admission_page(
+        request, session, user, admission_id, now, values=values, errors=errors, status=422
+    )

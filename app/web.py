@@ -1,0 +1,150 @@
+"""Templates, rendering helpers and security headers for the HTML pages."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from app.config import PROJECT_ROOT, get_settings
+from app.wards import codes
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+NHSUK = "/static/vendor/nhsuk-frontend"
+
+
+def _local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(get_settings().timezone))
+
+
+def format_datetime(value: datetime | None) -> str:
+    """People read Europe/London: '3 Mar 2026, 14:05'."""
+    local = _local(value)
+    return "" if local is None else f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def format_date(value: date | None) -> str:
+    return "" if value is None else f"{value.day} {value:%b %Y}"
+
+
+def input_datetime(value: datetime | None) -> str:
+    """The value of a datetime-local input, in local time."""
+    local = _local(value)
+    return "" if local is None else f"{local:%Y-%m-%dT%H:%M}"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [FileSystemLoader(str(TEMPLATES_DIR)), PackageLoader("nhsuk_frontend_jinja")]
+        ),
+        undefined=ChainableUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        datetime=format_datetime, date=format_date, input_datetime=input_datetime
+    )
+    env.globals.update(
+        LEGAL_STATUSES=codes.LEGAL_STATUSES,
+        WARD_TYPES=codes.WARD_TYPES,
+        WARD_SEXES=codes.WARD_SEXES,
+        PATIENT_SEXES=codes.PATIENT_SEXES,
+        ETHNIC_CATEGORIES=codes.ETHNIC_CATEGORIES,
+        DISCHARGE_DESTINATIONS=codes.DISCHARGE_DESTINATIONS,
+        assetPath=f"{NHSUK}/assets",
+    )
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    ctx = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "cspNonce": getattr(request.state, "csp_nonce", ""),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(
+        request, template, ctx, status_code=status_code, headers=headers
+    )
+    # One URL serves a page or, for htmx, its fragment: caches must keep them apart.
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def page_or_fragment(
+    request: Request,
+    page: str,
+    fragment: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        fragment if is_htmx(request) else page,
+        context,
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def render_error(request: Request, status: int, title: str, detail: str) -> Response:
+    if is_htmx(request):
+        return render(
+            request, "_error.html", {"title": title, "detail": detail, "status": status},
+            status_code=status,
+        )
+    return render(
+        request, "error.html", {"title": title, "detail": detail, "status": status},
+        status_code=status,
+    )
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """CSP with a per-request nonce (the NHS.UK page template's one inline script), no framing."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        nonce = secrets.token_urlsafe(16)
+        request.state.csp_nonce = nonce
+        response = await call_next(request)
+        if request.url.path in ("/docs", "/redoc"):
+            # FastAPI's API docs load their own scripts; they hold no patient data.
+            return response
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
