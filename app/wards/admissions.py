@@ -126,7 +126,10 @@ async def admit(
 async def get_admission(session: AsyncSession, *, actor: User, admission_id: int) -> Admission:
     access.require_role(actor, access.CLINICAL_READERS, "see patient records")
     admission = await session.scalar(
-        select(Admission).where(Admission.id == admission_id).options(*ADMISSION_DETAIL)
+        select(Admission)
+        .where(Admission.id == admission_id)
+        .options(*ADMISSION_DETAIL)
+        .execution_options(populate_existing=True)
     )
     if admission is None:
         raise NotFound(f"No admission with id {admission_id}.")
@@ -146,7 +149,12 @@ async def list_admissions(
     session: AsyncSession, *, actor: User, ward_code: str | None, open_only: bool | None
 ) -> Sequence[Admission]:
     access.require_role(actor, access.CLINICAL_READERS, "see patient records")
-    query = select(Admission).options(*ADMISSION_DETAIL).order_by(Admission.admitted_at.desc())
+    query = (
+        select(Admission)
+        .options(*ADMISSION_DETAIL)
+        .order_by(Admission.admitted_at.desc())
+        .execution_options(populate_existing=True)
+    )
     ward_ids: set[int] | None = None
     if ward_code:
         ward = await get_ward(session, ward_code)

@@ -47,7 +47,7 @@ async def ward_board(
             .join(Patient, Patient.id == Admission.patient_id)
             .where(WardStay.ward_id == ward.id, WardStay.ended_at.is_(None))
         )
-    ).tuples().all()
+    ).all()
     admission_ids = [admission.id for _, admission, _ in rows]
     flags: dict[int, set[str]] = {a: set() for a in admission_ids}
     alerts: dict[int, int] = dict.fromkeys(admission_ids, 0)

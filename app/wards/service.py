@@ -112,7 +112,7 @@ async def create_site(
 
 
 async def site_codes(session: AsyncSession) -> dict[int, str]:
-    return dict((await session.execute(select(Site.id, Site.code))).tuples().all())
+    return dict((await session.execute(select(Site.id, Site.code))).all())
 
 
 async def create_ward(
@@ -164,10 +164,10 @@ async def ward_bed_counts(
     if ward_ids is not None:
         beds_q = beds_q.where(Bed.ward_id.in_(ward_ids))
         occ_q = occ_q.where(WardStay.ward_id.in_(ward_ids))
-    occupied = dict((await session.execute(occ_q)).tuples().all())
+    occupied = dict((await session.execute(occ_q)).all())
     return {
         ward_id: (total, open_, occupied.get(ward_id, 0))
-        for ward_id, total, open_ in (await session.execute(beds_q)).tuples()
+        for ward_id, total, open_ in (await session.execute(beds_q)).all()
     }
 
 

@@ -58,7 +58,7 @@ async def ward_board(
 
 async def _localities(session: AsyncSession) -> dict[str, str]:
     rows = await session.execute(select(Locality.code, Locality.name).order_by(Locality.name))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def _admit_context(
@@ -222,7 +222,7 @@ async def _free_beds(session: AsyncSession, user: User) -> dict[str, list[tuple[
         .order_by(Ward.code, Bed.id)
     )
     result: dict[str, list[tuple[str, str]]] = {}
-    for ward_code, ward_name, label in rows.tuples():
+    for ward_code, ward_name, label in rows.all():
         result.setdefault(f"{ward_code}|{ward_name}", []).append((ward_code, label))
     return result
 

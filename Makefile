@@ -1,0 +1,54 @@
+# The README's commands. `make run` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite test-postgres test-e2e lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/wardflow db upgrade
+	$(BIN)/wardflow seed demo --if-empty
+	@echo ""
+	@echo "  Wardflow is starting on http://$(HOST):$(PORT)"
+	@echo "  Sign in as admin, nurse, bedmanager, safeguarding or director; password: wardflow-demo"
+	@echo ""
+	$(BIN)/wardflow serve --host $(HOST) --port $(PORT)
+
+# Every test, on SQLite and then on PostgreSQL (skipped with a message when PostgreSQL is
+# not reachable; under CI=true that is a failure). Browser tests run in the SQLite pass.
+test: install
+	$(BIN)/pytest
+	WARDFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not e2e"
+
+test-sqlite: install
+	$(BIN)/pytest -m "not e2e"
+
+test-postgres: install
+	WARDFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not e2e"
+
+test-e2e: install
+	$(BIN)/pytest -m e2e
+
+lint: install
+	$(BIN)/ruff check app tests alembic
+	$(BIN)/ruff format --check app tests alembic
+	$(BIN)/mypy app
+
+format: install
+	$(BIN)/ruff format app tests alembic
+	$(BIN)/ruff check --fix app tests alembic
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

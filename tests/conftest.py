@@ -1,0 +1,136 @@
+"""Test fixtures: a migrated database, a rolled-back transaction per test, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import NullPool
+
+from tests import dbutil
+
+# Tests must never touch the developer's own database or secret.
+os.environ.setdefault("WARDFLOW_SECRET_KEY", "test-secret-key-not-for-production")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = dbutil.test_database_url(tmp_path_factory.mktemp("db"))
+    if url.startswith("postgresql"):
+        reason = dbutil.reachable_or_reason(url)
+        if reason is not None:
+            message = f"PostgreSQL at {url} is not reachable: {reason}"
+            if dbutil.in_ci():
+                pytest.exit(f"{message} (CI=true: PostgreSQL is required)", returncode=1)
+            pytest.skip(f"{message}; skipping the PostgreSQL run")
+    dbutil.reset_database(url)
+    dbutil.migrate(url)
+    os.environ["WARDFLOW_DATABASE_URL"] = url
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    from app.db import make_engine
+
+    engine = make_engine(database_url, poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def dialect(engine: AsyncEngine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Code under test may commit: with create_savepoint, its commits release savepoints
+    inside our outer transaction, so nothing outlives the test.
+    """
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            if outer.is_active:
+                await outer.rollback()
+
+
+class Clock:
+    """The time the app believes it is; tests move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
+    from app.clock import get_now
+    from app.db import get_session
+    from app.main import create_app
+
+    application = create_app()
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_now] = clock
+    return application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def query_counter(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement sent while the test runs (to prove a page's query count is fixed)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    yield statements
+    event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+async def world(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
+    """A small trust: two wards on one site, beds, and one user of each role."""
+    from tests.factories import World
+
+    return await World.build(session, clock.now)
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path
