@@ -8,16 +8,27 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from alembic.config import Config
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import utcnow
 from app.config import PROJECT_ROOT, get_settings
 from app.errors import DomainError
 
-app = typer.Typer(help="Wardflow: inpatient bed flow and least-restrictive-practice monitoring.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Wardflow: inpatient bed flow and least-restrictive-practice monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 seed_app = typer.Typer(help="Demo and test data.", no_args_is_help=True)
 users_app = typer.Typer(help="People who sign in, and their API tokens.", no_args_is_help=True)
@@ -51,8 +62,7 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         raise typer.Exit(2) from exc
 
 
-def alembic_config(database_url: str | None = None):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
+def alembic_config(database_url: str | None = None) -> Config:
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
@@ -80,7 +90,9 @@ def db_downgrade(revision: str) -> None:
 
 @seed_app.command("demo")
 def seed_demo(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if data exists.")
+    ] = False,
 ) -> None:
     """A realistic demo trust: sites, wards, beds, patients and months of history."""
     from app import seed
@@ -89,13 +101,18 @@ def seed_demo(
         if not await seed.database_is_empty(session):
             if if_empty:
                 return None
-            err.print("[red]The database already holds data; the demo trust goes into an empty one.[/red]")
+            err.print(
+                "[red]The database already holds data; the demo trust goes into an empty one.[/red]"
+            )
             raise typer.Exit(1)
         with Progress(
-            TextColumn("[bold blue]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console,
+            TextColumn("[bold blue]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
         ) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def report(step: str, done: int, total: int) -> None:
                 if step not in tasks:
@@ -129,9 +146,15 @@ def print_demo_users(users: list[tuple[str, str, str]]) -> None:
 @users_app.command("create")
 def users_create(
     name: str,
-    role: Annotated[str, typer.Option(help="admin, ward_staff, bed_manager, safeguarding_lead, director")],
-    ward: Annotated[list[str] | None, typer.Option(help="A ward code (repeat for several).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    role: Annotated[
+        str, typer.Option(help="admin, ward_staff, bed_manager, safeguarding_lead, director")
+    ],
+    ward: Annotated[
+        list[str] | None, typer.Option(help="A ward code (repeat for several).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
     """Add a person who can sign in."""
     from app.auth import service
@@ -143,7 +166,11 @@ def users_create(
 
     async def work(session: AsyncSession) -> None:
         await service.create_user(
-            session, username=name, role=role, password=password, ward_codes=ward or [],
+            session,
+            username=name,
+            role=role,
+            password=password,
+            ward_codes=ward or [],
             now=utcnow(),
         )
 
@@ -177,10 +204,18 @@ def serve(
 
     settings = get_settings()
     if settings.database_url.startswith("sqlite") and workers > 1:
-        err.print("[yellow]SQLite serves one writer at a time; use PostgreSQL for several workers.[/yellow]")
+        err.print(
+            "[yellow]SQLite serves one writer at a time; "
+            "use PostgreSQL for several workers.[/yellow]"
+        )
     uvicorn.run(
-        "app.main:app", host=host, port=port, workers=workers, reload=reload,
-        proxy_headers=True, log_level="info",
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
     )
 
 

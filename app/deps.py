@@ -39,9 +39,7 @@ async def commit(session: AsyncSession) -> None:
         raise conflict_from_integrity_error(error) from error
 
 
-async def _user_from_cookie(
-    request: Request, session: AsyncSession, now: datetime
-) -> User | None:
+async def _user_from_cookie(request: Request, session: AsyncSession, now: datetime) -> User | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -63,7 +61,9 @@ async def _check_csrf(request: Request) -> None:
     ):
         sent = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
-        raise Forbidden("The form had expired or did not come from Wardflow. Reload the page and try again.")
+        raise Forbidden(
+            "The form had expired or did not come from Wardflow. Reload the page and try again."
+        )
 
 
 async def api_user(request: Request, session: SessionDep, now: NowDep) -> User:

@@ -44,7 +44,7 @@ def validate(model: type[M], data: dict[str, Any], errors: Errors) -> M | None:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for error in field_errors(list(exc.errors())):
+        for error in field_errors([dict(e) for e in exc.errors()]):
             errors.setdefault(error.field, humanise(error))
         return None
 
@@ -76,8 +76,11 @@ def humanise(error: FieldError) -> str:
     label = LABELS.get(error.field, error.field.replace("_", " ").capitalize())
     message = error.message
     if message == "is required" or message == "must not be blank":
-        return f"Enter the {label.lower()}" if error.field in ("reason", "expected_benefit",
-                                                            "nhs_number", "note") else f"{label} is required"
+        return (
+            f"Enter the {label.lower()}"
+            if error.field in ("reason", "expected_benefit", "nhs_number", "note")
+            else f"{label} is required"
+        )
     if message.startswith("must be one of"):
         return f"Choose the {label.lower()}"
     return f"{label} {message}"
@@ -91,4 +94,12 @@ def form_dict(form: Any) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != "csrf_token"}
 
 
-__all__ = ["Errors", "Invalid", "errors_from", "form_dict", "local_to_utc", "take_datetimes", "validate"]
+__all__ = [
+    "Errors",
+    "Invalid",
+    "errors_from",
+    "form_dict",
+    "local_to_utc",
+    "take_datetimes",
+    "validate",
+]

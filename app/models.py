@@ -16,6 +16,7 @@ from app.wards.models import (
 )
 
 __all__ = [
+    "Admission",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -30,5 +31,4 @@ __all__ = [
     "Ward",
     "WardStay",
     "user_wards",
-    "Admission",
 ]

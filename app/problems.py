@@ -52,7 +52,12 @@ def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
 def problem(
     status: int, title: str, detail: str, errors: list[FieldError] | None = None
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "status": status,
+        "title": title,
+        "detail": detail,
+    }
     if errors is not None:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
     return JSONResponse(body, status_code=status, media_type="application/problem+json")

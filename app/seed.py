@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
@@ -608,6 +608,8 @@ T = TypeVar("T")
 
 @dataclass
 class DemoSummary:
+    """What seed_demo made, for the CLI to print (including the demo sign-ins)."""
+
     sites: int
     wards: int
     beds: int
@@ -648,11 +650,14 @@ async def seed_demo(
     now = now.astimezone(UTC)
     rng = random.Random(rng_seed)  # noqa: S311 (repeatable demo data, not security)
 
+    # Clinical times are whole minutes, rounded down so none is after `now`.
+    clock = _minute(now)
+
     beds = await _write_places(session, report)
     users = await _write_users(session, now, report)
-    spells = _plan_spells(rng, _minute(now), report)
-    people = _plan_people(rng, spells, _minute(now), report)
-    await _write_people_and_admissions(session, rng, spells, people, _minute(now), beds, report)
+    spells = _plan_spells(rng, clock, report)
+    people = _plan_people(rng, spells, clock, report)
+    await _write_people_and_admissions(session, rng, spells, people, clock, beds, report)
     await _close_beds(session, beds)
 
     open_count = sum(1 for s in spells if s.is_open)
@@ -677,8 +682,8 @@ async def seed_demo(
             entity_type="trust",
             entity_id="demo",
             before=None,
-            after={k: v for k, v in summary.__dict__.items() if k != "users"}
-            | {"rng_seed": rng_seed},
+            # Counts only: the demo passwords stay out of the audit log.
+            after={**asdict(summary), "users": [u[0] for u in users], "rng_seed": rng_seed},
         )
     )
     await session.flush()
@@ -1006,7 +1011,6 @@ class Person:
     home_locality: str
     learning_disability: bool
     autistic: bool
-    first_admitted_at: datetime
     last_ended_at: datetime | None = None  # None while in hospital
     nhs_number: str = ""
 
@@ -1034,7 +1038,7 @@ def _plan_people(
         spell.person = index
         people[index].last_ended_at = spell.ended_at
         if spell.ended_at is not None:
-            returnable.append(index)
+            returnable.append(index)  # an open admission keeps them out of the pool for good
         if done % 50 == 0 or done == len(spells):
             report("people", done, len(spells))
     _cover_every_ethnic_category(rng, people)
@@ -1076,7 +1080,6 @@ def _new_person(
         home_locality=_home_locality(rng, first_ward),
         learning_disability=learning_disability,
         autistic=autistic,
-        first_admitted_at=spell.admitted_at,
     )
 
 
@@ -1296,19 +1299,19 @@ def _decision_to_admit(rng: random.Random, spell: Spell) -> datetime:
 
 
 def _reason_and_benefit(rng: random.Random, spell: Spell) -> tuple[str, str]:
-    # The ward the person was admitted for; a PICU transfer's reason is often the ward's.
-    ward_type = spell.wards[-1].ward_type if len(spell.segments) > 1 else spell.wards[0].ward_type
-    own = REASONS.get(ward_type, ())
-    if ward_type in ("adult_acute", "picu") and (not own or rng.random() < 0.5):
+    """Recorded at admission, so it suits the ward the person was first admitted to."""
+    ward_type = spell.wards[0].ward_type
+    if ward_type == "adult_acute" or (ward_type == "picu" and rng.random() < 0.5):
         return rng.choice(REASONS["general"])
-    return rng.choice(own)
+    return rng.choice(REASONS[ward_type])
 
 
 def _legal_history(rng: random.Random, spell: Spell, now: datetime) -> list[tuple[str, datetime]]:
     """Status at admission, then the changes holding powers and tribunals force."""
-    # A secure or intensive-care ward decides the status: nobody is informal there.
+    # A secure or intensive-care ward decides the status: nobody there is informal.
     types = [w.ward_type for w in spell.wards]
     decisive = next((t for t in types if t in ("forensic", "picu")), types[0])
+    detained_throughout = decisive in ("forensic", "picu")
     status = _weighted(rng, PROFILES[decisive].legal_statuses)
     at = spell.admitted_at
     history = [(status, at)]
@@ -1318,6 +1321,10 @@ def _legal_history(rng: random.Random, spell: Spell, now: datetime) -> list[tupl
         if rule is None:
             break
         chance, earliest, latest, choices = rule
+        if detained_throughout:
+            choices = tuple(c for c in choices if c[0] != "informal")
+        if not choices:
+            break
         change_at = _minute(at + timedelta(hours=rng.uniform(earliest, latest)))
         if rng.random() >= chance or change_at >= ends:
             break
@@ -1349,10 +1356,13 @@ def _purpose_reviews(
     ends = spell.ended_at or now
     at = max(spell.admitted_at + timedelta(days=rng.uniform(3, 10)), ends - timedelta(days=180))
     reviews = []
+    waiting_to_leave = False
     while at < ends:
-        # Late in a long stay some reviews find hospital no longer needed (waiting to leave).
+        # Late in a long stay a review may find hospital no longer needed; from then on the
+        # person is waiting to leave (a delayed discharge), and later reviews say so too.
         long_stay = at - spell.admitted_at > timedelta(days=45)
-        if long_stay and rng.random() < 0.3:
+        waiting_to_leave = waiting_to_leave or (long_stay and rng.random() < 0.2)
+        if waiting_to_leave:
             reviews.append((_minute(at), False, rng.choice(PURPOSE_NOT_NEEDED)))
         else:
             reviews.append((_minute(at), True, rng.choice(PURPOSE_STILL_NEEDED)))

@@ -53,9 +53,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        datetime=format_datetime, date=format_date, input_datetime=input_datetime
-    )
+    env.filters.update(datetime=format_datetime, date=format_date, input_datetime=input_datetime)
     env.globals.update(
         LEGAL_STATUSES=codes.LEGAL_STATUSES,
         WARD_TYPES=codes.WARD_TYPES,
@@ -119,11 +117,15 @@ def page_or_fragment(
 def render_error(request: Request, status: int, title: str, detail: str) -> Response:
     if is_htmx(request):
         return render(
-            request, "_error.html", {"title": title, "detail": detail, "status": status},
+            request,
+            "_error.html",
+            {"title": title, "detail": detail, "status": status},
             status_code=status,
         )
     return render(
-        request, "error.html", {"title": title, "detail": detail, "status": status},
+        request,
+        "error.html",
+        {"title": title, "detail": detail, "status": status},
         status_code=status,
     )
 

@@ -48,25 +48,59 @@ class World:
     @classmethod
     async def build(cls, session: AsyncSession, now: datetime) -> World:
         world = cls(session, now)
-        admin = User(username="admin", role="admin", password_hash=_PASSWORD_HASH,
-                     created_at=now, active=True, failed_logins=0)
+        admin = User(
+            username="admin",
+            role="admin",
+            password_hash=_PASSWORD_HASH,
+            created_at=now,
+            active=True,
+            failed_logins=0,
+        )
         session.add(admin)
         await session.flush()
         world.users["admin"] = admin
-        await service.create_locality(session, actor=admin, now=now, data=schemas.LocalityIn(
-            code="LDS", name="Leeds", latitude=53.8, longitude=-1.55))
-        await service.create_locality(session, actor=admin, now=now, data=schemas.LocalityIn(
-            code="YRK", name="York", latitude=53.96, longitude=-1.08))
-        await service.create_site(session, actor=admin, now=now, data=schemas.SiteIn(
-            code="STJ", name="St James", locality_code="LDS"))
+        await service.create_locality(
+            session,
+            actor=admin,
+            now=now,
+            data=schemas.LocalityIn(code="LDS", name="Leeds", latitude=53.8, longitude=-1.55),
+        )
+        await service.create_locality(
+            session,
+            actor=admin,
+            now=now,
+            data=schemas.LocalityIn(code="YRK", name="York", latitude=53.96, longitude=-1.08),
+        )
+        await service.create_site(
+            session,
+            actor=admin,
+            now=now,
+            data=schemas.SiteIn(code="STJ", name="St James", locality_code="LDS"),
+        )
         for code, sex, beds in (("ASH", "female", 6), ("BIRCH", "male", 4), ("CEDAR", "mixed", 3)):
-            ward = await service.create_ward(session, actor=admin, now=now, data=schemas.WardIn(
-                code=code, name=f"{code.title()} Ward", site_code="STJ", ward_type="adult_acute",
-                sex=sex, min_age=18, max_age=64))
+            ward = await service.create_ward(
+                session,
+                actor=admin,
+                now=now,
+                data=schemas.WardIn(
+                    code=code,
+                    name=f"{code.title()} Ward",
+                    site_code="STJ",
+                    ward_type="adult_acute",
+                    sex=sex,
+                    min_age=18,
+                    max_age=64,
+                ),
+            )
             world.wards[code] = ward
             for i in range(1, beds + 1):
-                await service.add_bed(session, actor=admin, ward_code=code, now=now,
-                                      data=schemas.BedIn(label=f"{code[0]}{i}"))
+                await service.add_bed(
+                    session,
+                    actor=admin,
+                    ward_code=code,
+                    now=now,
+                    data=schemas.BedIn(label=f"{code[0]}{i}"),
+                )
         for username, role, wards in (
             ("nurse", "ward_staff", ["ASH"]),
             ("birchnurse", "ward_staff", ["BIRCH"]),
@@ -74,9 +108,15 @@ class World:
             ("lead", "safeguarding_lead", []),
             ("director", "director", []),
         ):
-            user = User(username=username, role=role, password_hash=_PASSWORD_HASH,
-                        created_at=now, active=True, failed_logins=0,
-                        wards=[world.wards[w] for w in wards])
+            user = User(
+                username=username,
+                role=role,
+                password_hash=_PASSWORD_HASH,
+                created_at=now,
+                active=True,
+                failed_logins=0,
+                wards=[world.wards[w] for w in wards],
+            )
             session.add(user)
             world.users[username] = user
         await session.flush()
@@ -106,8 +146,12 @@ class World:
         return patient
 
     async def admit(
-        self, patient: Patient | None = None, ward: str = "ASH", bed: str = "A1",
-        at: datetime | None = None, **overrides: Any,
+        self,
+        patient: Patient | None = None,
+        ward: str = "ASH",
+        bed: str = "A1",
+        at: datetime | None = None,
+        **overrides: Any,
     ) -> Admission:
         patient = patient or await self.patient()
         data = schemas.AdmissionIn(

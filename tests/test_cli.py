@@ -30,8 +30,16 @@ def run(env, *args, stdin: str | None = None, check: bool = True) -> subprocess.
 def test_upgrade_create_user_make_token_and_use_it(cli_env):
     run(cli_env, "db", "upgrade")
     run(cli_env, "db", "upgrade")  # idempotent
-    run(cli_env, "users", "create", "alice", "--role", "admin", "--password-stdin",
-        stdin="a-long-password\n")
+    run(
+        cli_env,
+        "users",
+        "create",
+        "alice",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a-long-password\n",
+    )
     result = run(cli_env, "users", "token", "alice")
     token = result.stdout.strip().splitlines()[-1]
     assert len(token) >= 40 and " " not in token
@@ -42,27 +50,64 @@ def test_upgrade_create_user_make_token_and_use_it(cli_env):
         "from app.main import create_app\n"
         "async def main():\n"
         "    app = create_app()\n"
-        "    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://t') as c:\n"
-        "        ok = await c.get('/api/v1/wards', headers={'Authorization': 'Bearer " + token + "'})\n"
+        "    transport = httpx.ASGITransport(app=app)\n"
+        "    async with httpx.AsyncClient(transport=transport, base_url='http://t') as c:\n"
+        "        ok = await c.get('/api/v1/wards', headers={'Authorization': 'Bearer "
+        + token
+        + "'})\n"
         "        bad = await c.get('/api/v1/wards', headers={'Authorization': 'Bearer nope'})\n"
         "        print(ok.status_code, bad.status_code)\n"
         "asyncio.run(main())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=cli_env, capture_output=True,  # noqa: S603
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=cli_env,
+        capture_output=True,  # noqa: S603
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.split() == ["200", "401"], out.stderr
 
 
 def test_user_creation_refuses_bad_input(cli_env):
     run(cli_env, "db", "upgrade")
-    short = run(cli_env, "users", "create", "bob", "--role", "admin", "--password-stdin",
-                stdin="short\n", check=False)
+    short = run(
+        cli_env,
+        "users",
+        "create",
+        "bob",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="short\n",
+        check=False,
+    )
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
-    role = run(cli_env, "users", "create", "bob", "--role", "king", "--password-stdin",
-               stdin="a-long-password\n", check=False)
+    role = run(
+        cli_env,
+        "users",
+        "create",
+        "bob",
+        "--role",
+        "king",
+        "--password-stdin",
+        stdin="a-long-password\n",
+        check=False,
+    )
     assert role.returncode != 0 and "role" in role.stderr
-    ward = run(cli_env, "users", "create", "bob", "--role", "ward_staff", "--ward", "NOPE",
-               "--password-stdin", stdin="a-long-password\n", check=False)
+    ward = run(
+        cli_env,
+        "users",
+        "create",
+        "bob",
+        "--role",
+        "ward_staff",
+        "--ward",
+        "NOPE",
+        "--password-stdin",
+        stdin="a-long-password\n",
+        check=False,
+    )
     assert ward.returncode != 0 and "NOPE" in ward.stderr
     unknown = run(cli_env, "users", "token", "nobody", check=False)
     assert unknown.returncode != 0 and "nobody" in unknown.stderr
@@ -72,4 +117,3 @@ def test_help_lists_the_contract_commands(cli_env):
     out = run(cli_env, "--help").stdout
     for command in ("db", "seed", "users", "serve"):
         assert command in out
-

@@ -27,8 +27,9 @@ def _ensure_pg_database(url: str) -> None:
     async def create() -> None:
         engine = make_engine(admin, isolation_level="AUTOCOMMIT")
         async with engine.connect() as conn:
-            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                       {"n": parsed.database})
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            )
             if not exists:
                 await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
         await engine.dispose()

@@ -34,6 +34,11 @@ def snapshot(obj: Base | None) -> dict[str, Any] | None:
     return values
 
 
+def _identity(entity: Base) -> str:
+    identity = inspect(entity).identity
+    return str(identity[0]) if identity else ""
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -52,7 +57,7 @@ async def record(
         username=actor.username if actor else SYSTEM,
         action=action,
         entity_type=type(entity).__tablename__,
-        entity_id=str(inspect(entity).identity[0] if inspect(entity).identity else ""),
+        entity_id=_identity(entity),
         before=before,
         after=after if after is not None else snapshot(entity),
     )
@@ -80,9 +85,7 @@ async def list_entries(
     if action:
         query = query.where(AuditEntry.action == action)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
-    )
+    rows = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
     return list(rows), int(total or 0)
 
 

@@ -42,9 +42,7 @@ async def create_user(
     if role not in ROLES:
         errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(
-            FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-        )
+        errors.append(FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
     if not username.strip():
         errors.append(FieldError("username", "must not be blank"))
     if role == "ward_staff" and not ward_codes:
@@ -103,19 +101,21 @@ async def sign_in(
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         return SignInResult(
             None,
-            error=f"Too many failed attempts. This account is locked; try again in {minutes} minutes.",
+            error=(
+                f"Too many failed attempts. This account is locked; try again in {minutes} minutes."
+            ),
         )
-    if user is None or not user.active or not verify_password(
-        user.password_hash if user else None, password
+    if (
+        user is None
+        or not user.active
+        or not verify_password(user.password_hash if user else None, password)
     ):
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= settings.max_failed_logins:
                 user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
                 user.failed_logins = 0
-                await audit.record(
-                    session, actor=None, action="user.locked", entity=user, at=now
-                )
+                await audit.record(session, actor=None, action="user.locked", entity=user, at=now)
         return SignInResult(None, error=GENERIC_FAILURE)
     user.failed_logins = 0
     user.locked_until = None
@@ -129,8 +129,14 @@ async def sign_in(
             last_seen_at=now,
         )
     )
-    await audit.record(session, actor=user, action="user.sign_in", entity=user, at=now,
-                       after={"username": user.username})
+    await audit.record(
+        session,
+        actor=user,
+        action="user.sign_in",
+        entity=user,
+        at=now,
+        after={"username": user.username},
+    )
     return SignInResult(user, cookie_value=cookie_value)
 
 

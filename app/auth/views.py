@@ -37,14 +37,18 @@ def _login_page(
         status_code=status,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-        secure=get_settings().cookie_secure, path="/login",
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=get_settings().cookie_secure,
+        path="/login",
     )
     return response
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
+async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     return _login_page(request, next_=_safe_next(next), values={}, error=None, status=200)
 
 
@@ -56,7 +60,7 @@ async def login(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/wards",  # noqa: A002
+    next: Annotated[str, Form()] = "/wards",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
@@ -65,8 +69,11 @@ async def login(
     await commit(session)
     if result.user is None or result.cookie_value is None:
         return _login_page(
-            request, next_=_safe_next(next), values={"username": username},
-            error=result.error, status=401,
+            request,
+            next_=_safe_next(next),
+            values={"username": username},
+            error=result.error,
+            status=401,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     settings = get_settings()

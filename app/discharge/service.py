@@ -11,8 +11,7 @@ from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.errors import Conflict
-from app.wards import admissions
-from app.wards import schemas
+from app.wards import admissions, schemas
 from app.wards.models import Admission
 from app.wards.service import flush
 

@@ -17,11 +17,22 @@ from app.web import input_datetime, is_htmx, page_or_fragment, render
 router = APIRouter()
 
 
-async def _context(session: Any, user: Any, admission_id: int, values: dict[str, Any],
-                   errors: Errors, problem: str | None = None) -> dict[str, Any]:
+async def _context(
+    session: Any,
+    user: Any,
+    admission_id: int,
+    values: dict[str, Any],
+    errors: Errors,
+    problem: str | None = None,
+) -> dict[str, Any]:
     admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
-    return {"admission": admission, "stay": admissions.current_stay(admission),
-            "values": values, "errors": errors, "problem": problem}
+    return {
+        "admission": admission,
+        "stay": admissions.current_stay(admission),
+        "values": values,
+        "errors": errors,
+        "problem": problem,
+    }
 
 
 @router.get("/admissions/{admission_id}/discharge", response_class=HTMLResponse)
@@ -55,7 +66,8 @@ async def discharge(
             ward_code = admissions.current_stay(admission).ward.code
             if is_htmx(request):
                 return render(
-                    request, "wards/_done.html",
+                    request,
+                    "wards/_done.html",
                     {"message": f"{admission.patient.display_name} discharged."},
                     headers={"HX-Trigger": "board-changed"},
                 )
@@ -67,6 +79,9 @@ async def discharge(
         await session.rollback()
     context = await _context(session, user, admission_id, values, errors, problem)
     return page_or_fragment(
-        request, "discharge/discharge.html", "discharge/_discharge_form.html", context,
+        request,
+        "discharge/discharge.html",
+        "discharge/_discharge_form.html",
+        context,
         status_code=409 if problem else 422,
     )

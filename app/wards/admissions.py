@@ -56,9 +56,8 @@ async def admit(
     errors = []
     if data.decision_to_admit_at is not None and data.decision_to_admit_at > data.admitted_at:
         errors.append(FieldError("decision_to_admit_at", "must be at or before admitted_at"))
-    if (
-        data.expected_discharge_date is not None
-        and data.expected_discharge_date < local_date(data.admitted_at)
+    if data.expected_discharge_date is not None and data.expected_discharge_date < local_date(
+        data.admitted_at
     ):
         errors.append(FieldError("expected_discharge_date", "cannot be before the admission"))
     if errors:
@@ -117,7 +116,11 @@ async def admit(
     )
     await flush(session)
     await audit.record(
-        session, actor=actor, action="admission.create", entity=admission, at=now,
+        session,
+        actor=actor,
+        action="admission.create",
+        entity=admission,
+        at=now,
         after={**(audit.snapshot(admission) or {}), "ward_code": ward.code, "bed_label": bed.label},
     )
     return admission
@@ -236,7 +239,12 @@ async def transfer(
     session.add(new_stay)
     await flush(session)
     await audit.record(
-        session, actor=actor, action="admission.transfer", entity=new_stay, before=before, at=now,
+        session,
+        actor=actor,
+        action="admission.transfer",
+        entity=new_stay,
+        before=before,
+        at=now,
     )
     return await reload(session, admission.id)
 
@@ -274,7 +282,9 @@ async def add_purpose_review(
     )
     session.add(review)
     await flush(session)
-    await audit.record(session, actor=actor, action="admission.purpose_review", entity=review, at=now)
+    await audit.record(
+        session, actor=actor, action="admission.purpose_review", entity=review, at=now
+    )
     return review
 
 
@@ -376,4 +386,3 @@ def admission_out(admission: Admission) -> schemas.AdmissionOut:
         discharged_at=admission.discharged_at,
         discharge_destination=admission.discharge_destination,
     )
-

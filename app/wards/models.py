@@ -76,9 +76,7 @@ class Ward(Base):
     max_age: Mapped[int] = mapped_column(Integer)
 
     site: Mapped[Site] = relationship(lazy="raise")
-    beds: Mapped[list[Bed]] = relationship(
-        back_populates="ward", lazy="raise", order_by="Bed.id"
-    )
+    beds: Mapped[list[Bed]] = relationship(back_populates="ward", lazy="raise", order_by="Bed.id")
 
 
 class Bed(Base):
@@ -108,7 +106,9 @@ class Patient(Base):
     __table_args__ = (
         CheckConstraint("length(nhs_number) = 10", name="nhs_number_length"),
         CheckConstraint(f"sex IN ({sql_in(PATIENT_SEXES)})", name="sex"),
-        CheckConstraint(f"ethnic_category IN ({sql_in(ETHNIC_CATEGORIES)})", name="ethnic_category"),
+        CheckConstraint(
+            f"ethnic_category IN ({sql_in(ETHNIC_CATEGORIES)})", name="ethnic_category"
+        ),
         CheckConstraint("length(trim(given_name)) > 0", name="given_name_not_blank"),
         CheckConstraint("length(trim(family_name)) > 0", name="family_name_not_blank"),
     )
@@ -149,7 +149,8 @@ class Admission(Base):
         CheckConstraint("length(trim(expected_benefit)) > 0", name="expected_benefit_not_blank"),
         CheckConstraint(f"legal_status IN ({sql_in(LEGAL_STATUSES)})", name="legal_status"),
         CheckConstraint(
-            "discharged_at IS NULL OR discharged_at >= admitted_at", name="discharge_after_admission"
+            "discharged_at IS NULL OR discharged_at >= admitted_at",
+            name="discharge_after_admission",
         ),
         CheckConstraint(
             "decision_to_admit_at IS NULL OR decision_to_admit_at <= admitted_at",

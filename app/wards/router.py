@@ -32,7 +32,9 @@ async def create_site(
 ) -> schemas.SiteOut:
     site = await service.create_site(session, actor=user, data=data, now=now)
     await commit(session)
-    return schemas.SiteOut(id=site.id, code=site.code, name=site.name, locality_code=data.locality_code)
+    return schemas.SiteOut(
+        id=site.id, code=site.code, name=site.name, locality_code=data.locality_code
+    )
 
 
 @router.post("/wards", status_code=201, response_model=schemas.WardOut)
@@ -90,7 +92,9 @@ async def set_bed_status(
 
 
 @router.get("/wards/{code}/board", response_model=schemas.BoardOut)
-async def ward_board(code: str, user: ApiUser, session: SessionDep, now: NowDep) -> schemas.BoardOut:
+async def ward_board(
+    code: str, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.BoardOut:
     return await board.ward_board(session, actor=user, ward_code=code, now=now)
 
 
@@ -125,7 +129,7 @@ async def list_admissions(
     user: ApiUser,
     session: SessionDep,
     ward_code: str | None = None,
-    open: bool | None = Query(default=None, description="true: open only; false: discharged only"),  # noqa: A002
+    open: bool | None = Query(default=None, description="true: open only; false: discharged only"),
 ) -> list[schemas.AdmissionOut]:
     rows = await admissions.list_admissions(
         session, actor=user, ward_code=ward_code, open_only=open
@@ -185,4 +189,3 @@ async def update_admission(
     )
     await commit(session)
     return admissions.admission_out(admission)
-

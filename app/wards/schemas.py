@@ -18,12 +18,35 @@ EthnicCategory = Literal[
     "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z", "99"
 ]
 LegalStatus = Literal[
-    "informal", "s2", "s3", "s4", "s5_2", "s5_4", "s35", "s36", "s37", "s37_41", "s38",
-    "s47", "s47_49", "s48", "s48_49", "s135", "s136", "other",
+    "informal",
+    "s2",
+    "s3",
+    "s4",
+    "s5_2",
+    "s5_4",
+    "s35",
+    "s36",
+    "s37",
+    "s37_41",
+    "s38",
+    "s47",
+    "s47_49",
+    "s48",
+    "s48_49",
+    "s135",
+    "s136",
+    "other",
 ]
 DischargeDestination = Literal[
-    "usual_residence", "temporary_residence", "care_home", "supported_accommodation",
-    "other_hospital", "prison", "died", "other", "not_known",
+    "usual_residence",
+    "temporary_residence",
+    "care_home",
+    "supported_accommodation",
+    "other_hospital",
+    "prison",
+    "died",
+    "other",
+    "not_known",
 ]
 
 

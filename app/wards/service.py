@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -23,10 +23,8 @@ from app.wards import schemas
 from app.wards.models import (
     Admission,
     Bed,
-    LegalStatusChange,
     Locality,
     Patient,
-    PurposeReview,
     Site,
     Ward,
     WardStay,
@@ -67,7 +65,11 @@ def local_date(moment: datetime) -> date:
 
 
 def age_on(date_of_birth: date, on: date) -> int:
-    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    return (
+        on.year
+        - date_of_birth.year
+        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    )
 
 
 def check_not_future(at: datetime, now: datetime, field: str) -> None:
@@ -153,10 +155,10 @@ async def ward_bed_counts(
     session: AsyncSession, ward_ids: list[int] | None = None
 ) -> dict[int, tuple[int, int, int]]:
     """(beds, open, occupied) per ward, in two set-based queries whatever the trust's size."""
-    beds_q: Select[tuple[int, int, int]] = select(
-        Bed.ward_id, func.count(), func.count().filter(Bed.status == "open")
-    ).group_by(Bed.ward_id)
-    occ_q: Select[tuple[int, int]] = (
+    beds_q = select(Bed.ward_id, func.count(), func.count().filter(Bed.status == "open")).group_by(
+        Bed.ward_id
+    )
+    occ_q = (
         select(WardStay.ward_id, func.count())
         .where(WardStay.ended_at.is_(None))
         .group_by(WardStay.ward_id)
@@ -164,7 +166,7 @@ async def ward_bed_counts(
     if ward_ids is not None:
         beds_q = beds_q.where(Bed.ward_id.in_(ward_ids))
         occ_q = occ_q.where(WardStay.ward_id.in_(ward_ids))
-    occupied = dict((await session.execute(occ_q)).all())
+    occupied = {ward_id: count for ward_id, count in (await session.execute(occ_q)).all()}
     return {
         ward_id: (total, open_, occupied.get(ward_id, 0))
         for ward_id, total, open_ in (await session.execute(beds_q)).all()
@@ -173,9 +175,7 @@ async def ward_bed_counts(
 
 async def list_wards(session: AsyncSession) -> list[Ward]:
     return list(
-        await session.scalars(
-            select(Ward).options(selectinload(Ward.site)).order_by(Ward.code)
-        )
+        await session.scalars(select(Ward).options(selectinload(Ward.site)).order_by(Ward.code))
     )
 
 
@@ -244,8 +244,12 @@ async def set_bed_status(
     bed.closed_reason = reason if data.status == "closed" else None
     await flush(session)
     await audit.record(
-        session, actor=actor, action=f"bed.{'close' if data.status == 'closed' else 'open'}",
-        entity=bed, before=before, at=now,
+        session,
+        actor=actor,
+        action=f"bed.{'close' if data.status == 'closed' else 'open'}",
+        entity=bed,
+        before=before,
+        at=now,
     )
     return bed
 

@@ -15,9 +15,9 @@ from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
-from app.web import input_datetime, is_htmx, page_or_fragment, render
 from app.wards import admissions, board, schemas, service
 from app.wards.models import Bed, Locality, Ward, WardStay
+from app.web import input_datetime, is_htmx, page_or_fragment, render
 
 router = APIRouter()
 BOARD_CHANGED = {"HX-Trigger": "board-changed"}
@@ -38,9 +38,7 @@ async def ward_list(request: Request, user: PageUser, session: SessionDep) -> HT
     counts = await service.ward_bed_counts(session)
     rows = [service.ward_out(w, counts.get(w.id)) for w in wards]
     sites = {w.site.code: w.site.name for w in wards}
-    return render(
-        request, "wards/index.html", {"wards": rows, "sites": sites, "active": "wards"}
-    )
+    return render(request, "wards/index.html", {"wards": rows, "sites": sites, "active": "wards"})
 
 
 @router.get("/wards/{code}", response_class=HTMLResponse)
@@ -62,7 +60,11 @@ async def _localities(session: AsyncSession) -> dict[str, str]:
 
 
 async def _admit_context(
-    session: AsyncSession, ward: Ward, bed: Bed, values: dict[str, Any], errors: Errors,
+    session: AsyncSession,
+    ward: Ward,
+    bed: Bed,
+    values: dict[str, Any],
+    errors: Errors,
     problem: str | None = None,
 ) -> dict[str, Any]:
     return {
@@ -112,14 +114,20 @@ async def admit(
         form[flag] = form.get(flag) == "yes"
 
     admission_fields = [
-        "admitted_at", "decision_to_admit_at", "legal_status", "reason", "expected_benefit",
+        "admitted_at",
+        "decision_to_admit_at",
+        "legal_status",
+        "reason",
+        "expected_benefit",
         "expected_discharge_date",
     ]
     admission_data = validate(
         schemas.AdmissionIn,
         {
             **{k: form.get(k) for k in admission_fields if k not in errors},
-            "patient_id": 0, "ward_code": ward.code, "bed_label": bed.label,
+            "patient_id": 0,
+            "ward_code": ward.code,
+            "bed_label": bed.label,
         },
         errors,
     )
@@ -137,8 +145,15 @@ async def admit(
     patient_data = None
     if patient is None:
         patient_fields = [
-            "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "ethnic_category",
-            "home_locality_code", "learning_disability", "autistic",
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "ethnic_category",
+            "home_locality_code",
+            "learning_disability",
+            "autistic",
         ]
         patient_data = validate(schemas.PatientIn, {k: form.get(k) for k in patient_fields}, errors)
 
@@ -175,7 +190,9 @@ async def close_bed_form(
 ) -> HTMLResponse:
     ward, bed = await _ward_and_bed(session, user, code, label, "open or close beds")
     return page_or_fragment(
-        request, "wards/close_bed.html", "wards/_close_bed_form.html",
+        request,
+        "wards/close_bed.html",
+        "wards/_close_bed_form.html",
         {"ward": ward, "bed": bed, "values": {}, "errors": {}},
     )
 
@@ -186,7 +203,9 @@ async def set_bed_status(
 ) -> Response:
     values = form_dict(await request.form())
     errors: Errors = {}
-    data = validate(schemas.BedPatch, {"status": values.get("status"), "reason": values.get("reason")}, errors)
+    data = validate(
+        schemas.BedPatch, {"status": values.get("status"), "reason": values.get("reason")}, errors
+    )
     ward, bed = await _ward_and_bed(session, user, code, label, "open or close beds")
     try:
         if data is None:
@@ -200,9 +219,16 @@ async def set_bed_status(
         if isinstance(exc, Invalid):
             errors.update(errors_from(exc))
         return page_or_fragment(
-            request, "wards/close_bed.html", "wards/_close_bed_form.html",
-            {"ward": ward, "bed": bed, "values": values, "errors": errors,
-             "problem": exc.detail if isinstance(exc, Conflict) else None},
+            request,
+            "wards/close_bed.html",
+            "wards/_close_bed_form.html",
+            {
+                "ward": ward,
+                "bed": bed,
+                "values": values,
+                "errors": errors,
+                "problem": exc.detail if isinstance(exc, Conflict) else None,
+            },
             status_code=exc.status,
         )
     state = "closed" if data.status == "closed" else "reopened"
@@ -228,7 +254,11 @@ async def _free_beds(session: AsyncSession, user: User) -> dict[str, list[tuple[
 
 
 async def _transfer_context(
-    session: AsyncSession, user: User, admission_id: int, values: dict[str, Any], errors: Errors,
+    session: AsyncSession,
+    user: User,
+    admission_id: int,
+    values: dict[str, Any],
+    errors: Errors,
     problem: str | None = None,
 ) -> dict[str, Any]:
     admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
@@ -247,9 +277,7 @@ async def transfer_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     access.require_role(user, access.PLACERS, "transfer people")
-    context = await _transfer_context(
-        session, user, admission_id, {"at": input_datetime(now)}, {}
-    )
+    context = await _transfer_context(session, user, admission_id, {"at": input_datetime(now)}, {})
     return page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
 
 
@@ -266,8 +294,12 @@ async def transfer(
         errors["bed"] = "Choose the bed to move to"
     data = validate(
         schemas.TransferIn,
-        {"ward_code": ward_code or "-", "bed_label": bed_label or "-", "at": form.get("at"),
-         "reason": form.get("reason")},
+        {
+            "ward_code": ward_code or "-",
+            "bed_label": bed_label or "-",
+            "at": form.get("at"),
+            "reason": form.get("reason"),
+        },
         errors,
     )
     problem = None
@@ -277,11 +309,13 @@ async def transfer(
                 session, actor=user, admission_id=admission_id, data=data, now=now
             )
             await commit(session)
-            stay = admissions.current_stay(admission)
-            return done(
-                request, admissions.current_stay(admission).ward.code if not is_htmx(request) else stay.ward.code,
-                f"{admission.patient.display_name} moved to {stay.ward.name}, bed {stay.bed.label}.",
+            # Back to the ward the person left: that is the board the nurse was working on.
+            left, arrived = admission.stays[-2], admission.stays[-1]
+            message = (
+                f"{admission.patient.display_name} moved to {arrived.ward.name}, "
+                f"bed {arrived.bed.label}."
             )
+            return done(request, left.ward.code, message)
         except Invalid as exc:
             errors.update(errors_from(exc))
         except (Conflict, NotFound) as exc:
@@ -289,7 +323,10 @@ async def transfer(
         await session.rollback()
     context = await _transfer_context(session, user, admission_id, values, errors, problem)
     return page_or_fragment(
-        request, "wards/transfer.html", "wards/_transfer_form.html", context,
+        request,
+        "wards/transfer.html",
+        "wards/_transfer_form.html",
+        context,
         status_code=409 if problem else 422,
     )
 
@@ -298,8 +335,15 @@ async def transfer(
 
 
 async def _admission_page(
-    request: Request, session: AsyncSession, user: User, admission_id: int, now: datetime,
-    *, values: dict[str, Any] | None = None, errors: Errors | None = None, status: int = 200,
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    admission_id: int,
+    now: datetime,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: Errors | None = None,
+    status: int = 200,
     notice: str | None = None,
 ) -> HTMLResponse:
     admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
@@ -338,8 +382,11 @@ async def add_purpose_review(
         errors["still_needed"] = "Say whether admission is still needed"
     data = validate(
         schemas.PurposeReviewIn,
-        {"at": form.get("at"), "still_needed": form.get("still_needed") == "yes",
-         "note": form.get("note")},
+        {
+            "at": form.get("at"),
+            "still_needed": form.get("still_needed") == "yes",
+            "note": form.get("note"),
+        },
         errors,
     )
     if not errors and data is not None:

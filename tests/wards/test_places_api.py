@@ -7,15 +7,31 @@ API = "/api/v1"
 
 async def test_admin_builds_a_ward_with_beds(client, world):
     h = world.auth()
-    r = await client.post(f"{API}/localities", headers=h, json={
-        "code": "HFX", "name": "Halifax", "latitude": 53.72, "longitude": -1.86})
+    r = await client.post(
+        f"{API}/localities",
+        headers=h,
+        json={"code": "HFX", "name": "Halifax", "latitude": 53.72, "longitude": -1.86},
+    )
     assert r.status_code == 201 and r.json()["id"]
-    r = await client.post(f"{API}/sites", headers=h, json={
-        "code": "CAL", "name": "Calderdale", "locality_code": "HFX"})
+    r = await client.post(
+        f"{API}/sites",
+        headers=h,
+        json={"code": "CAL", "name": "Calderdale", "locality_code": "HFX"},
+    )
     assert r.status_code == 201
-    r = await client.post(f"{API}/wards", headers=h, json={
-        "code": "OAK", "name": "Oak Ward", "site_code": "CAL", "ward_type": "picu",
-        "sex": "male", "min_age": 18, "max_age": 65})
+    r = await client.post(
+        f"{API}/wards",
+        headers=h,
+        json={
+            "code": "OAK",
+            "name": "Oak Ward",
+            "site_code": "CAL",
+            "ward_type": "picu",
+            "sex": "male",
+            "min_age": 18,
+            "max_age": 65,
+        },
+    )
     assert r.status_code == 201
     assert r.json()["ward_type"] == "picu" and r.json()["site_code"] == "CAL"
     for label in ("O1", "O2"):
@@ -27,25 +43,36 @@ async def test_admin_builds_a_ward_with_beds(client, world):
     assert "OAK" in codes and "ASH" in codes
 
 
-@pytest.mark.parametrize(("latitude", "longitude"), [(90.01, 0), (-90.01, 0), (0, 180.5), (0, -181)])
+@pytest.mark.parametrize(
+    ("latitude", "longitude"), [(90.01, 0), (-90.01, 0), (0, 180.5), (0, -181)]
+)
 async def test_coordinates_out_of_range_are_refused(client, world, latitude, longitude):
-    r = await client.post(f"{API}/localities", headers=world.auth(), json={
-        "code": "BAD", "name": "Nowhere", "latitude": latitude, "longitude": longitude})
+    r = await client.post(
+        f"{API}/localities",
+        headers=world.auth(),
+        json={"code": "BAD", "name": "Nowhere", "latitude": latitude, "longitude": longitude},
+    )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert {e["field"] for e in r.json()["errors"]} <= {"latitude", "longitude"}
 
 
 async def test_coordinates_at_the_limits_are_accepted(client, world):
-    r = await client.post(f"{API}/localities", headers=world.auth(), json={
-        "code": "POLE", "name": "Edge", "latitude": 90, "longitude": -180})
+    r = await client.post(
+        f"{API}/localities",
+        headers=world.auth(),
+        json={"code": "POLE", "name": "Edge", "latitude": 90, "longitude": -180},
+    )
     assert r.status_code == 201
 
 
 async def test_duplicate_codes_conflict(client, world):
     h = world.auth()
-    r = await client.post(f"{API}/localities", headers=h, json={
-        "code": "LDS", "name": "Leeds again", "latitude": 53.8, "longitude": -1.5})
+    r = await client.post(
+        f"{API}/localities",
+        headers=h,
+        json={"code": "LDS", "name": "Leeds again", "latitude": 53.8, "longitude": -1.5},
+    )
     assert r.status_code == 409
     r = await client.post(f"{API}/wards/ASH/beds", headers=h, json={"label": "A1"})
     assert r.status_code == 409
@@ -53,12 +80,23 @@ async def test_duplicate_codes_conflict(client, world):
 
 async def test_unknown_references_are_404(client, world):
     h = world.auth()
-    r = await client.post(f"{API}/sites", headers=h, json={
-        "code": "X", "name": "X", "locality_code": "NOPE"})
+    r = await client.post(
+        f"{API}/sites", headers=h, json={"code": "X", "name": "X", "locality_code": "NOPE"}
+    )
     assert r.status_code == 404
-    r = await client.post(f"{API}/wards", headers=h, json={
-        "code": "W", "name": "W", "site_code": "NOPE", "ward_type": "picu", "sex": "male",
-        "min_age": 18, "max_age": 65})
+    r = await client.post(
+        f"{API}/wards",
+        headers=h,
+        json={
+            "code": "W",
+            "name": "W",
+            "site_code": "NOPE",
+            "ward_type": "picu",
+            "sex": "male",
+            "min_age": 18,
+            "max_age": 65,
+        },
+    )
     assert r.status_code == 404
     assert (await client.get(f"{API}/wards/NOPE", headers=h)).status_code == 404
     assert (await client.get(f"{API}/wards/NOPE/board", headers=h)).status_code == 404
@@ -68,12 +106,22 @@ async def test_unknown_references_are_404(client, world):
 
 async def test_ward_with_inverted_age_range_or_unknown_type_is_refused(client, world):
     h = world.auth()
-    base = {"code": "W", "name": "W", "site_code": "STJ", "ward_type": "picu", "sex": "male",
-            "min_age": 65, "max_age": 18}
+    base = {
+        "code": "W",
+        "name": "W",
+        "site_code": "STJ",
+        "ward_type": "picu",
+        "sex": "male",
+        "min_age": 65,
+        "max_age": 18,
+    }
     r = await client.post(f"{API}/wards", headers=h, json=base)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "max_age"
-    r = await client.post(f"{API}/wards", headers=h, json={**base, "min_age": 18, "max_age": 65,
-                                                            "ward_type": "general"})
+    r = await client.post(
+        f"{API}/wards",
+        headers=h,
+        json={**base, "min_age": 18, "max_age": 65, "ward_type": "general"},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ward_type"
 
 
@@ -81,11 +129,16 @@ async def test_close_and_reopen_a_bed(client, world):
     h = world.auth()
     r = await client.patch(f"{API}/wards/ASH/beds/A6", headers=h, json={"status": "closed"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
-    r = await client.patch(f"{API}/wards/ASH/beds/A6", headers=h,
-                           json={"status": "closed", "reason": "Ligature works"})
+    r = await client.patch(
+        f"{API}/wards/ASH/beds/A6", headers=h, json={"status": "closed", "reason": "Ligature works"}
+    )
     assert r.status_code == 200 and r.json() == {
-        "id": r.json()["id"], "ward_code": "ASH", "label": "A6", "status": "closed",
-        "reason": "Ligature works"}
+        "id": r.json()["id"],
+        "ward_code": "ASH",
+        "label": "A6",
+        "status": "closed",
+        "reason": "Ligature works",
+    }
     board = (await client.get(f"{API}/wards/ASH/board", headers=h)).json()
     assert board["occupancy"]["open"] == 5 and board["occupancy"]["beds"] == 6
     r = await client.patch(f"{API}/wards/ASH/beds/A6", headers=h, json={"status": "open"})
@@ -94,8 +147,11 @@ async def test_close_and_reopen_a_bed(client, world):
 
 async def test_an_occupied_bed_cannot_be_closed(client, world):
     await world.admit(bed="A1")
-    r = await client.patch(f"{API}/wards/ASH/beds/A1", headers=world.auth(),
-                           json={"status": "closed", "reason": "Repairs"})
+    r = await client.patch(
+        f"{API}/wards/ASH/beds/A1",
+        headers=world.auth(),
+        json={"status": "closed", "reason": "Repairs"},
+    )
     assert r.status_code == 409
     board = (await client.get(f"{API}/wards/ASH/board", headers=world.auth())).json()
     assert board["beds"][0]["status"] == "open"
@@ -104,10 +160,14 @@ async def test_an_occupied_bed_cannot_be_closed(client, world):
 async def test_board_shape_and_occupancy(client, world, clock):
     from datetime import date, timedelta
 
-    await world.admit(bed="A2", at=clock.now - timedelta(days=3, hours=1),
-                      expected_discharge_date=date(2026, 3, 20))
-    await world.admit(world_patient := await world.patient(date_of_birth=date(2009, 3, 11)),
-                      bed="A3")
+    await world.admit(
+        bed="A2",
+        at=clock.now - timedelta(days=3, hours=1),
+        expected_discharge_date=date(2026, 3, 20),
+    )
+    await world.admit(
+        world_patient := await world.patient(date_of_birth=date(2009, 3, 11)), bed="A3"
+    )
     r = await client.get(f"{API}/wards/ASH/board", headers=world.auth())
     assert r.status_code == 200
     body = r.json()
@@ -116,9 +176,18 @@ async def test_board_shape_and_occupancy(client, world, clock):
     beds = {b["label"]: b for b in body["beds"]}
     assert beds["A1"]["occupant"] is None and beds["A1"]["status"] == "open"
     a2 = beds["A2"]["occupant"]
-    assert set(a2) >= {"admission_id", "patient_id", "display_name", "age", "legal_status",
-                       "admitted_at", "days_on_ward", "expected_discharge_date", "flags",
-                       "open_alerts"}
+    assert set(a2) >= {
+        "admission_id",
+        "patient_id",
+        "display_name",
+        "age",
+        "legal_status",
+        "admitted_at",
+        "days_on_ward",
+        "expected_discharge_date",
+        "flags",
+        "open_alerts",
+    }
     assert a2["display_name"] == "Jane SMITH" and a2["age"] == 36
     assert a2["days_on_ward"] == 3 and a2["expected_discharge_date"] == "2026-03-20"
     assert a2["flags"] == [] and a2["legal_status"] == "s2"
