@@ -117,3 +117,53 @@ def test_help_lists_the_contract_commands(cli_env):
     out = run(cli_env, "--help").stdout
     for command in ("db", "seed", "users", "serve"):
         assert command in out
+
+
+def test_seed_demo_builds_a_realistic_trust_once(cli_env):
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from app.db import make_engine
+    from app.wards.codes import ETHNIC_CATEGORIES
+    from app.wards.models import Bed, Patient, Site, Ward, WardStay
+
+    run(cli_env, "db", "upgrade")
+    out = run(cli_env, "seed", "demo").stdout
+    assert "wardflow-demo" in out and "nurse" in out  # tells a new user how to sign in
+    again = run(cli_env, "seed", "demo", "--if-empty")
+    assert "already holds data" in again.stdout
+
+    async def facts() -> dict:
+        engine = make_engine(cli_env["WARDFLOW_DATABASE_URL"])
+        async with engine.connect() as conn:
+            count = lambda model: conn.scalar(select(func.count()).select_from(model))  # noqa: E731
+            result = {
+                "sites": await count(Site),
+                "wards": await count(Ward),
+                "beds": await count(Bed),
+                "open_beds": await conn.scalar(select(func.count()).where(Bed.status == "open")),
+                "occupied": await conn.scalar(
+                    select(func.count()).select_from(WardStay).where(WardStay.ended_at.is_(None))
+                ),
+                "past": await conn.scalar(
+                    select(func.count()).select_from(WardStay).where(WardStay.ended_at.is_not(None))
+                ),
+                "ethnic": set(await conn.scalars(select(Patient.ethnic_category).distinct())),
+                "ld_or_autistic": await conn.scalar(
+                    select(func.count()).where(Patient.learning_disability | Patient.autistic)
+                ),
+                "ward_kinds": set((await conn.execute(select(Ward.ward_type, Ward.sex))).all()),
+            }
+        await engine.dispose()
+        return result
+
+    f = asyncio.run(facts())
+    assert f["sites"] >= 3 and f["wards"] >= 12
+    assert 180 <= f["beds"] <= 220
+    assert 0.80 <= f["occupied"] / f["open_beds"] <= 0.90
+    assert f["past"] > f["occupied"]  # months of history
+    assert f["ethnic"] == set(ETHNIC_CATEGORIES)
+    assert f["ld_or_autistic"] > 0
+    assert len({kind for kind, _ in f["ward_kinds"]}) >= 4
+    assert {sex for _, sex in f["ward_kinds"]} == {"male", "female", "mixed"}
