@@ -47,7 +47,10 @@ async def ward_board(
 ) -> HTMLResponse:
     data = await board.ward_board(session, actor=user, ward_code=code, now=now)
     return page_or_fragment(
-        request, "wards/board.html", "wards/_board.html", {"board": data, "active": "wards"}
+        request,
+        "wards/board.html",
+        "wards/_board.html",
+        {"board": data, "active": "wards", "today": service.local_date(now)},
     )
 
 
