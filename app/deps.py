@@ -43,7 +43,10 @@ async def _user_from_cookie(request: Request, session: AsyncSession, now: dateti
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    resolved = await auth_service.resolve_session(session, cookie, now)
+    # The board's own refresh is not a person using Wardflow: it must not keep an
+    # unattended ward PC signed in past the idle limit.
+    touch = request.query_params.get("refresh") != "1"
+    resolved = await auth_service.resolve_session(session, cookie, now, touch=touch)
     if resolved is None:
         return None
     user, user_session = resolved

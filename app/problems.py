@@ -72,7 +72,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
-        target = f"/login?next={request.url.path}"
+        from urllib.parse import quote
+
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = f"/login?next={quote(here, safe='/')}"
         if request.headers.get("HX-Request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

@@ -86,6 +86,8 @@ def render(
         "user": getattr(request.state, "user", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "cspNonce": getattr(request.state, "csp_nonce", ""),
+        # Forms submit in place (htmx) only when shown inside the board's panel.
+        "htmx": is_htmx(request),
         **(context or {}),
     }
     response = templates.TemplateResponse(

@@ -141,7 +141,7 @@ async def sign_in(
 
 
 async def resolve_session(
-    session: AsyncSession, cookie_value: str, now: datetime
+    session: AsyncSession, cookie_value: str, now: datetime, *, touch: bool = True
 ) -> tuple[User, UserSession] | None:
     """The signed-in user for a session cookie, or None if unknown, ended or idle too long."""
     idle = timedelta(minutes=get_settings().session_idle_minutes)
@@ -164,7 +164,7 @@ async def resolve_session(
     if user is None:
         return None
     # Touch at most once a minute: a board polling every few seconds need not write each time.
-    if now - row.last_seen_at > timedelta(minutes=1):
+    if touch and now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now
     return user, row
 

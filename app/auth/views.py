@@ -121,4 +121,6 @@ async def make_token(
 ) -> HTMLResponse:
     token = await service.make_api_token(session, user=user, now=now)
     await commit(session)
-    return _account_page(request, user, token=token)
+    response = _account_page(request, user, token=token)
+    response.headers["Cache-Control"] = "no-store"
+    return response

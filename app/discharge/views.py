@@ -59,9 +59,10 @@ async def discharge(
     problem = None
     if not errors and data is not None:
         try:
-            admission = await service.discharge(
-                session, actor=user, admission_id=admission_id, data=data, now=now
-            )
+            async with session.begin_nested():
+                admission = await service.discharge(
+                    session, actor=user, admission_id=admission_id, data=data, now=now
+                )
             await commit(session)
             ward_code = admissions.current_stay(admission).ward.code
             if is_htmx(request):
@@ -76,7 +77,6 @@ async def discharge(
             errors.update(errors_from(exc))
         except (Conflict, NotFound) as exc:
             problem = exc.detail
-        await session.rollback()
     context = await _context(session, user, admission_id, values, errors, problem)
     return page_or_fragment(
         request,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
 from app.wards import admissions, board, schemas, service
 from app.wards.models import Bed, Locality, Ward, WardStay
@@ -161,7 +161,6 @@ async def admit(
         patient_data = validate(schemas.PatientIn, {k: form.get(k) for k in patient_fields}, errors)
 
     async def again(status: int, problem: str | None = None) -> HTMLResponse:
-        await session.rollback()
         context = await _admit_context(session, ward, bed, values, errors, problem)
         return page_or_fragment(
             request, "wards/admit.html", "wards/_admit_form.html", context, status_code=status
@@ -170,11 +169,16 @@ async def admit(
     if errors or admission_data is None:
         return await again(422)
     try:
-        if patient is None:
-            assert patient_data is not None
-            patient = await service.create_patient(session, actor=user, data=patient_data, now=now)
-        admission_data.patient_id = patient.id
-        await admissions.admit(session, actor=user, data=admission_data, now=now)
+        # A savepoint: a refusal undoes only this attempt, and what the page needs to show
+        # the form again (the user, the ward, the bed) stays loaded.
+        async with session.begin_nested():
+            if patient is None:
+                assert patient_data is not None
+                patient = await service.create_patient(
+                    session, actor=user, data=patient_data, now=now
+                )
+            admission_data.patient_id = patient.id
+            await admissions.admit(session, actor=user, data=admission_data, now=now)
         await commit(session)
     except Invalid as exc:
         errors.update(errors_from(exc))
@@ -191,6 +195,7 @@ async def admit(
 async def close_bed_form(
     code: str, label: str, request: Request, user: PageUser, session: SessionDep
 ) -> HTMLResponse:
+    access.require_role(user, {"admin", "bed_manager", "ward_staff"}, "open or close beds")
     ward, bed = await _ward_and_bed(session, user, code, label, "open or close beds")
     return page_or_fragment(
         request,
@@ -213,12 +218,12 @@ async def set_bed_status(
     try:
         if data is None:
             raise Invalid([])
-        await service.set_bed_status(
-            session, actor=user, ward_code=code, label=label, data=data, now=now
-        )
+        async with session.begin_nested():
+            await service.set_bed_status(
+                session, actor=user, ward_code=code, label=label, data=data, now=now
+            )
         await commit(session)
     except (Invalid, Conflict) as exc:
-        await session.rollback()
         if isinstance(exc, Invalid):
             errors.update(errors_from(exc))
         return page_or_fragment(
@@ -308,9 +313,10 @@ async def transfer(
     problem = None
     if not errors and data is not None:
         try:
-            admission = await admissions.transfer(
-                session, actor=user, admission_id=admission_id, data=data, now=now
-            )
+            async with session.begin_nested():
+                admission = await admissions.transfer(
+                    session, actor=user, admission_id=admission_id, data=data, now=now
+                )
             await commit(session)
             # Back to the ward the person left: that is the board the nurse was working on.
             left, arrived = admission.stays[-2], admission.stays[-1]
@@ -323,7 +329,6 @@ async def transfer(
             errors.update(errors_from(exc))
         except (Conflict, NotFound) as exc:
             problem = exc.detail
-        await session.rollback()
     context = await _transfer_context(session, user, admission_id, values, errors, problem)
     return page_or_fragment(
         request,
@@ -348,16 +353,22 @@ async def _admission_page(
     errors: Errors | None = None,
     status: int = 200,
     notice: str | None = None,
+    sent: str | None = None,
 ) -> HTMLResponse:
+    """The admission page; ``sent`` names the form that was refused, so only it shows errors."""
     admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    fresh = {"at": input_datetime(now)}
+    forms = {
+        name: (values or fresh, errors or {}) if name == sent else (fresh, {})
+        for name in ("review", "legal")
+    }
     return render(
         request,
         "wards/admission.html",
         {
             "admission": admission,
             "stay": admissions.current_stay(admission),
-            "values": values or {"at": input_datetime(now)},
-            "errors": errors or {},
+            "forms": forms,
             "notice": notice,
             "can_write": user.role in access.CLINICAL_WRITERS,
             "active": "wards",
@@ -394,18 +405,26 @@ async def add_purpose_review(
     )
     if not errors and data is not None:
         try:
-            await admissions.add_purpose_review(
-                session, actor=user, admission_id=admission_id, data=data, now=now
-            )
+            async with session.begin_nested():
+                await admissions.add_purpose_review(
+                    session, actor=user, admission_id=admission_id, data=data, now=now
+                )
             await commit(session)
             return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
         except Invalid as exc:
             errors.update(errors_from(exc))
-        except DomainError as exc:
+        except Conflict as exc:
             errors["note"] = exc.detail
-        await session.rollback()
     return await _admission_page(
-        request, session, user, admission_id, now, values=values, errors=errors, status=422
+        request,
+        session,
+        user,
+        admission_id,
+        now,
+        values=values,
+        errors=errors,
+        status=422,
+        sent="review",
     )
 
 
@@ -424,16 +443,24 @@ async def change_legal_status(
     )
     if not errors and data is not None:
         try:
-            await admissions.update_admission(
-                session, actor=user, admission_id=admission_id, data=data, now=now
-            )
+            async with session.begin_nested():
+                await admissions.update_admission(
+                    session, actor=user, admission_id=admission_id, data=data, now=now
+                )
             await commit(session)
             return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
         except Invalid as exc:
             errors.update(errors_from(exc))
-        except DomainError as exc:
+        except Conflict as exc:
             errors["legal_status"] = exc.detail
-        await session.rollback()
     return await _admission_page(
-        request, session, user, admission_id, now, values=values, errors=errors, status=422
+        request,
+        session,
+        user,
+        admission_id,
+        now,
+        values=values,
+        errors=errors,
+        status=422,
+        sent="legal",
     )
