@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -377,6 +378,43 @@ async def _admission_page(
     )
 
 
+async def _admission_form_result(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    admission_id: int,
+    now: datetime,
+    values: dict[str, Any],
+    errors: Errors,
+    *,
+    write: Callable[[], Awaitable[object]] | None,
+    sent: str,
+    conflict_field: str,
+) -> Response:
+    """Save one of the admission page's forms, or show that form again with its errors."""
+    if not errors and write is not None:
+        try:
+            async with session.begin_nested():
+                await write()
+            await commit(session)
+            return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
+        except Invalid as exc:
+            errors.update(errors_from(exc))
+        except Conflict as exc:
+            errors[conflict_field] = exc.detail
+    return await _admission_page(
+        request,
+        session,
+        user,
+        admission_id,
+        now,
+        values=values,
+        errors=errors,
+        status=422,
+        sent=sent,
+    )
+
+
 @router.get("/admissions/{admission_id}", response_class=HTMLResponse)
 async def admission_page(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
@@ -403,28 +441,24 @@ async def add_purpose_review(
         },
         errors,
     )
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                await admissions.add_purpose_review(
-                    session, actor=user, admission_id=admission_id, data=data, now=now
-                )
-            await commit(session)
-            return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except Conflict as exc:
-            errors["note"] = exc.detail
-    return await _admission_page(
+
+    async def write() -> object:
+        assert isinstance(data, schemas.PurposeReviewIn)
+        return await admissions.add_purpose_review(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+
+    return await _admission_form_result(
         request,
         session,
         user,
         admission_id,
         now,
-        values=values,
-        errors=errors,
-        status=422,
+        values,
+        errors,
+        write=write if data is not None else None,
         sent="review",
+        conflict_field="note",
     )
 
 
@@ -441,26 +475,22 @@ async def change_legal_status(
         {"legal_status": form.get("legal_status") or "missing", "at": form.get("at")},
         errors,
     )
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                await admissions.update_admission(
-                    session, actor=user, admission_id=admission_id, data=data, now=now
-                )
-            await commit(session)
-            return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except Conflict as exc:
-            errors["legal_status"] = exc.detail
-    return await _admission_page(
+
+    async def write() -> object:
+        assert isinstance(data, schemas.AdmissionPatch)
+        return await admissions.update_admission(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+
+    return await _admission_form_result(
         request,
         session,
         user,
         admission_id,
         now,
-        values=values,
-        errors=errors,
-        status=422,
+        values,
+        errors,
+        write=write if data is not None else None,
         sent="legal",
+        conflict_field="legal_status",
     )
