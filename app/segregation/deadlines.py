@@ -177,7 +177,9 @@ def medical_chain(
     due every ``before_mdt`` until the first MDT review, then every ``after_mdt``.
     """
     first_mdt = min(
-        (r.at for r in reviews if r.kind in ("mdt", "independent_mdt") and start <= r.at <= as_of),
+        # Only an MDT review proper starts the 12-hourly rhythm: RULES.md is silent on an
+        # independent MDT review here, and we take the reading that raises the alert.
+        (r.at for r in reviews if r.kind in MDT_KINDS and start <= r.at <= as_of),
         default=None,
     )
 

@@ -135,7 +135,8 @@ def medical(as_of, reviews, psychiatrist=False, ended=None):
             [],
             t(12.5),
         ),  # an MDT counts as medical, and starts 12-hourly
-        (t(1) + SEC, [Review("independent_mdt", t(0.9))], [], t(12.9)),
+        # an independent MDT review counts as medical but keeps the 4-hourly rhythm
+        (t(1) + SEC, [Review("independent_mdt", t(0.9))], [], t(4.9)),
         (t(1) + SEC, [Review("nursing", t(0.5))], [t(1)], t(5)),  # a nursing review is not medical
         (t(4.5), [Review("medical", t(0.5))], [], t(4.5)),  # 4-hourly after the first
         (t(4.5) + SEC, [Review("medical", t(0.5))], [t(4.5)], t(8.5)),
