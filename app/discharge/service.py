@@ -30,12 +30,12 @@ async def discharge(
     data: schemas.DischargeIn,
     now: datetime,
 ) -> Admission:
-    admission = await admissions._admission_for_change(
+    admission = await admissions.admission_for_change(
         session, actor, admission_id, "discharge people", access.CLINICAL_WRITERS
     )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")
-    admissions._check_within(admission, data.at, now, "at")
+    admissions.check_within(admission, data.at, now, "at")
     for check in discharge_checks:
         await check(session, admission, data.at)
     before = audit.snapshot(admission)

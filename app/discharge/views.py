@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.discharge import service
 from app.errors import Conflict, Invalid, NotFound
@@ -18,8 +20,8 @@ router = APIRouter()
 
 
 async def _context(
-    session: Any,
-    user: Any,
+    session: AsyncSession,
+    user: User,
     admission_id: int,
     values: dict[str, Any],
     errors: Errors,

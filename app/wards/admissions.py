@@ -178,9 +178,10 @@ async def list_admissions(
     return list(await session.scalars(query.limit(1000)))
 
 
-async def _admission_for_change(
+async def admission_for_change(
     session: AsyncSession, actor: User, admission_id: int, doing: str, roles: set[str]
 ) -> Admission:
+    """The admission, locked for update, once the actor may change it on its current ward."""
     access.require_role(actor, roles, doing)
     admission = await session.scalar(
         select(Admission)
@@ -194,7 +195,8 @@ async def _admission_for_change(
     return admission
 
 
-def _check_within(admission: Admission, at: datetime, now: datetime, field: str) -> None:
+def check_within(admission: Admission, at: datetime, now: datetime, field: str) -> None:
+    """A clinical time must fall inside the admission and not in the future (422 on field)."""
     check_not_future(at, now, field)
     if at < admission.admitted_at:
         raise Invalid(FieldError(field, "cannot be before the admission"))
@@ -210,13 +212,13 @@ async def transfer(
     data: schemas.TransferIn,
     now: datetime,
 ) -> Admission:
-    admission = await _admission_for_change(
+    admission = await admission_for_change(
         session, actor, admission_id, "transfer people", access.PLACERS
     )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")
     stay = current_stay(admission)
-    _check_within(admission, data.at, now, "at")
+    check_within(admission, data.at, now, "at")
     if data.at < stay.started_at:
         raise Invalid(FieldError("at", "cannot be before the person arrived in their current bed"))
     ward = await get_ward(session, data.ward_code)
@@ -268,10 +270,10 @@ async def add_purpose_review(
     data: schemas.PurposeReviewIn,
     now: datetime,
 ) -> PurposeReview:
-    admission = await _admission_for_change(
+    admission = await admission_for_change(
         session, actor, admission_id, "review the purpose of admission", access.CLINICAL_WRITERS
     )
-    _check_within(admission, data.at, now, "at")
+    check_within(admission, data.at, now, "at")
     review = PurposeReview(
         admission_id=admission.id,
         at=data.at,
@@ -296,7 +298,7 @@ async def update_admission(
     data: schemas.AdmissionPatch,
     now: datetime,
 ) -> Admission:
-    admission = await _admission_for_change(
+    admission = await admission_for_change(
         session, actor, admission_id, "change admissions", access.CLINICAL_WRITERS
     )
     fields = data.model_fields_set
@@ -309,7 +311,7 @@ async def update_admission(
         if data.legal_status is None:
             raise Invalid(FieldError("legal_status", "cannot be empty"))
         at = data.at or now
-        _check_within(admission, at, now, "at")
+        check_within(admission, at, now, "at")
         session.add(
             LegalStatusChange(
                 admission_id=admission.id,

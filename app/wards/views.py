@@ -247,7 +247,7 @@ async def set_bed_status(
 # --- transfer ---------------------------------------------------------------------------
 
 
-async def _free_beds(session: AsyncSession, user: User) -> dict[str, list[tuple[str, str]]]:
+async def _free_beds(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
     """Open, empty beds the person may be moved to, grouped by ward, for the transfer form."""
     occupied = select(WardStay.bed_id).where(WardStay.ended_at.is_(None))
     rows = await session.execute(
@@ -274,7 +274,7 @@ async def _transfer_context(
     return {
         "admission": admission,
         "stay": admissions.current_stay(admission),
-        "beds": await _free_beds(session, user),
+        "beds": await _free_beds(session),
         "values": values,
         "errors": errors,
         "problem": problem,
