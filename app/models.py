@@ -3,6 +3,17 @@
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
+from app.segregation.models import (
+    InterventionStaff,
+    InterventionType,
+    InterventionVersion,
+    RestrictiveIntervention,
+    Seclusion,
+    SeclusionObservation,
+    SeclusionReview,
+    Segregation,
+    SegregationReview,
+)
 from app.wards.models import (
     Admission,
     Bed,
@@ -21,10 +32,19 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Bed",
+    "InterventionStaff",
+    "InterventionType",
+    "InterventionVersion",
     "LegalStatusChange",
     "Locality",
     "Patient",
     "PurposeReview",
+    "RestrictiveIntervention",
+    "Seclusion",
+    "SeclusionObservation",
+    "SeclusionReview",
+    "Segregation",
+    "SegregationReview",
     "Site",
     "User",
     "UserSession",
