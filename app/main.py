@@ -25,6 +25,9 @@ def create_app() -> FastAPI:
     from app.auth import views as auth_views
     from app.discharge import router as discharge_router
     from app.discharge import views as discharge_views
+    from app.segregation import force_router, force_views
+    from app.segregation import router as segregation_router
+    from app.segregation import views as segregation_views
     from app.wards import router as wards_router
     from app.wards import views as wards_views
 
@@ -36,9 +39,16 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (wards_router, discharge_router):
+    for module in (wards_router, discharge_router, segregation_router, force_router):
         app.include_router(module.router)
-    for module in (auth_views, wards_views, discharge_views, audit_views):
+    for module in (
+        auth_views,
+        wards_views,
+        discharge_views,
+        segregation_views,
+        force_views,
+        audit_views,
+    ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
 
