@@ -26,6 +26,7 @@ def create_app() -> FastAPI:
     from app.discharge import router as discharge_router
     from app.discharge import views as discharge_views
     from app.segregation import force_router, force_views
+    from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
     from app.segregation import views as segregation_views
     from app.wards import router as wards_router
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
+    segregation_readout.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

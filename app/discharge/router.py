@@ -19,4 +19,4 @@ async def discharge(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return admissions.admission_out(admission)
+    return await admissions.admission_detail(session, admission)

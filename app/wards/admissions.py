@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -23,6 +23,13 @@ from app.wards.models import (
     WardStay,
 )
 from app.wards.service import check_not_future, flush, get_bed, get_ward, local_date
+
+# Restrictive practice lists its episodes and uses of force here for the admission's API
+# and page, without wards depending on it.
+EpisodeLister = Callable[
+    [AsyncSession, list[int]], Awaitable[dict[int, list[schemas.EpisodeSummary]]]
+]
+episode_listers: list[EpisodeLister] = []
 
 ADMISSION_DETAIL = (
     selectinload(Admission.patient).selectinload(Patient.home_locality),
@@ -348,6 +355,35 @@ async def end_current_stay(session: AsyncSession, admission: Admission, at: date
         raise Invalid(FieldError("at", "cannot be before the person arrived in their current bed"))
     stay.ended_at = at
     await flush(session)
+
+
+async def episodes_of(
+    session: AsyncSession, admission_ids: list[int]
+) -> dict[int, list[schemas.EpisodeSummary]]:
+    """Each admission's restrictive episodes and uses of force, oldest first (set-based)."""
+    result: dict[int, list[schemas.EpisodeSummary]] = {a: [] for a in admission_ids}
+    if admission_ids:
+        for lister in episode_listers:
+            for admission_id, items in (await lister(session, admission_ids)).items():
+                result[admission_id].extend(items)
+    for items in result.values():
+        items.sort(key=lambda e: (e.started_at, e.kind, e.id))
+    return result
+
+
+async def admissions_detail(
+    session: AsyncSession, rows: Sequence[Admission]
+) -> list[schemas.AdmissionOut]:
+    """Admissions as the API gives them, with their restrictive episodes."""
+    episodes = await episodes_of(session, [a.id for a in rows])
+    outs = [admission_out(a) for a in rows]
+    for out in outs:
+        out.episodes = episodes[out.id]
+    return outs
+
+
+async def admission_detail(session: AsyncSession, admission: Admission) -> schemas.AdmissionOut:
+    return (await admissions_detail(session, [admission]))[0]
 
 
 def admission_out(admission: Admission) -> schemas.AdmissionOut:

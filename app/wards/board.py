@@ -23,8 +23,13 @@ from app.wards.service import age_on, get_ward, local_date, ward_out
 # the flags (and alert counts) per admission id.
 FlagProvider = Callable[[AsyncSession, list[int], datetime], Awaitable[dict[int, set[str]]]]
 AlertCounter = Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]]
+RestrictionProvider = Callable[
+    [AsyncSession, list[int], datetime], Awaitable[dict[int, list[schemas.CardRestriction]]]
+]
 flag_providers: list[FlagProvider] = []
 alert_counters: list[AlertCounter] = []
+restriction_providers: list[RestrictionProvider] = []
+RESTRICTION_FLAGS = {"seclusion": "secluded", "segregation": "segregated"}
 
 UNDER_18 = "under_18"
 
@@ -51,7 +56,16 @@ async def ward_board(
     admission_ids = [admission.id for _, admission, _ in rows]
     flags: dict[int, set[str]] = {a: set() for a in admission_ids}
     alerts: dict[int, int] = dict.fromkeys(admission_ids, 0)
+    restrictions: dict[int, list[schemas.CardRestriction]] = {}
     if admission_ids:
+        for restriction_provider in restriction_providers:
+            for admission_id, items in (
+                await restriction_provider(session, admission_ids, now)
+            ).items():
+                restrictions.setdefault(admission_id, []).extend(items)
+                flags.setdefault(admission_id, set()).update(
+                    RESTRICTION_FLAGS[item.kind] for item in items
+                )
         for provider in flag_providers:
             for admission_id, extra in (await provider(session, admission_ids, now)).items():
                 flags.setdefault(admission_id, set()).update(extra)
@@ -77,6 +91,7 @@ async def ward_board(
             expected_discharge_date=admission.expected_discharge_date,
             flags=sorted(admission_flags),
             open_alerts=alerts.get(admission.id, 0),
+            restrictions=restrictions.get(admission.id, []),
         )
 
     board_beds = [

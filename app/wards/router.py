@@ -121,7 +121,9 @@ async def admit(
 ) -> schemas.AdmissionOut:
     admission = await admissions.admit(session, actor=user, data=data, now=now)
     await commit(session)
-    return admissions.admission_out(await admissions.reload(session, admission.id))
+    return await admissions.admission_detail(
+        session, await admissions.reload(session, admission.id)
+    )
 
 
 @router.get("/admissions", response_model=list[schemas.AdmissionOut])
@@ -134,15 +136,15 @@ async def list_admissions(
     rows = await admissions.list_admissions(
         session, actor=user, ward_code=ward_code, open_only=open
     )
-    return [admissions.admission_out(a) for a in rows]
+    return await admissions.admissions_detail(session, rows)
 
 
 @router.get("/admissions/{admission_id}", response_model=schemas.AdmissionOut)
 async def get_admission(
     admission_id: int, user: ApiUser, session: SessionDep
 ) -> schemas.AdmissionOut:
-    return admissions.admission_out(
-        await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    return await admissions.admission_detail(
+        session, await admissions.get_admission(session, actor=user, admission_id=admission_id)
     )
 
 
@@ -154,7 +156,7 @@ async def transfer(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return admissions.admission_out(admission)
+    return await admissions.admission_detail(session, admission)
 
 
 @router.post(
@@ -188,4 +190,4 @@ async def update_admission(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return admissions.admission_out(admission)
+    return await admissions.admission_detail(session, admission)

@@ -119,6 +119,33 @@ class BedOut(Out):
     reason: str | None
 
 
+class CardRestriction(Out):
+    """A seclusion or segregation on a board card: for how long, and what is due next."""
+
+    kind: Literal["seclusion", "segregation"]
+    id: int
+    started_at: datetime
+    duration_minutes: int
+    # The review due next (or the earliest still missing), and when.
+    next_kind: str | None
+    next_due: datetime | None
+    overdue: bool
+    # Seclusion only: the next 15-minute observation.
+    observation_due: datetime | None = None
+    observation_overdue: bool = False
+
+
+class EpisodeSummary(Out):
+    """One restrictive episode or use of force in an admission, for its page and the API."""
+
+    kind: Literal["seclusion", "segregation", "use_of_force"]
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    status: str
+    url: str
+
+
 class Occupant(Out):
     admission_id: int
     patient_id: int
@@ -130,6 +157,7 @@ class Occupant(Out):
     expected_discharge_date: date | None
     flags: list[str]
     open_alerts: int
+    restrictions: list[CardRestriction] = []
 
 
 class BoardBed(Out):
@@ -261,6 +289,7 @@ class AdmissionOut(Out):
     purpose_reviews: list[PurposeReviewOut]
     discharged_at: datetime | None
     discharge_destination: str | None
-    # Filled by the restrictive-practice and discharge packages as they land.
-    episodes: list[dict[str, object]] = []
+    # Seclusion, segregation and use of force in this admission, oldest first.
+    episodes: list[EpisodeSummary] = []
+    # Filled by the discharge package when ready-for-discharge periods land.
     ready_for_discharge_periods: list[dict[str, object]] = []

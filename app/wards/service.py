@@ -37,6 +37,16 @@ _CONSTRAINT_MESSAGES = {
     "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
     "bed_closed": "That bed is closed and takes no one.",
     "bed_occupied": "A bed with someone in it cannot be closed.",
+    "uq_seclusions_one_open_per_admission": "A seclusion is already open for this admission.",
+    "uq_segregations_one_open_per_admission": "A segregation is already open for this admission.",
+    "review_outside_episode": "A review must fall inside its episode.",
+    "observation_outside_episode": "An observation must fall inside its seclusion.",
+    "episode_outside_admission": "An episode must fall inside its admission.",
+    "record_after_end": "An episode cannot end before what was recorded in it.",
+    "discharge_while_restricted": (
+        "Seclusion or segregation is still open: end it before discharge."
+    ),
+    "never_deleted": "Clinical records are never deleted.",
 }
 
 
