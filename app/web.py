@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from app.config import PROJECT_ROOT, get_settings
+from app.segregation import codes as segregation_codes
 from app.wards import codes
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -43,6 +45,35 @@ def input_datetime(value: datetime | None) -> str:
     return "" if local is None else f"{local:%Y-%m-%dT%H:%M}"
 
 
+def format_time(value: datetime | None) -> str:
+    local = _local(value)
+    return "" if local is None else f"{local:%H:%M}"
+
+
+def format_duration(minutes: int | None) -> str:
+    """'45 min', '3 h 20 min', '2 days 4 h': how long someone has been secluded."""
+    if minutes is None:
+        return ""
+    days, rest = divmod(max(0, minutes), 24 * 60)
+    hours_, mins = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours_} h" if hours_ else "")
+    if hours_:
+        return f"{hours_} h" + (f" {mins} min" if mins else "")
+    return f"{mins} min"
+
+
+def relative(due: datetime | None, now: datetime) -> str:
+    """'in 25 min', 'due now' or '10 min overdue', to the minute, for countdowns."""
+    if due is None:
+        return ""
+    seconds = (due - now).total_seconds()
+    if seconds > 0:
+        return f"in {format_duration(math.ceil(seconds / 60))}"
+    minutes = int(-seconds // 60)
+    return "due now" if minutes == 0 else f"{format_duration(minutes)} overdue"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -53,7 +84,13 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(datetime=format_datetime, date=format_date, input_datetime=input_datetime)
+    env.filters.update(
+        datetime=format_datetime,
+        date=format_date,
+        time=format_time,
+        duration=format_duration,
+        input_datetime=input_datetime,
+    )
     env.globals.update(
         LEGAL_STATUSES=codes.LEGAL_STATUSES,
         WARD_TYPES=codes.WARD_TYPES,
@@ -61,6 +98,12 @@ def _environment() -> Environment:
         PATIENT_SEXES=codes.PATIENT_SEXES,
         ETHNIC_CATEGORIES=codes.ETHNIC_CATEGORIES,
         DISCHARGE_DESTINATIONS=codes.DISCHARGE_DESTINATIONS,
+        SECLUSION_REVIEW_KINDS=segregation_codes.SECLUSION_REVIEW_KINDS,
+        SEGREGATION_REVIEW_KINDS=segregation_codes.SEGREGATION_REVIEW_KINDS,
+        AUTHORISED_BY_ROLES=segregation_codes.AUTHORISED_BY_ROLES,
+        DUE_LABELS=segregation_codes.DUE_LABELS,
+        RULE_TITLES=segregation_codes.RULE_TITLES,
+        relative=relative,
         assetPath=f"{NHSUK}/assets",
     )
     return env

@@ -64,3 +64,30 @@ INTERVENTION_REASONS: dict[str, str] = {
     "98": "Other",
     "99": "Not known",
 }
+
+# What each deadline is called where people read it (board, episode pages).
+DUE_LABELS: dict[str, str] = {
+    "medical": "Medical review",
+    "nursing": "Nursing review",
+    "mdt": "MDT review",
+    "independent_mdt": "Independent MDT review",
+    "observation": "Observation",
+    "approved_clinician": "Approved clinician review",
+    "external": "External review",
+    "notification": "Commissioner and IMHA informed",
+    "icetr": "IC(E)TR",
+}
+
+RULE_TITLES: dict[str, str] = {
+    "SECL_MEDICAL_FIRST": "First medical review within 1 hour",
+    "SECL_MEDICAL_REVIEW": "Medical review",
+    "SECL_NURSING_REVIEW": "Nursing review",
+    "SECL_MDT_REVIEW": "MDT review",
+    "SECL_INDEPENDENT_MDT": "Independent MDT review",
+    "SECL_OBSERVATION": "Observation",
+    "LTS_AC_REVIEW": "Approved clinician review",
+    "LTS_MDT_REVIEW": "MDT review",
+    "LTS_EXTERNAL_REVIEW": "External review",
+    "LTS_NOTIFICATION": "Commissioner and IMHA informed",
+    "LTS_ICETR": "IC(E)TR",
+}

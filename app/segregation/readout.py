@@ -331,9 +331,30 @@ async def refuse_discharge_while_restricted(
 
 def install() -> None:
     """Register with the board, the admission and discharge (once, however often called)."""
+    from app.wards import views as wards_views
+
+    if admission_section not in wards_views.admission_sections:
+        wards_views.admission_sections.append(admission_section)
     if card_restrictions not in board.restriction_providers:
         board.restriction_providers.append(card_restrictions)
     if list_episodes not in admissions.episode_listers:
         admissions.episode_listers.append(list_episodes)
     if refuse_discharge_while_restricted not in discharge_service.discharge_checks:
         discharge_service.discharge_checks.append(refuse_discharge_while_restricted)
+
+
+async def admission_section(
+    session: AsyncSession, admission: Admission, now: datetime
+) -> tuple[str, dict[str, object]]:
+    """The admission page's restrictive practice section: every episode and use of force."""
+    from app.segregation import force
+
+    episodes = (await list_episodes(session, [admission.id])).get(admission.id, [])
+    return "segregation/_admission_section.html", {
+        "episodes": sorted(
+            (e for e in episodes if e.kind != "use_of_force"), key=lambda e: e.started_at
+        ),
+        "interventions": await force.interventions_for_admission(session, admission.id),
+        "admission_id": admission.id,
+        "now": now,
+    }

@@ -17,10 +17,16 @@ from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
 from app.wards import admissions, board, schemas, service
-from app.wards.models import Bed, Locality, Ward, WardStay
+from app.wards.models import Admission, Bed, Locality, Ward, WardStay
 from app.web import input_datetime, is_htmx, page_or_fragment, render
 
 router = APIRouter()
+# Other capabilities add a section to the admission's page (restrictive practice lists its
+# episodes and uses of force) without wards depending on them: (template, its context).
+AdmissionSection = Callable[
+    [AsyncSession, Admission, datetime], Awaitable[tuple[str, dict[str, Any]]]
+]
+admission_sections: list[AdmissionSection] = []
 BOARD_CHANGED = {"HX-Trigger": "board-changed"}
 
 
@@ -51,7 +57,14 @@ async def ward_board(
         request,
         "wards/board.html",
         "wards/_board.html",
-        {"board": data, "active": "wards", "today": service.local_date(now)},
+        {
+            "board": data,
+            "active": "wards",
+            "now": now,
+            "today": service.local_date(now),
+            "can_write": user.role in access.CLINICAL_WRITERS
+            and access.can_read_ward(user, data.ward.id),
+        },
     )
 
 
@@ -370,6 +383,7 @@ async def _admission_page(
             "admission": admission,
             "stay": admissions.current_stay(admission),
             "forms": forms,
+            "sections": [await section(session, admission, now) for section in admission_sections],
             "notice": notice,
             "can_write": user.role in access.CLINICAL_WRITERS,
             "active": "wards",
