@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool
 
 from tests import dbutil
+from tests.auth.helpers import Browser
 
 # Tests must never touch the developer's own database or secret.
 os.environ.setdefault("WARDFLOW_SECRET_KEY", "test-secret-key-not-for-production")
@@ -134,3 +135,34 @@ async def world(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped
 @pytest.fixture
 def tmp_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+# --- signed-in browsers for page tests -------------------------------------------------
+
+
+@pytest.fixture
+async def browser(app) -> AsyncIterator[Callable[[], Browser]]:  # type: ignore[no-untyped-def]
+    """Make browsers (each with its own cookies); closed after the test."""
+    opened: list[Browser] = []
+
+    def make() -> Browser:
+        opened.append(Browser(app))
+        return opened[-1]
+
+    yield make
+    for b in opened:
+        await b.aclose()
+
+
+@pytest.fixture
+def signed_in(browser) -> Callable[[str], Awaitable[Browser]]:  # type: ignore[no-untyped-def]
+    async def sign_in(username: str) -> Browser:
+        return await browser().sign_in(username)
+
+    return sign_in
+
+
+@pytest.fixture
+async def nurse(world, signed_in) -> Browser:  # type: ignore[no-untyped-def]
+    """The ASH ward nurse, signed in."""
+    return await signed_in("nurse")

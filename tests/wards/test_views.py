@@ -3,7 +3,6 @@ fragment, and for its effect on the record."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,35 +20,8 @@ from app.wards.models import (
     PurposeReview,
     WardStay,
 )
-from tests.auth.helpers import Browser, Node, field_error, parse
+from tests.auth.helpers import Node, field_error, parse
 from tests.factories import next_nhs_number
-
-
-@pytest.fixture
-async def browser(app) -> AsyncIterator[Callable[[], Browser]]:  # type: ignore[no-untyped-def]
-    opened: list[Browser] = []
-
-    def make() -> Browser:
-        opened.append(Browser(app))
-        return opened[-1]
-
-    yield make
-    for b in opened:
-        await b.aclose()
-
-
-@pytest.fixture
-def signed_in(browser) -> Callable[[str], Awaitable[Browser]]:  # type: ignore[no-untyped-def]
-    async def sign_in(username: str) -> Browser:
-        return await browser().sign_in(username)
-
-    return sign_in
-
-
-@pytest.fixture
-async def nurse(world, signed_in) -> Browser:  # type: ignore[no-untyped-def]
-    return await signed_in("nurse")
-
 
 # --- helpers -----------------------------------------------------------------------------
 
