@@ -82,7 +82,7 @@ def expect_benefit_error(page: Page, scope_selector: str = "") -> None:
     expect(scope.locator(".nhsuk-error-message")).to_have_count(1)
 
 
-def api_admit(server, *, bed: str, given: str, family: str) -> None:  # type: ignore[no-untyped-def]
+def api_admit(server, *, bed: str, given: str, family: str, minutes_ago: int = 5) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {server.tokens['admin']}"}
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=10.0) as api:
         patient = api.post(
@@ -98,7 +98,7 @@ def api_admit(server, *, bed: str, given: str, family: str) -> None:  # type: ig
             },
         )
         assert patient.status_code == 201, patient.text
-        admitted_at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        admitted_at = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
         admission = api.post(
             "/api/v1/admissions",
             json={
