@@ -16,6 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from app.config import PROJECT_ROOT, get_settings
 from app.segregation import codes as segregation_codes
+from app.segregation import force_checks
 from app.wards import codes
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -103,6 +104,11 @@ def _environment() -> Environment:
         AUTHORISED_BY_ROLES=segregation_codes.AUTHORISED_BY_ROLES,
         DUE_LABELS=segregation_codes.DUE_LABELS,
         RULE_TITLES=segregation_codes.RULE_TITLES,
+        INTERVENTION_TYPES=segregation_codes.INTERVENTION_TYPES,
+        INTERVENTION_REASONS=segregation_codes.INTERVENTION_REASONS,
+        INTERVENTION_TYPE_GROUPS=segregation_codes.INTERVENTION_TYPE_GROUPS,
+        FORCE_MISSING_LABELS=force_checks.MISSING_LABELS,
+        force_missing_items=force_checks.missing_items,
         relative=relative,
         assetPath=f"{NHSUK}/assets",
     )

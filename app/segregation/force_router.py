@@ -1,7 +1,68 @@
-"""Placeholder: filled in by the restrictive-practice work."""
+"""JSON API for use-of-force (restrictive intervention) records (API.md: a contract)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from app.deps import ApiUser, NowDep, SessionDep, commit
+from app.segregation import force
+from app.segregation import force_schemas as schemas
+
+router = APIRouter(prefix="/api/v1", tags=["use of force"])
+
+
+@router.post(
+    "/admissions/{admission_id}/restrictive-interventions",
+    status_code=201,
+    response_model=schemas.InterventionOut,
+)
+async def create_intervention(
+    admission_id: int,
+    data: schemas.InterventionIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.InterventionOut:
+    record = await force.create_intervention(
+        session, actor=user, admission_id=admission_id, data=data, now=now
+    )
+    await commit(session)
+    return (await force.describe(session, [record]))[0]
+
+
+@router.get(
+    "/admissions/{admission_id}/restrictive-interventions",
+    response_model=list[schemas.InterventionOut],
+)
+async def list_interventions(
+    admission_id: int, user: ApiUser, session: SessionDep
+) -> list[schemas.InterventionOut]:
+    records = await force.list_interventions(session, actor=user, admission_id=admission_id)
+    return await force.describe(session, records)
+
+
+@router.get("/restrictive-interventions/{intervention_id}", response_model=schemas.InterventionOut)
+async def get_intervention(
+    intervention_id: int, user: ApiUser, session: SessionDep
+) -> schemas.InterventionOut:
+    record, _admission = await force.get_intervention(
+        session, actor=user, intervention_id=intervention_id
+    )
+    return (await force.describe(session, [record]))[0]
+
+
+@router.patch(
+    "/restrictive-interventions/{intervention_id}", response_model=schemas.InterventionOut
+)
+async def update_intervention(
+    intervention_id: int,
+    data: schemas.InterventionPatch,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.InterventionOut:
+    record = await force.update_intervention(
+        session, actor=user, intervention_id=intervention_id, data=data, now=now
+    )
+    await commit(session)
+    return (await force.describe(session, [record]))[0]
