@@ -34,7 +34,6 @@ from app.segregation.force_checks import (
     patched,
     staff_from,
     types_from,
-    ward_at,
 )
 from app.segregation.models import (
     InterventionStaff,
@@ -142,14 +141,14 @@ async def create_intervention(
     now: datetime,
 ) -> RestrictiveIntervention:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, DOING, access.CLINICAL_WRITERS
+        session, actor, admission_id, DOING, access.CLINICAL_WRITERS, event_at=data.started_at
     )
     values = {name: getattr(data, name) for name in SCALARS}
     draft = Draft(values, types_from(data.types, values), staff_from(data.staff))
     check_draft(admission, draft, now, types_given=True)
     record = RestrictiveIntervention(
         admission_id=admission.id,
-        ward_id=ward_at(admission, data.started_at),
+        ward_id=admissions.ward_at(admission, data.started_at),
         version=1,
         created_at=now,
         created_by_id=actor.id,
@@ -176,7 +175,12 @@ async def update_intervention(
     access.require_role(actor, access.CLINICAL_WRITERS, DOING)
     record = await _load(session, intervention_id, lock=True)
     admission = await admissions.admission_for_change(
-        session, actor, record.admission_id, DOING, access.CLINICAL_WRITERS
+        session,
+        actor,
+        record.admission_id,
+        DOING,
+        access.CLINICAL_WRITERS,
+        event_at=record.started_at,
     )
     fields = data.model_fields_set - {"correction_reason"}
     if not fields:
@@ -197,7 +201,7 @@ async def update_intervention(
     before = snapshot(record)
     for name in SCALARS:
         setattr(record, name, new.values[name])
-    record.ward_id = ward_at(admission, new.values["started_at"])
+    record.ward_id = admissions.ward_at(admission, new.values["started_at"])
     record.version += 1
     # Replaced rows stay, marked retired: the versions say what the record used to hold.
     replaced: list[InterventionType | InterventionStaff] = []
@@ -254,10 +258,11 @@ async def get_intervention(
     return record, admission
 
 
-def require_writer(actor: User, admission: Admission) -> None:
-    """Whether this person may record use of force on this admission (its current ward)."""
+def require_writer(actor: User, admission: Admission, event_at: datetime | None = None) -> None:
+    """Whether this person may record use of force on this admission: staff of its current
+    ward, or of the ward where the use of force happened."""
     access.require_role(actor, access.CLINICAL_WRITERS, DOING)
-    access.require_ward(actor, admissions.current_stay(admission).ward_id, DOING)
+    admissions.require_ward_for(actor, admission, DOING, event_at)
 
 
 async def writable_admission(session: AsyncSession, *, actor: User, admission_id: int) -> Admission:

@@ -193,9 +193,3 @@ def check_draft(admission: Admission, draft: Draft, now: datetime, *, types_give
     errors += type_errors
     if errors:
         raise Invalid(errors)
-
-
-def ward_at(admission: Admission, at: datetime) -> int:
-    """The ward the person was on at that moment (at a transfer's instant, the new one)."""
-    stays = [s for s in admission.stays if s.started_at <= at] or admission.stays
-    return stays[-1].ward_id

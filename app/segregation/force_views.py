@@ -281,7 +281,7 @@ async def _record_for_change(
     record, admission = await force.get_intervention(
         session, actor=user, intervention_id=intervention_id
     )
-    force.require_writer(user, admission)
+    force.require_writer(user, admission, record.started_at)
     return record, admission
 
 
@@ -293,7 +293,7 @@ async def record_page(
         session, actor=user, intervention_id=intervention_id
     )
     try:
-        force.require_writer(user, admission)
+        force.require_writer(user, admission, record.started_at)
         can_write = True
     except Forbidden:
         can_write = False

@@ -186,9 +186,20 @@ async def list_admissions(
 
 
 async def admission_for_change(
-    session: AsyncSession, actor: User, admission_id: int, doing: str, roles: set[str]
+    session: AsyncSession,
+    actor: User,
+    admission_id: int,
+    doing: str,
+    roles: set[str],
+    *,
+    event_at: datetime | None = None,
 ) -> Admission:
-    """The admission, locked for update, once the actor may change it on its current ward."""
+    """The admission, locked for update, once the actor may change it on its current ward.
+
+    With ``event_at`` (recording something that happened earlier), staff of the ward the
+    person was on at that moment may also write: a restraint on one ward is recorded by
+    that ward's staff even after the person has moved on.
+    """
     access.require_role(actor, roles, doing)
     admission = await session.scalar(
         select(Admission)
@@ -198,8 +209,24 @@ async def admission_for_change(
     )
     if admission is None:
         raise NotFound(f"No admission with id {admission_id}.")
-    access.require_ward(actor, current_stay(admission).ward_id, doing)
+    require_ward_for(actor, admission, doing, event_at)
     return admission
+
+
+def ward_at(admission: Admission, at: datetime) -> int:
+    """The ward the person was on at that moment (at a transfer's instant, the new one)."""
+    stays = [s for s in admission.stays if s.started_at <= at] or admission.stays
+    return stays[-1].ward_id
+
+
+def require_ward_for(
+    actor: User, admission: Admission, doing: str, event_at: datetime | None = None
+) -> None:
+    allowed = {current_stay(admission).ward_id}
+    if event_at is not None:
+        allowed.add(ward_at(admission, event_at))
+    if access.is_ward_scoped(actor) and not allowed & access.ward_ids(actor):
+        access.require_ward(actor, current_stay(admission).ward_id, doing)
 
 
 def check_within(admission: Admission, at: datetime, now: datetime, field: str) -> None:

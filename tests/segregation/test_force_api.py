@@ -447,6 +447,43 @@ async def test_the_ward_is_where_the_person_was_when_it_happened(
     assert at_move.json()["ward_code"] == "BIRCH"
 
 
+async def test_staff_of_the_ward_where_it_happened_may_still_write_after_a_transfer(
+    client, world, admission, session, clock
+):
+    incident = clock.now - timedelta(days=1, hours=2)  # on ASH
+    moved_at = clock.now - timedelta(days=1)  # then moved to BIRCH
+    # Before the move, BIRCH staff may not record on an ASH patient.
+    refused = await create(
+        client, world, admission.id, {"started_at": incident.isoformat()}, user="birchnurse"
+    )
+    assert refused.status_code == 403
+    await admissions.transfer(
+        session,
+        actor=world.users["admin"],
+        admission_id=admission.id,
+        data=ward_schemas.TransferIn(
+            ward_code="BIRCH", bed_label="B1", at=moved_at, reason="PICU bed"
+        ),
+        now=clock.now,
+    )
+    await session.commit()
+
+    # ASH staff record the restraint that happened on ASH, and complete it later.
+    made = await create(client, world, admission.id, {"started_at": incident.isoformat()})
+    assert made.status_code == 201, made.text
+    assert made.json()["ward_code"] == "ASH"
+    completed = await patch(client, world, made.json()["id"], {"outcome": "Calm within minutes"})
+    assert completed.status_code == 200, completed.text
+    # The person's current ward may complete it too.
+    also = await patch(client, world, made.json()["id"], {"staff_injury": False}, user="birchnurse")
+    assert also.status_code == 200
+    # But ASH staff may not record something that happened after the person left ASH.
+    later = await create(
+        client, world, admission.id, {"started_at": (moved_at + timedelta(hours=1)).isoformat()}
+    )
+    assert later.status_code == 403
+
+
 # --- listing -----------------------------------------------------------------------------
 
 
