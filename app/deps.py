@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -24,6 +25,20 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as pages show it. A plain copy: a refused request rolls its
+    session back (expiring every record), and the error page must still say who you are."""
+
+    username: str
+    role: str
+
+
+def _remember(request: Request, user: User) -> None:
+    request.state.user = user
+    request.state.viewer = Viewer(user.username, user.role)
 
 
 class LoginRequired(Exception):
@@ -77,14 +92,14 @@ async def api_user(request: Request, session: SessionDep, now: NowDep) -> User:
         if user is None:
             raise Unauthorised("The API token is not valid.")
         await session.commit()
-        request.state.user = user
+        _remember(request, user)
         return user
     user = await _user_from_cookie(request, session, now)
     if user is None:
         raise Unauthorised("Sign in, or send Authorization: Bearer <token>.")
     await _check_csrf(request)
     await session.commit()
-    request.state.user = user
+    _remember(request, user)
     return user
 
 
@@ -94,7 +109,7 @@ async def page_user(request: Request, session: SessionDep, now: NowDep) -> User:
     if user is None:
         raise LoginRequired()
     await _check_csrf(request)
-    request.state.user = user
+    _remember(request, user)
     return user
 
 

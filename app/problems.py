@@ -118,6 +118,17 @@ def install(app: FastAPI) -> None:
             detail = "The database cannot be reached. Nothing was saved; try again shortly."
         return problem(503, "Service unavailable", detail)
 
+    @app.exception_handler(DBAPIError)
+    async def _refused_value(request: Request, exc: DBAPIError) -> Response:
+        """A number no row can have (PostgreSQL ids are 32-bit; the driver refuses 2**31)
+        is an unknown id, not a server error. Anything else still is one."""
+        if "out of int32 range" in str(exc) or "out of range for type integer" in str(exc):
+            detail = "No record has that id."
+            if _wants_page(request):
+                return render_error(request, 404, "Not found", detail)
+            return problem(404, "Not found", detail)
+        return await _unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

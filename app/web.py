@@ -132,7 +132,7 @@ def render(
 ) -> HTMLResponse:
     ctx = {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": getattr(request.state, "viewer", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "cspNonce": getattr(request.state, "csp_nonce", ""),
         # Forms submit in place (htmx) only when shown inside the board's panel.

@@ -97,7 +97,17 @@ def app(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
     application = create_app()
 
     async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
+        # As get_session does: a refused request is rolled back (here, to its savepoint),
+        # so a test sees exactly what production would have kept.
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            # Production's session ends here; the test's lives on and holds records the
+            # rollback expired, so load them again (what the database really kept).
+            for record in list(session.identity_map.values()):
+                await session.refresh(record)
+            raise
 
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_now] = clock

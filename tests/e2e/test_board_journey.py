@@ -268,3 +268,16 @@ def test_board_fits_the_window(new_context, width):
     )
     assert sizes["scroll"] <= sizes["client"], f"the page scrolls sideways: {sizes}"
     assert sizes["left"] >= 16, f"the board touches the window's left edge: {sizes}"
+
+
+def test_a_refused_page_still_says_who_is_signed_in(new_context, console):
+    """A refused request rolls its session back; the error page must still render (not a
+    500) and still show who is signed in."""
+    page = new_context().new_page()
+    sign_in(page)
+    console.expect_http_error(403, "/wards/BIRCH")
+    response = page.goto("/wards/BIRCH")
+    assert response is not None and response.status == 403
+    expect(page.locator("h1")).to_have_text("Not allowed")
+    expect(page.locator("header")).to_contain_text("nurse")
+    assert console.errors == [], "\n".join(console.errors)

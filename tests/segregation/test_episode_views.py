@@ -399,12 +399,12 @@ async def test_ended_episode_page_has_no_due_list_or_actions(world, nurse):
 
 async def test_episode_page_of_another_ward_is_refused(world, signed_in):
     admission = await world.admit(bed="A1")
-    seclusion = await seclude(world, admission)
+    seclusion_id = (await seclude(world, admission)).id
     birch = await signed_in("birchnurse")
 
-    assert (await birch.get(f"/seclusions/{seclusion.id}")).status_code == 403
+    assert (await birch.get(f"/seclusions/{seclusion_id}")).status_code == 403
     response = await birch.post(
-        f"/seclusions/{seclusion.id}/observation", {"at": "2026-03-10T12:00", "note": "x"}
+        f"/seclusions/{seclusion_id}/observation", {"at": "2026-03-10T12:00", "note": "x"}
     )
     assert response.status_code == 403
 
