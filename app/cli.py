@@ -129,6 +129,10 @@ def seed_demo(
         f"Demo trust ready: {summary.sites} sites, {summary.wards} wards, {summary.beds} beds, "
         f"{summary.open_admissions} people in hospital, {summary.past_admissions} past admissions."
     )
+    console.print(
+        f"Restrictive practice: {summary.seclusions} seclusions, {summary.segregations} "
+        f"long-term segregations, {summary.uses_of_force} uses of force."
+    )
     print_demo_users(summary.users)
 
 

@@ -620,6 +620,9 @@ class DemoSummary:
     localities: int = 0
     closed_beds: int = 0
     transfers: int = 0
+    seclusions: int = 0
+    segregations: int = 0
+    uses_of_force: int = 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -659,6 +662,10 @@ async def seed_demo(
     people = _plan_people(rng, spells, clock, report)
     await _write_people_and_admissions(session, rng, spells, people, clock, beds, report)
     await _close_beds(session, beds)
+    # Imported here: it builds on this module's plans (Spell, Person).
+    from app.segregation.demo import seed_restrictive
+
+    restrictive = await seed_restrictive(session, rng, clock, spells, people)
 
     open_count = sum(1 for s in spells if s.is_open)
     summary = DemoSummary(
@@ -672,6 +679,9 @@ async def seed_demo(
         localities=len(LOCALITIES),
         closed_beds=len(CLOSED_BEDS),
         transfers=sum(1 for s in spells if len(s.segments) > 1),
+        seclusions=restrictive.seclusions,
+        segregations=restrictive.segregations,
+        uses_of_force=restrictive.uses_of_force,
     )
     session.add(
         AuditEntry(
