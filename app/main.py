@@ -25,7 +25,7 @@ def create_app() -> FastAPI:
     from app.auth import views as auth_views
     from app.discharge import router as discharge_router
     from app.discharge import views as discharge_views
-    from app.segregation import force_router, force_views
+    from app.segregation import episode_views, force_router, force_views
     from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
     from app.segregation import views as segregation_views
@@ -47,6 +47,7 @@ def create_app() -> FastAPI:
         wards_views,
         discharge_views,
         segregation_views,
+        episode_views,
         force_views,
         audit_views,
     ):

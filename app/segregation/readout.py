@@ -6,20 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.discharge import service as discharge_service
-from app.errors import Conflict
+from app.errors import Conflict, FieldError, Invalid
 from app.segregation import evaluate, schemas
 from app.segregation.deadlines import Chain, Episode, Review
 from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
 from app.wards import admissions, board
 from app.wards.models import Admission, Patient
 from app.wards.schemas import CardRestriction, EpisodeSummary
+
+E = TypeVar("E", Seclusion, Segregation)
 
 
 async def policies(
@@ -312,21 +314,34 @@ async def list_episodes(
     return result
 
 
+async def _open_at(
+    session: AsyncSession, model: type[E], admission_id: int, at: datetime
+) -> E | None:
+    """The admission's first episode of this kind still going on at ``at`` (or after it)."""
+    return await session.scalar(
+        select(model)
+        .where(
+            model.admission_id == admission_id,
+            or_(model.ended_at.is_(None), model.ended_at > at),
+        )
+        .order_by(model.started_at)
+        .limit(1)
+    )
+
+
 async def refuse_discharge_while_restricted(
     session: AsyncSession, admission: Admission, at: datetime
 ) -> None:
     """A discharge while seclusion or segregation is open is refused (DOMAIN.md)."""
-    for name, model in (("seclusion", Seclusion), ("segregation", Segregation)):
-        still = await session.scalar(
-            select(model.id).where(
-                model.admission_id == admission.id,
-                or_(model.ended_at.is_(None), model.ended_at > at),
-            )
-        )
-        if still is not None:
-            raise Conflict(
-                f"This person's {name} is still open at that time: end it before discharge."
-            )
+    for name, still in (
+        ("seclusion", await _open_at(session, Seclusion, admission.id, at)),
+        ("segregation", await _open_at(session, Segregation, admission.id, at)),
+    ):
+        if still is None:
+            continue
+        if still.started_at > at:
+            raise Invalid(FieldError("at", f"cannot be before a {name} recorded after it"))
+        raise Conflict(f"This person's {name} is still open at that time: end it before discharge.")
 
 
 def install() -> None:

@@ -33,7 +33,6 @@ from app.segregation.forms import (
     START_SEGREGATION,
     Form,
 )
-from app.segregation.timeline import seclusion_timeline, segregation_timeline
 from app.wards import admissions
 from app.wards.models import Admission
 from app.web import input_datetime, is_htmx, page_or_fragment, render
@@ -419,55 +418,4 @@ async def segregation_step(
         errors,
         write if data else None,
         message,
-    )
-
-
-# --- episode pages ----------------------------------------------------------------------
-
-
-@router.get("/seclusions/{seclusion_id}", response_class=HTMLResponse)
-async def seclusion_page(
-    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
-) -> HTMLResponse:
-    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id)
-    out = await readout.seclusion_out(session, seclusion, now)
-    admission = await admissions.get_admission(
-        session, actor=user, admission_id=seclusion.admission_id
-    )
-    return _episode_page(request, user, admission, out, seclusion_timeline(out), now)
-
-
-@router.get("/segregations/{segregation_id}", response_class=HTMLResponse)
-async def segregation_page(
-    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
-) -> HTMLResponse:
-    segregation = await service.get_segregation(session, actor=user, segregation_id=segregation_id)
-    out = await readout.segregation_out(session, segregation, now)
-    admission = await admissions.get_admission(
-        session, actor=user, admission_id=segregation.admission_id
-    )
-    return _episode_page(request, user, admission, out, segregation_timeline(out), now)
-
-
-def _episode_page(
-    request: Request,
-    user: User,
-    admission: Admission,
-    episode: schemas.SeclusionOut | schemas.SegregationOut,
-    timeline: list[Any],
-    now: datetime,
-) -> HTMLResponse:
-    return render(
-        request,
-        "segregation/episode.html",
-        {
-            "admission": admission,
-            "stay": admissions.current_stay(admission),
-            "episode": episode,
-            "timeline": timeline,
-            "now": now,
-            "can_write": user.role in access.CLINICAL_WRITERS
-            and access.can_read_ward(user, admissions.current_stay(admission).ward_id),
-            "active": "wards",
-        },
     )

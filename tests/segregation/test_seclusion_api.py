@@ -653,6 +653,21 @@ async def test_discharge_is_refused_while_secluded(client, world, clock, session
     assert r.status_code == 200 and r.json()["status"] == "discharged"
 
 
+async def test_discharge_before_a_later_seclusion_is_a_wrong_time_not_an_open_episode(
+    client, world, clock, session, admission_id
+):
+    sid = (await secluded(client, world, admission_id, clock.now - 3 * H))["id"]
+    assert (await end(client, world, sid, clock.now - 2 * H)).status_code == 200
+    before = await fingerprint(session)
+
+    r = await discharge(client, world, admission_id, clock.now - 4 * H)
+
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "at"
+    assert "before a seclusion" in r.json()["errors"][0]["message"]
+    assert await fingerprint(session) == before
+
+
 async def test_the_admission_lists_its_episodes(client, world, clock, admission_id):
     first = await secluded(client, world, admission_id, clock.now - 10 * H)
     assert (await end(client, world, first["id"], clock.now - 8 * H)).status_code == 200
