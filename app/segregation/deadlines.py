@@ -50,6 +50,14 @@ class Interval:
             raise ValueError(f"{iso!r} must be longer than zero")
         return cls(iso, value)
 
+    def fixed_length(self) -> timedelta | None:
+        """The length, when it does not depend on the calendar (no months or years)."""
+        if isinstance(self._value, timedelta):
+            return self._value
+        if self._value.months == 0 and self._value.years == 0:
+            return self._value.tdelta
+        return None
+
     def after(self, moment: datetime) -> datetime:
         if isinstance(self._value, timedelta):
             return moment + self._value

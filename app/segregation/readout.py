@@ -27,8 +27,12 @@ E = TypeVar("E", Seclusion, Segregation)
 async def policies(
     _session: AsyncSession,
 ) -> tuple[evaluate.SeclusionPolicy, evaluate.SegregationPolicy]:
-    """The thresholds in force. The RULES.md defaults until the rules page can change them."""
-    return evaluate.SeclusionPolicy(), evaluate.SegregationPolicy()
+    """The thresholds in force: the catalogue's defaults until stored changes (the rules
+    page, issue 4) are read here too, so the board and the rules always agree."""
+    from app.alerts import catalogue
+
+    parameters = catalogue.default_parameters()
+    return catalogue.seclusion_policy(parameters), catalogue.segregation_policy(parameters)
 
 
 def minutes_between(start: datetime, end: datetime) -> int:

@@ -1,0 +1,242 @@
+"""The rules catalogue (RULES.md section 2), defined once: code, title, what it checks,
+its named parameters with their defaults, severity and source.
+
+Every threshold is a named parameter so a trust can make it stricter; the stored changes
+(issue 4's rules page) are applied over these defaults. Durations are ISO 8601 ("PT2H",
+"P7D", "P3M"); other values are numbers (85 per cent, 50 km).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from app.errors import FieldError, Invalid
+from app.segregation.deadlines import Interval
+from app.segregation.evaluate import SeclusionPolicy, SegregationPolicy
+
+Severity = Literal["high", "medium", "low"]
+SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
+COP = "Mental Health Act 1983 Code of Practice 2015, chapter 26"
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: Literal["duration", "number"]
+    default: str | float
+    meaning: str
+    minimum: float | None = None
+    maximum: float | None = None
+    # False where the calculator needs a fixed length (hours or days), not months.
+    calendar: bool = True
+
+
+def duration(default: str, meaning: str, *, calendar: bool = True) -> Param:
+    return Param("duration", default, meaning, calendar=calendar)
+
+
+def number(default: float, meaning: str, minimum: float, maximum: float) -> Param:
+    return Param("number", default, meaning, minimum, maximum)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    checks: str
+    severity: Severity
+    source: str
+    subject_type: str
+    parameters: Mapping[str, Param] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, str | float]:
+        return {name: p.default for name, p in self.parameters.items()}
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("SECL_MEDICAL_FIRST", "First medical review of seclusion",
+         "A medical review within the first hour, unless a psychiatrist authorised seclusion.",
+         "high", f"{COP}, 26.116", "seclusion",
+         {"within": duration("PT1H", "time from the start to the first medical review")}),
+    Rule("SECL_MEDICAL_REVIEW", "Medical reviews of seclusion",
+         "Medical reviews every 4 hours until the first MDT review, then every 12 hours.",
+         "high", COP, "seclusion",
+         {"before_mdt": duration("PT4H", "interval until the first MDT review"),
+          "after_mdt": duration("PT12H", "interval after the first MDT review")}),
+    Rule("SECL_NURSING_REVIEW", "Nursing reviews of seclusion",
+         "A nursing review (two people, one a registered nurse) every 2 hours.",
+         "high", COP, "seclusion", {"every": duration("PT2H", "interval between reviews")}),
+    Rule("SECL_MDT_REVIEW", "MDT reviews of seclusion",
+         "An MDT review every 24 hours from the start.",
+         "high", COP, "seclusion", {"every": duration("PT24H", "interval between reviews")}),
+    Rule("SECL_INDEPENDENT_MDT", "Independent MDT review of seclusion",
+         "An independent MDT review once seclusion lasts 8 hours at once or 12 hours in 48.",
+         "high", COP, "seclusion",
+         {"single": duration("PT8H", "length of one episode that needs it", calendar=False),
+          "total": duration("PT12H", "total within the window that needs it", calendar=False),
+          "window": duration("PT48H", "the window for the total", calendar=False)}),
+    Rule("SECL_OBSERVATION", "Observation in seclusion",
+         "A recorded observation every 15 minutes while secluded.",
+         "medium", COP, "seclusion", {"every": duration("PT15M", "interval between observations")}),
+    Rule("LTS_AC_REVIEW", "Approved clinician reviews of segregation",
+         "A review by an approved clinician every 24 hours.",
+         "high", f"{COP}, 26.150 onwards", "segregation",
+         {"every": duration("PT24H", "interval between reviews")}),
+    Rule("LTS_MDT_REVIEW", "MDT reviews of segregation", "An MDT review every 7 days.",
+         "high", COP, "segregation", {"every": duration("P7D", "interval between reviews")}),
+    Rule("LTS_EXTERNAL_REVIEW", "External review of segregation",
+         "A review by a clinician from outside the hospital every 3 months.",
+         "high", COP, "segregation", {"every": duration("P3M", "interval between reviews")}),
+    Rule("LTS_NOTIFICATION", "Commissioner and IMHA told of segregation",
+         "Both the commissioner and an IMHA informed within 24 hours of the start.",
+         "medium", f"{COP} (commissioner in the decision); local-policy default for the time",
+         "segregation", {"within": duration("PT24H", "time from the start")}),
+    Rule("LTS_ICETR", "IC(E)TR for a person in segregation",
+         "A person with a learning disability or an autistic person in segregation has an "
+         "independent care (education) and treatment review.",
+         "high", "CQC 'Out of sight - who cares?'; local-policy default for the time",
+         "segregation", {"within": duration("P28D", "time from the start")}),
+    Rule("ADM_WAIT", "Waiting for a bed",
+         "A decision to admit waiting longer than 12 hours for a bed.",
+         "high", "People will not need to wait to be admitted; 12-hour standard", "bed_request",
+         {"threshold": duration("PT12H", "longest wait from the decision to admit")}),
+    Rule("ADM_PURPOSE_REVIEW", "Reason and benefit of admission reviewed",
+         "The reason and expected benefit reviewed within 72 hours, then every 7 days.",
+         "medium", "Always clear on the reason and benefit of admission; local-policy default",
+         "admission",
+         {"first": duration("PT72H", "time from admission to the first review"),
+          "every": duration("P7D", "interval between reviews")}),
+    Rule("ADM_UNDER_18_ADULT_WARD", "Under 18 on an adult ward",
+         "A person under 18 on a ward for adults.", "high",
+         "Mental Health Act 1983 s.131A; CQC notification", "admission"),
+    Rule("ADM_MIXED_SEX", "Mixed-sex accommodation",
+         "A person on a single-sex ward of the other sex.", "high",
+         "Same-sex accommodation standard", "admission"),
+    Rule("LOS_LONG", "Long stay", "A stay reaching the long-stay threshold for its ward type.",
+         "medium", "NHS Digital long-stay measures", "admission",
+         {"adult_acute": duration("P60D", "adult acute wards"),
+          "picu": duration("P60D", "psychiatric intensive care"),
+          "older_adult_acute": duration("P90D", "older adult wards")}),
+    Rule("CRFD_DELAY", "Delayed discharge",
+         "A clinically-ready-for-discharge period still open after 7 days.", "medium",
+         "Discharge statutory guidance 2024; local-policy default for the time",
+         "ready_for_discharge", {"threshold": duration("P7D", "longest delay")}),
+    Rule("WARD_OCCUPANCY", "Ward occupancy", "A ward fuller than 85 % of its open beds.",
+         "medium", "Royal College of Psychiatrists recommended maximum", "ward",
+         {"threshold": number(85, "per cent of open beds", 1, 100)}),
+    Rule("OAP_INAPPROPRIATE", "Inappropriate out-of-area placement",
+         "A placement out of area because no local bed was available.", "high",
+         "DH out-of-area placements guidance 2016", "out_of_area_placement"),
+    Rule("OAP_REVIEW", "Out-of-area placement reviewed",
+         "An open placement reviewed every 3 months.", "medium", "NICE QS159 statement 2",
+         "out_of_area_placement", {"every": duration("P3M", "interval between reviews")}),
+    Rule("OAP_DISTANCE", "Placed far from home",
+         "A placement more than 50 km from the person's home.", "medium",
+         "MHSDS distance bands", "out_of_area_placement",
+         {"km": number(50, "kilometres from home", 1, 2000)}),
+    Rule("RI_PRONE", "Prone restraint",
+         "Any prone restraint; high severity if it lasted more than 10 minutes.", "medium",
+         "Assuring Transformation Q39b/c; national aim to end prone restraint",
+         "restrictive_intervention",
+         {"high_after": duration("PT10M", "longer than this is high severity")}),
+    Rule("RI_RECORD_INCOMPLETE", "Use-of-force record incomplete",
+         "A use-of-force record still missing an item the Act requires 24 hours after it ended.",
+         "medium", "Mental Health Units (Use of Force) Act 2018 s.6(5)",
+         "restrictive_intervention", {"within": duration("PT24H", "time to complete the record")}),
+    Rule("RI_DEBRIEF", "Debrief after use of force",
+         "No post-incident review with the patient within 72 hours.", "low",
+         "MHSDS MHS505 post-incident review; local-policy default", "restrictive_intervention",
+         {"within": duration("PT72H", "time to the debrief")}),
+)  # fmt: skip
+
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
+
+
+def checked_parameters(rule: Rule, changes: Mapping[str, object]) -> dict[str, str | float]:
+    """A rule's parameters with changes applied, each checked (422 naming the parameter)."""
+    errors: list[FieldError] = []
+    result = rule.defaults()
+    for name, value in changes.items():
+        field_name = f"parameters.{name}"
+        param = rule.parameters.get(name)
+        if param is None:
+            errors.append(FieldError(field_name, f"{rule.code} has no parameter {name!r}"))
+        elif param.kind == "duration":
+            if not (isinstance(value, str) and _is_duration(value)):
+                errors.append(FieldError(field_name, "must be an ISO 8601 duration, e.g. PT2H"))
+            elif not param.calendar and Interval.parse(value).fixed_length() is None:
+                errors.append(FieldError(field_name, "must be hours or days, not months"))
+            else:
+                result[name] = value
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(FieldError(field_name, "must be a number"))
+        elif (
+            param.minimum is not None
+            and param.maximum is not None
+            and not (param.minimum <= value <= param.maximum)
+        ):
+            errors.append(
+                FieldError(field_name, f"must be between {param.minimum:g} and {param.maximum:g}")
+            )
+        else:
+            result[name] = value
+    if errors:
+        raise Invalid(errors)
+    return result
+
+
+def _is_duration(value: str) -> bool:
+    try:
+        Interval.parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _fixed(iso: str | float) -> timedelta:
+    length = Interval.parse(str(iso)).fixed_length()
+    if length is None:
+        raise ValueError(f"{iso!r} must be a fixed length (hours or days), not months")
+    return length
+
+
+Parameters = Mapping[str, Mapping[str, str | float]]
+
+
+def seclusion_policy(parameters: Parameters) -> SeclusionPolicy:
+    """The seclusion thresholds in force, from each rule's parameters by rule code."""
+
+    def interval(code: str, name: str) -> Interval:
+        return Interval.parse(str(parameters[code][name]))
+
+    independent = parameters["SECL_INDEPENDENT_MDT"]
+    return SeclusionPolicy(
+        medical_first=interval("SECL_MEDICAL_FIRST", "within"),
+        medical_before_mdt=interval("SECL_MEDICAL_REVIEW", "before_mdt"),
+        medical_after_mdt=interval("SECL_MEDICAL_REVIEW", "after_mdt"),
+        nursing=interval("SECL_NURSING_REVIEW", "every"),
+        mdt=interval("SECL_MDT_REVIEW", "every"),
+        independent_single=_fixed(independent["single"]),
+        independent_total=_fixed(independent["total"]),
+        independent_window=_fixed(independent["window"]),
+        observation=interval("SECL_OBSERVATION", "every"),
+    )
+
+
+def segregation_policy(parameters: Parameters) -> SegregationPolicy:
+    def interval(code: str, name: str) -> Interval:
+        return Interval.parse(str(parameters[code][name]))
+
+    return SegregationPolicy(
+        approved_clinician=interval("LTS_AC_REVIEW", "every"),
+        mdt=interval("LTS_MDT_REVIEW", "every"),
+        external=interval("LTS_EXTERNAL_REVIEW", "every"),
+        notification=interval("LTS_NOTIFICATION", "within"),
+        icetr=interval("LTS_ICETR", "within"),
+    )
+
+
+def default_parameters() -> dict[str, dict[str, str | float]]:
+    return {rule.code: rule.defaults() for rule in RULES}
