@@ -31,6 +31,7 @@ from app.wards.models import Admission
 from app.wards.service import check_not_future, flush
 
 E = TypeVar("E", Seclusion, Segregation)
+R = TypeVar("R", SeclusionReview, SeclusionObservation, SegregationReview)
 
 NAMES = {Seclusion: "seclusion", Segregation: "segregation"}
 
@@ -155,6 +156,14 @@ async def _end(
     )
 
 
+async def _added(session: AsyncSession, actor: User, row: R, action: str, now: datetime) -> R:
+    """Write a record made inside an episode (a review, an observation) and audit it."""
+    session.add(row)
+    await flush(session)
+    await audit.record(session, actor=actor, action=action, entity=row, at=now)
+    return row
+
+
 # --- seclusion --------------------------------------------------------------------------
 
 
@@ -202,10 +211,7 @@ async def add_seclusion_review(
         recorded_at=now,
         recorded_by_id=actor.id,
     )
-    session.add(review)
-    await flush(session)
-    await audit.record(session, actor=actor, action="seclusion.review", entity=review, at=now)
-    return review
+    return await _added(session, actor, review, "seclusion.review", now)
 
 
 async def add_observation(
@@ -225,12 +231,7 @@ async def add_observation(
         recorded_at=now,
         recorded_by_id=actor.id,
     )
-    session.add(observation)
-    await flush(session)
-    await audit.record(
-        session, actor=actor, action="seclusion.observation", entity=observation, at=now
-    )
-    return observation
+    return await _added(session, actor, observation, "seclusion.observation", now)
 
 
 async def end_seclusion(
@@ -374,10 +375,7 @@ async def add_segregation_review(
         recorded_at=now,
         recorded_by_id=actor.id,
     )
-    session.add(review)
-    await flush(session)
-    await audit.record(session, actor=actor, action="segregation.review", entity=review, at=now)
-    return review
+    return await _added(session, actor, review, "segregation.review", now)
 
 
 async def end_segregation(

@@ -8,6 +8,7 @@ again with each error beside its field and nothing saved.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from app.segregation.forms import (
     START_SEGREGATION,
     Form,
 )
+from app.segregation.models import Seclusion, Segregation
 from app.wards import admissions
 from app.wards.models import Admission
 from app.web import input_datetime, is_htmx, page_or_fragment, render
@@ -108,45 +110,102 @@ def _now_values(now: datetime, *names: str, **extra: str) -> dict[str, Any]:
     return {**dict.fromkeys(names, input_datetime(now)), **extra}
 
 
-# --- seclusion --------------------------------------------------------------------------
+# --- starting an episode: one handler for both kinds --------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    form: Form
+    schema: type[In]
+    start: Callable[..., Awaitable[Seclusion | Segregation]]
+    doing: str
+    message: str
+
+
+STARTS = {
+    "seclusions": Start(
+        START_SECLUSION,
+        schemas.SeclusionIn,
+        service.start_seclusion,
+        "start seclusion",
+        "Seclusion of {name} started.",
+    ),
+    "segregations": Start(
+        START_SEGREGATION,
+        schemas.SegregationIn,
+        service.start_segregation,
+        "start segregation",
+        "Long-term segregation of {name} started.",
+    ),
+}
+
+
+async def _start_form(
+    kind: str, admission_id: int, request: Request, user: User, session: AsyncSession, now: datetime
+) -> HTMLResponse:
+    spec = STARTS[kind]
+    admission = await _admission(session, user, admission_id, spec.doing)
+    action = f"/admissions/{admission_id}/{kind}/new"
+    return _show(request, spec.form, action, admission, _now_values(now, "started_at"))
+
+
+async def _start(
+    kind: str, admission_id: int, request: Request, user: User, session: AsyncSession, now: datetime
+) -> Response:
+    spec = STARTS[kind]
+    admission = await _admission(session, user, admission_id, spec.doing)
+    values = form_dict(await request.form())
+    errors: Errors = {}
+    data = validate(spec.schema, spec.form.parse(values, errors), errors)
+
+    async def write() -> str:
+        episode = await spec.start(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+        return f"/{kind}/{episode.id}"
+
+    return await _save(
+        request,
+        session,
+        spec.form,
+        f"/admissions/{admission_id}/{kind}/new",
+        admission,
+        values,
+        errors,
+        write if data else None,
+        spec.message.format(name=admission.patient.display_name),
+    )
 
 
 @router.get("/admissions/{admission_id}/seclusions/new", response_class=HTMLResponse)
 async def seclusion_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    admission = await _admission(session, user, admission_id, "start seclusion")
-    action = f"/admissions/{admission_id}/seclusions/new"
-    return _show(request, START_SECLUSION, action, admission, _now_values(now, "started_at"))
+    return await _start_form("seclusions", admission_id, request, user, session, now)
 
 
 @router.post("/admissions/{admission_id}/seclusions/new", response_class=HTMLResponse)
 async def start_seclusion(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    admission = await _admission(session, user, admission_id, "start seclusion")
-    values = form_dict(await request.form())
-    errors: Errors = {}
-    data = validate(schemas.SeclusionIn, START_SECLUSION.parse(values, errors), errors)
+    return await _start("seclusions", admission_id, request, user, session, now)
 
-    async def write() -> str:
-        assert data is not None
-        seclusion = await service.start_seclusion(
-            session, actor=user, admission_id=admission_id, data=data, now=now
-        )
-        return f"/seclusions/{seclusion.id}"
 
-    return await _save(
-        request,
-        session,
-        START_SECLUSION,
-        f"/admissions/{admission_id}/seclusions/new",
-        admission,
-        values,
-        errors,
-        write if data else None,
-        f"Seclusion of {admission.patient.display_name} started.",
-    )
+@router.get("/admissions/{admission_id}/segregations/new", response_class=HTMLResponse)
+async def segregation_form(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _start_form("segregations", admission_id, request, user, session, now)
+
+
+@router.post("/admissions/{admission_id}/segregations/new", response_class=HTMLResponse)
+async def start_segregation(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    return await _start("segregations", admission_id, request, user, session, now)
+
+
+# --- seclusion --------------------------------------------------------------------------
 
 
 async def _seclusion_admission(
@@ -291,44 +350,6 @@ def _end_seclusion(
 
 
 # --- segregation ------------------------------------------------------------------------
-
-
-@router.get("/admissions/{admission_id}/segregations/new", response_class=HTMLResponse)
-async def segregation_form(
-    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
-) -> HTMLResponse:
-    admission = await _admission(session, user, admission_id, "start segregation")
-    action = f"/admissions/{admission_id}/segregations/new"
-    return _show(request, START_SEGREGATION, action, admission, _now_values(now, "started_at"))
-
-
-@router.post("/admissions/{admission_id}/segregations/new", response_class=HTMLResponse)
-async def start_segregation(
-    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
-) -> Response:
-    admission = await _admission(session, user, admission_id, "start segregation")
-    values = form_dict(await request.form())
-    errors: Errors = {}
-    data = validate(schemas.SegregationIn, START_SEGREGATION.parse(values, errors), errors)
-
-    async def write() -> str:
-        assert data is not None
-        segregation = await service.start_segregation(
-            session, actor=user, admission_id=admission_id, data=data, now=now
-        )
-        return f"/segregations/{segregation.id}"
-
-    return await _save(
-        request,
-        session,
-        START_SEGREGATION,
-        f"/admissions/{admission_id}/segregations/new",
-        admission,
-        values,
-        errors,
-        write if data else None,
-        f"Long-term segregation of {admission.patient.display_name} started.",
-    )
 
 
 SEGREGATION_FORMS: dict[str, tuple[Form, str]] = {
