@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -35,6 +37,8 @@ users_app = typer.Typer(help="People who sign in, and their API tokens.", no_arg
 app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(users_app, name="users")
+rules_app = typer.Typer(help="The rights rules and their runs.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 console = Console()
 err = Console(stderr=True)
@@ -221,6 +225,67 @@ def serve(
         proxy_headers=True,
         log_level="info",
     )
+
+
+def _parse_instant(value: str | None) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give the time with an offset, e.g. 2026-03-02T14:00:00Z")
+    return moment.astimezone(UTC)
+
+
+@rules_app.command("run")
+def rules_run(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO 8601 with an offset; default now")
+    ] = None,
+) -> None:
+    """One rule run, printing what was raised and cleared."""
+    from rich.table import Table
+
+    from app.alerts import engine
+
+    moment = _parse_instant(as_of)
+
+    async def work(session: AsyncSession) -> engine.RunResult:
+        return await engine.run_rules(session, as_of=moment, now=utcnow(), trigger="cli")
+
+    result = _run(work)
+    for title, alerts in (("Raised", result.raised), ("Cleared", result.cleared)):
+        table = Table(title=f"{title}: {len(alerts)}")
+        for column in ("id", "rule", "severity", "status", "subject", "due (UTC)", "message"):
+            table.add_column(column)
+        for a in alerts:
+            table.add_row(
+                str(a.id), a.rule, a.severity, a.status, f"{a.subject_type} {a.subject_id}",
+                a.due_at.isoformat(timespec="minutes"), a.message,
+            )  # fmt: skip
+        console.print(table)
+    for code, error in (result.run.errors or {}).items():
+        err.print(f"[red]{code} failed: {error}[/red]")
+    console.print(
+        f"Rule run as of {moment.isoformat()}: {len(result.raised)} raised, "
+        f"{len(result.cleared)} cleared."
+    )
+    if result.run.errors:
+        raise typer.Exit(1)
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """The scheduler alone (rule runs and notices), for deployments with several workers."""
+    from app.alerts import jobs
+
+    console.print(
+        f"Scheduler running every {get_settings().rules_interval_seconds} s; Ctrl+C stops it."
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(jobs.run_forever())
 
 
 def main() -> None:

@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     # How far in the future a clinical time may be (clock drift between devices).
     future_tolerance_minutes: int = 5
+    # Rule runs: how often the scheduler runs the whole catalogue.
+    rules_interval_seconds: int = 60
+    # High-severity alerts by email (when smtp_host is set) and by webhook (when set).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    alert_email_from: str = "wardflow@localhost"
+    alert_email_to: list[str] = []
+    alert_webhook_url: str | None = None
+    # A notice that fails is tried again after 1, 2, 4... minutes, up to this many times.
+    notify_max_attempts: int = 8
+    # The link in a notice: where people reach this service.
+    public_url: str = "http://127.0.0.1:8000"
 
 
 @lru_cache

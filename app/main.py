@@ -16,11 +16,27 @@ from app.web import STATIC_DIR, SecurityHeaders
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """The scheduler runs in the web process when enabled; with several workers on
+    PostgreSQL each tries, and only the one holding the advisory lock runs the rules."""
+    from app.alerts import jobs
+    from app.config import get_settings
+    from app.db import get_engine, get_sessionmaker
+
+    scheduler = leader = None
+    if get_settings().scheduler_enabled:
+        leader = jobs.Leadership(get_engine())
+        scheduler = jobs.make_scheduler(get_sessionmaker(), leader)
+        scheduler.start()
     yield
+    if scheduler is not None and leader is not None:
+        scheduler.shutdown(wait=False)
+        await leader.release()
     await dispose_engine()
 
 
 def create_app() -> FastAPI:
+    from app.alerts import router as alerts_router
+    from app.alerts import service as alerts_service
     from app.audit import views as audit_views
     from app.auth import views as auth_views
     from app.discharge import router as discharge_router
@@ -40,7 +56,7 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (wards_router, discharge_router, segregation_router, force_router):
+    for module in (wards_router, discharge_router, segregation_router, force_router, alerts_router):
         app.include_router(module.router)
     for module in (
         auth_views,
@@ -54,6 +70,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
     segregation_readout.install()
+    alerts_service.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic's autogenerate and for tests."""
 
+from app.alerts.models import Alert, AlertNotification, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
@@ -28,6 +29,8 @@ from app.wards.models import (
 
 __all__ = [
     "Admission",
+    "Alert",
+    "AlertNotification",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -40,6 +43,8 @@ __all__ = [
     "Patient",
     "PurposeReview",
     "RestrictiveIntervention",
+    "RuleRun",
+    "RuleSetting",
     "Seclusion",
     "SeclusionObservation",
     "SeclusionReview",

@@ -18,6 +18,8 @@ from tests.auth.helpers import Browser
 
 # Tests must never touch the developer's own database or secret.
 os.environ.setdefault("WARDFLOW_SECRET_KEY", "test-secret-key-not-for-production")
+# Rule runs in tests are called with the time they need, never by a background scheduler.
+os.environ["WARDFLOW_SCHEDULER_ENABLED"] = "false"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,96 @@
+"""What a rule check returns, and what it is given: the plain values between the checks
+(pure functions of the records and ``as_of``) and the engine that stores alerts."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.catalogue import Severity
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A deadline that passed without its action (or a condition that held) at ``due_at``."""
+
+    rule: str
+    subject_type: str
+    subject_id: int
+    due_at: datetime
+    admission_id: int | None
+    ward_id: int | None
+    # When the missing action happened, or the episode ended, if by as_of: the alert is
+    # then raised already cleared (RULES.md 1.1).
+    cleared_at: datetime | None = None
+    detail: str = ""
+    # Set where the rule's severity depends on the breach (a long prone restraint).
+    severity: Severity | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int, datetime]:
+        return (self.rule, self.subject_type, self.subject_id, self.due_at)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    as_of: datetime
+    # Every rule's parameters in force, by code (a disabled rule's too: the seclusion
+    # chains need all of them to walk any one).
+    parameters: Mapping[str, Mapping[str, str | float]]
+    enabled: frozenset[str]
+    # A run looks at the whole history, but a subject that finished before the previous
+    # complete run's as_of (and was recorded before it) already gave all its breaches:
+    # checks skip it unless it still has an alert to clear. None: look at everything.
+    window_start: datetime | None = None
+    recorded_since: datetime | None = None
+    # Open or acknowledged alerts by rule: (subject_id, due_at), for clearing.
+    pending: Mapping[str, list[tuple[int, datetime]]] = field(default_factory=dict)
+
+    def pending_ids(self, *codes: str) -> set[int]:
+        return {subject for code in codes for subject, _ in self.pending.get(code, [])}
+
+
+# A check covers one or more rules that share their records (all six seclusion rules
+# come from one walk of each episode) and returns breaches for those rules only.
+Check = Callable[[AsyncSession, RunContext], Awaitable[list[Breach]]]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    codes: tuple[str, ...]
+    run: Check
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
+
+
+@dataclass
+class Stays:
+    """Which ward each admission was on when: for the ward that owns an alert."""
+
+    by_admission: dict[int, list[tuple[datetime, datetime | None, int]]] = field(
+        default_factory=dict
+    )
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[int, datetime, datetime | None, int]]) -> Stays:
+        stays = cls()
+        for admission_id, started_at, ended_at, ward_id in rows:
+            stays.by_admission.setdefault(admission_id, []).append((started_at, ended_at, ward_id))
+        for items in stays.by_admission.values():
+            items.sort(key=lambda item: item[0])
+        return stays
+
+    def ward_at(self, admission_id: int, at: datetime) -> int | None:
+        """The ward of the stay holding ``at``; before the first, the first; after, the last."""
+        items = self.by_admission.get(admission_id)
+        if not items:
+            return None
+        index = bisect_right([start for start, _, _ in items], at) - 1
+        return items[max(index, 0)][2]

@@ -1,0 +1,270 @@
+"""Admission, stay and discharge rules: ADM_WAIT (for admissions), ADM_PURPOSE_REVIEW,
+ADM_UNDER_18_ADULT_WARD, ADM_MIXED_SEX and LOS_LONG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest
+from app.alerts.checks.window import stays_of, still_relevant
+from app.segregation.deadlines import LONDON, Interval, chain
+from app.wards.models import Admission, Patient, PurposeReview, Ward, WardStay
+
+
+@dataclass(frozen=True)
+class Stay:
+    admission_id: int
+    ward_id: int
+    started_at: datetime
+    ended_at: datetime | None
+    ward_type: str
+    ward_sex: str
+    ward_min_age: int
+    admitted_at: datetime
+    discharged_at: datetime | None
+    date_of_birth: date
+    patient_sex: str
+
+
+def _happened(moment: datetime | None, as_of: datetime) -> datetime | None:
+    """An event counts only if its own time is at or before as_of."""
+    return moment if moment is not None and moment <= as_of else None
+
+
+async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[Stay]:
+    """Every ward stay begun by as_of in the admissions the run must look at."""
+    rows = await session.execute(
+        select(
+            WardStay.admission_id,
+            WardStay.ward_id,
+            WardStay.started_at,
+            WardStay.ended_at,
+            Ward.ward_type,
+            Ward.sex,
+            Ward.min_age,
+            Admission.admitted_at,
+            Admission.discharged_at,
+            Patient.date_of_birth,
+            Patient.sex,
+        )
+        .join(Ward, Ward.id == WardStay.ward_id)
+        .join(Admission, Admission.id == WardStay.admission_id)
+        .join(Patient, Patient.id == Admission.patient_id)
+        .where(
+            WardStay.started_at <= ctx.as_of,
+            still_relevant(
+                ctx, Admission.discharged_at, Admission.created_at, Admission.id, *codes
+            ),
+        )
+        .order_by(WardStay.admission_id, WardStay.started_at)
+    )
+    return [Stay(*row) for row in rows.tuples()]
+
+
+def _eighteenth_birthday(date_of_birth: date) -> datetime:
+    """Local midnight at the start of the 18th birthday (29 February: 1 March)."""
+    try:
+        birthday = date_of_birth.replace(year=date_of_birth.year + 18)
+    except ValueError:
+        birthday = date(date_of_birth.year + 18, 3, 1)
+    return datetime.combine(birthday, time(), LONDON)
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+async def under_18_on_adult_ward(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    code = "ADM_UNDER_18_ADULT_WARD"
+    result = []
+    for stay in await _stays(session, ctx, code):
+        if stay.ward_min_age < 18:
+            continue
+        birthday = _eighteenth_birthday(stay.date_of_birth)
+        # Under 18 when they arrived, by the local calendar (at admission or on transfer).
+        if _local_date(stay.started_at) >= birthday.date() or not ctx.as_of > stay.started_at:
+            continue
+        result.append(
+            Breach(
+                code,
+                "admission",
+                stay.admission_id,
+                stay.started_at,
+                stay.admission_id,
+                stay.ward_id,
+                cleared_at=earliest(
+                    _happened(stay.ended_at, ctx.as_of), _happened(birthday, ctx.as_of)
+                ),
+                detail=f"arrived aged under 18 on a ward for ages {stay.ward_min_age} and over",
+            )
+        )
+    return result
+
+
+async def mixed_sex(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """A person whose recorded sex is not the ward's, on a single-sex ward. Other and not
+    known are raised too: a person must check, rather than the service assume."""
+    code = "ADM_MIXED_SEX"
+    return [
+        Breach(
+            code,
+            "admission",
+            stay.admission_id,
+            stay.started_at,
+            stay.admission_id,
+            stay.ward_id,
+            cleared_at=_happened(stay.ended_at, ctx.as_of),
+            detail=f"{stay.patient_sex.replace('_', ' ')} person on a {stay.ward_sex} ward",
+        )
+        for stay in await _stays(session, ctx, code)
+        if stay.ward_sex != "mixed"
+        and stay.patient_sex != stay.ward_sex
+        and ctx.as_of > stay.started_at
+    ]
+
+
+async def long_stay(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """The stay reaches the threshold of the ward type the person is on at that moment; a
+    transfer onto such a ward after the threshold raises it on arrival."""
+    code = "LOS_LONG"
+    parameters = ctx.parameters[code]
+    result: dict[tuple[int, datetime], Breach] = {}
+    for stay in await _stays(session, ctx, code):
+        threshold = parameters.get(stay.ward_type)
+        if threshold is None:
+            continue
+        due = max(Interval.parse(str(threshold)).after(stay.admitted_at), stay.started_at)
+        if stay.ended_at is not None and due >= stay.ended_at:
+            continue
+        if not ctx.as_of > due:
+            continue
+        result[(stay.admission_id, due)] = Breach(
+            code,
+            "admission",
+            stay.admission_id,
+            due,
+            stay.admission_id,
+            stay.ward_id,
+            cleared_at=_happened(stay.discharged_at, ctx.as_of),
+            detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
+        )
+    return list(result.values())
+
+
+async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    code = "ADM_PURPOSE_REVIEW"
+    parameters = ctx.parameters[code]
+    first, every = (
+        Interval.parse(str(parameters["first"])),
+        Interval.parse(str(parameters["every"])),
+    )
+    admissions = (
+        (
+            await session.execute(
+                select(Admission.id, Admission.admitted_at, Admission.discharged_at).where(
+                    Admission.admitted_at <= ctx.as_of,
+                    still_relevant(
+                        ctx, Admission.discharged_at, Admission.created_at, Admission.id, code
+                    ),
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    if not admissions:
+        return []
+    ids = [a[0] for a in admissions]
+    reviews: dict[int, list[datetime]] = {}
+    for admission_id, at in (
+        await session.execute(
+            select(PurposeReview.admission_id, PurposeReview.at).where(
+                PurposeReview.admission_id.in_(ids)
+            )
+        )
+    ).tuples():
+        reviews.setdefault(admission_id, []).append(at)
+    stays = await stays_of(session, ids)
+    result = []
+    for admission_id, admitted_at, discharged_at in admissions:
+        found = chain(
+            start=admitted_at,
+            as_of=ctx.as_of,
+            actions=reviews.get(admission_id, []),
+            interval=every,
+            first_interval=first,
+            ended_at=discharged_at,
+        )
+        satisfied = found.satisfied_at or (None,) * len(found.breaches)
+        ended = _happened(discharged_at, ctx.as_of)
+        result += [
+            Breach(
+                code,
+                "admission",
+                admission_id,
+                due,
+                admission_id,
+                stays.ward_at(admission_id, due),
+                cleared_at=earliest(done, ended),
+            )
+            for due, done in zip(found.breaches, satisfied, strict=True)
+        ]
+    return result
+
+
+async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """An admission whose decision to admit came more than the threshold before it: the
+    person waited too long (the open bed request is checked by the bed-flow rules)."""
+    code = "ADM_WAIT"
+    threshold = Interval.parse(str(ctx.parameters[code]["threshold"]))
+    rows = (
+        await session.execute(
+            select(
+                Admission.id,
+                Admission.decision_to_admit_at,
+                Admission.admitted_at,
+                WardStay.ward_id,
+            )
+            .join(WardStay, WardStay.admission_id == Admission.id)
+            .where(
+                Admission.decision_to_admit_at.is_not(None),
+                Admission.decision_to_admit_at < ctx.as_of,
+                WardStay.started_at == Admission.admitted_at,
+                still_relevant(
+                    ctx, Admission.admitted_at, Admission.created_at, Admission.id, code
+                ),
+            )
+        )
+    ).tuples()
+    result = []
+    for admission_id, decided_at, admitted_at, ward_id in rows:
+        assert decided_at is not None
+        due = threshold.after(decided_at)
+        if admitted_at <= due or not ctx.as_of > due:
+            continue
+        result.append(
+            Breach(
+                code,
+                "admission",
+                admission_id,
+                due,
+                admission_id,
+                ward_id,
+                cleared_at=_happened(admitted_at, ctx.as_of),
+                detail=f"decision to admit {decided_at.astimezone(LONDON):%d %b %H:%M}",
+            )
+        )
+    return result
+
+
+CHECKS = (
+    CheckSpec(("ADM_WAIT",), waited_for_admission),
+    CheckSpec(("ADM_PURPOSE_REVIEW",), purpose_review),
+    CheckSpec(("ADM_UNDER_18_ADULT_WARD",), under_18_on_adult_ward),
+    CheckSpec(("ADM_MIXED_SEX",), mixed_sex),
+    CheckSpec(("LOS_LONG",), long_stay),
+)

@@ -1,0 +1,144 @@
+"""Seclusion (SECL_*) and long-term segregation (LTS_*): the same chains as the board's
+countdowns and the episode pages, from app/segregation/evaluate.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.alerts import catalogue
+from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest
+from app.alerts.checks.window import stays_of, still_relevant
+from app.segregation import evaluate, readout
+from app.segregation.deadlines import Chain
+from app.segregation.models import Seclusion, Segregation
+from app.wards.models import Admission, Patient
+
+SECLUSION_CODES = tuple(evaluate.SECLUSION_DUE_KEYS)
+SEGREGATION_CODES = tuple(evaluate.SEGREGATION_DUE_KEYS)
+
+
+def _breaches(
+    ctx: RunContext,
+    kind: str,
+    record: Seclusion | Segregation,
+    chains: dict[str, Chain],
+    ward_id: dict[datetime, int | None],
+) -> list[Breach]:
+    ended = (
+        record.ended_at if record.ended_at is not None and record.ended_at <= ctx.as_of else None
+    )
+    result = []
+    for code, item in chains.items():
+        if code not in ctx.enabled:
+            continue
+        satisfied = item.satisfied_at or (None,) * len(item.breaches)
+        for due, done in zip(item.breaches, satisfied, strict=True):
+            result.append(
+                Breach(
+                    rule=code,
+                    subject_type=kind,
+                    subject_id=record.id,
+                    due_at=due,
+                    admission_id=record.admission_id,
+                    ward_id=ward_id.get(due),
+                    # Done late, or the episode ended: the alert is cleared, not gone.
+                    cleared_at=earliest(done, ended),
+                )
+            )
+    return result
+
+
+async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    policy = catalogue.seclusion_policy(ctx.parameters)
+    seclusions = list(
+        await session.scalars(
+            select(Seclusion)
+            .where(
+                Seclusion.started_at <= ctx.as_of,
+                still_relevant(
+                    ctx, Seclusion.ended_at, Seclusion.created_at, Seclusion.id, *SECLUSION_CODES
+                ),
+            )
+            .options(selectinload(Seclusion.reviews), selectinload(Seclusion.observations))
+        )
+    )
+    if not seclusions:
+        return []
+    admission_ids = {s.admission_id for s in seclusions}
+    # 12 hours in any 48 needs the admission's other episodes in the window before each.
+    window_start = min(s.started_at for s in seclusions) - policy.independent_window
+    others: dict[int, list[Seclusion]] = {}
+    for other in await session.scalars(
+        select(Seclusion).where(
+            Seclusion.admission_id.in_(admission_ids),
+            Seclusion.started_at <= ctx.as_of,
+            or_(Seclusion.ended_at.is_(None), Seclusion.ended_at > window_start),
+        )
+    ):
+        others.setdefault(other.admission_id, []).append(other)
+    stays = await stays_of(session, admission_ids)
+    result = []
+    for seclusion in seclusions:
+        earlier = [
+            e for e in others.get(seclusion.admission_id, []) if e.started_at < seclusion.started_at
+        ]
+        chains = readout.chains_for_seclusion(seclusion, earlier, ctx.as_of, policy)
+        wards = {
+            due: stays.ward_at(seclusion.admission_id, due)
+            for item in chains.values()
+            for due in item.breaches
+        }
+        result += _breaches(ctx, "seclusion", seclusion, chains, wards)
+    return result
+
+
+async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    policy = catalogue.segregation_policy(ctx.parameters)
+    segregations = list(
+        await session.scalars(
+            select(Segregation)
+            .where(
+                Segregation.started_at <= ctx.as_of,
+                still_relevant(
+                    ctx,
+                    Segregation.ended_at,
+                    Segregation.created_at,
+                    Segregation.id,
+                    *SEGREGATION_CODES,
+                ),
+            )
+            .options(selectinload(Segregation.reviews))
+        )
+    )
+    if not segregations:
+        return []
+    admission_ids = {s.admission_id for s in segregations}
+    rows = await session.execute(
+        select(Admission.id, Patient.learning_disability, Patient.autistic)
+        .join(Patient, Patient.id == Admission.patient_id)
+        .where(Admission.id.in_(admission_ids))
+    )
+    icetr = {admission_id: bool(ld or autistic) for admission_id, ld, autistic in rows.tuples()}
+    stays = await stays_of(session, admission_ids)
+    result = []
+    for segregation in segregations:
+        chains = readout.chains_for_segregation(
+            segregation, icetr.get(segregation.admission_id, False), ctx.as_of, policy
+        )
+        wards = {
+            due: stays.ward_at(segregation.admission_id, due)
+            for item in chains.values()
+            for due in item.breaches
+        }
+        result += _breaches(ctx, "segregation", segregation, chains, wards)
+    return result
+
+
+CHECKS = (
+    CheckSpec(SECLUSION_CODES, seclusion_breaches),
+    CheckSpec(SEGREGATION_CODES, segregation_breaches),
+)

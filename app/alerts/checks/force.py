@@ -1,0 +1,157 @@
+"""Use of force: RI_PRONE, RI_RECORD_INCOMPLETE and RI_DEBRIEF."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.alerts.catalogue import Severity
+from app.alerts.checks.window import reach_of, still_relevant
+from app.segregation.codes import PRONE
+from app.segregation.deadlines import Interval
+from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
+
+RI = RestrictiveIntervention
+
+
+def _happened(moment: datetime | None, as_of: datetime) -> datetime | None:
+    return moment if moment is not None and moment <= as_of else None
+
+
+async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """Every prone restraint, due when it began. High severity when it lasted longer than
+    the threshold, or when its end is not recorded (it may have)."""
+    code = "RI_PRONE"
+    high_after = Interval.parse(str(ctx.parameters[code]["high_after"]))
+    rows = (
+        await session.execute(
+            select(
+                RI.id,
+                RI.admission_id,
+                RI.ward_id,
+                InterventionType.started_at,
+                InterventionType.ended_at,
+            )
+            .join(InterventionType, InterventionType.intervention_id == RI.id)
+            .where(
+                InterventionType.type_code == PRONE,
+                InterventionType.retired_at.is_(None),
+                InterventionType.started_at < ctx.as_of,
+                still_relevant(ctx, RI.started_at, RI.created_at, RI.id, code),
+            )
+        )
+    ).tuples()
+    result = []
+    for intervention_id, admission_id, ward_id, started_at, ended_at in rows:
+        long = ended_at is None or ended_at > high_after.after(started_at)
+        severity: Severity | None = "high" if long else None
+        minutes = (
+            ""
+            if ended_at is None
+            else f" for {int((ended_at - started_at).total_seconds() // 60)} min"
+        )
+        result.append(
+            Breach(
+                code, "restrictive_intervention", intervention_id, started_at, admission_id,
+                ward_id, severity=severity,
+                detail=f"prone restraint{minutes or ', end not recorded'}",
+            )
+        )  # fmt: skip
+    return result
+
+
+async def _candidates(
+    session: AsyncSession, ctx: RunContext, code: str, within: Interval
+) -> list[RestrictiveIntervention]:
+    return list(
+        await session.scalars(
+            select(RI).where(
+                RI.started_at <= ctx.as_of,
+                still_relevant(
+                    ctx,
+                    func.coalesce(RI.ended_at, RI.started_at),
+                    RI.created_at,
+                    RI.id,
+                    code,
+                    reach=reach_of(within),
+                ),
+            )
+        )
+    )
+
+
+def _due(record: RestrictiveIntervention, within: Interval) -> datetime:
+    """Counted from the end; from the start while no end is recorded (not later than due)."""
+    return within.after(record.ended_at or record.started_at)
+
+
+async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """Judged on the versions as recorded: complete at the deadline if the latest version
+    recorded by then lacked nothing; cleared by the first complete version after it."""
+    code = "RI_RECORD_INCOMPLETE"
+    within = Interval.parse(str(ctx.parameters[code]["within"]))
+    records = [
+        r for r in await _candidates(session, ctx, code, within) if ctx.as_of > _due(r, within)
+    ]
+    if not records:
+        return []
+    versions: dict[int, list[tuple[datetime, bool]]] = {}
+    for intervention_id, recorded_at, data in (
+        await session.execute(
+            select(
+                InterventionVersion.intervention_id,
+                InterventionVersion.recorded_at,
+                InterventionVersion.data,
+            )
+            .where(
+                InterventionVersion.intervention_id.in_([r.id for r in records]),
+                InterventionVersion.recorded_at <= ctx.as_of,
+            )
+            .order_by(InterventionVersion.intervention_id, InterventionVersion.version)
+        )
+    ).tuples():
+        versions.setdefault(intervention_id, []).append((recorded_at, not data.get("missing")))
+    result = []
+    for record in records:
+        due = _due(record, within)
+        history = versions.get(record.id, [])
+        at_due = [complete for at, complete in history if at <= due]
+        if at_due and at_due[-1]:
+            continue
+        completed = [at for at, complete in history if at > due and complete]
+        result.append(
+            Breach(
+                code, "restrictive_intervention", record.id, due, record.admission_id,
+                record.ward_id, cleared_at=completed[0] if completed else None,
+            )
+        )  # fmt: skip
+    return result
+
+
+async def debrief(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    code = "RI_DEBRIEF"
+    within = Interval.parse(str(ctx.parameters[code]["within"]))
+    result = []
+    for record in await _candidates(session, ctx, code, within):
+        due = _due(record, within)
+        if not ctx.as_of > due:
+            continue
+        if record.debriefed_at is not None and record.debriefed_at <= due:
+            continue
+        result.append(
+            Breach(
+                code, "restrictive_intervention", record.id, due, record.admission_id,
+                record.ward_id, cleared_at=_happened(record.debriefed_at, ctx.as_of),
+            )
+        )  # fmt: skip
+    return result
+
+
+CHECKS = (
+    CheckSpec(("RI_PRONE",), prone),
+    CheckSpec(("RI_RECORD_INCOMPLETE",), record_incomplete),
+    CheckSpec(("RI_DEBRIEF",), debrief),
+)

@@ -1,0 +1,71 @@
+"""WARD_OCCUPANCY: a ward fuller than the threshold at as_of, one alert per ward per
+local calendar day (due at that day's 00:00)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.segregation.deadlines import LONDON
+from app.wards.models import Bed, Ward, WardStay
+
+
+def local_midnight(moment: datetime) -> datetime:
+    return datetime.combine(moment.astimezone(LONDON).date(), time(), LONDON)
+
+
+def next_midnight(midnight: datetime) -> datetime:
+    return datetime.combine(midnight.date() + timedelta(days=1), time(), LONDON)
+
+
+async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """Occupied beds over open beds (beds' open or closed state is as it stands now: the
+    service keeps no history of it). Today's alert clears on the first run that finds the
+    ward back under the threshold; an earlier day's clears at that day's end."""
+    code = "WARD_OCCUPANCY"
+    threshold = float(ctx.parameters[code]["threshold"])
+    open_beds = (
+        select(Bed.ward_id, func.count().label("n"))
+        .where(Bed.status == "open")
+        .group_by(Bed.ward_id)
+        .subquery()
+    )
+    occupied = (
+        select(WardStay.ward_id, func.count().label("n"))
+        .where(
+            WardStay.started_at <= ctx.as_of,
+            or_(WardStay.ended_at.is_(None), WardStay.ended_at > ctx.as_of),
+        )
+        .group_by(WardStay.ward_id)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(Ward.id, func.coalesce(open_beds.c.n, 0), func.coalesce(occupied.c.n, 0))
+            .outerjoin(open_beds, open_beds.c.ward_id == Ward.id)
+            .outerjoin(occupied, occupied.c.ward_id == Ward.id)
+        )
+    ).tuples()
+    today = local_midnight(ctx.as_of)
+    over: dict[int, str] = {}
+    for ward_id, beds, taken in rows:
+        # A ward with people in it and no open beds is over any threshold.
+        rate = (100.0 * taken / beds) if beds else (100.0 if taken else 0.0)
+        if taken and rate > threshold:
+            over[ward_id] = f"{taken} of {beds} open beds occupied ({rate:.0f} %)"
+    result = [
+        Breach(code, "ward", ward_id, today, None, ward_id, detail=detail)
+        for ward_id, detail in over.items()
+    ]
+    for ward_id, due in ctx.pending.get(code, []):
+        if due < today:
+            result.append(Breach(code, "ward", ward_id, due, None, ward_id, next_midnight(due)))
+        elif due == today and ward_id not in over:
+            result.append(Breach(code, "ward", ward_id, due, None, ward_id, ctx.as_of))
+    return result
+
+
+CHECKS = (CheckSpec(("WARD_OCCUPANCY",), occupancy),)

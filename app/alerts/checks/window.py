@@ -1,0 +1,52 @@
+"""Which subjects a run needs to look at: the shared filter and the ward lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts.breaches import RunContext, Stays
+from app.segregation.deadlines import Interval
+from app.wards.models import WardStay
+
+
+def still_relevant(
+    ctx: RunContext,
+    ended: Any,
+    created: Any,
+    identity: Any,
+    *codes: str,
+    reach: timedelta = timedelta(0),
+) -> ColumnElement[bool]:
+    """Unfinished at the window's start, recorded since the last run, or with an alert to
+    clear. With no window (first run, a run into the past): everything. ``reach`` is how
+    long after its end a subject can still fall due (a record to complete within 24 h)."""
+    if ctx.window_start is None:
+        return true()
+    pending = ctx.pending_ids(*codes)
+    conditions = [ended.is_(None), ended > ctx.window_start - reach]
+    if ctx.recorded_since is not None:
+        conditions.append(created > ctx.recorded_since)
+    conditions.append(identity.in_(pending) if pending else false())
+    return or_(*conditions)
+
+
+async def stays_of(session: AsyncSession, admission_ids: Iterable[int]) -> Stays:
+    ids = sorted(set(admission_ids))
+    if not ids:
+        return Stays()
+    rows = await session.execute(
+        select(
+            WardStay.admission_id, WardStay.started_at, WardStay.ended_at, WardStay.ward_id
+        ).where(WardStay.admission_id.in_(ids))
+    )
+    return Stays.of(rows.tuples())
+
+
+def reach_of(*intervals: Interval) -> timedelta:
+    """The longest of some intervals (a month or more counts as 92 days)."""
+    return max((i.fixed_length() or timedelta(days=92)) for i in intervals)

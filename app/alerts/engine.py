@@ -1,0 +1,267 @@
+"""A rule run: every enabled rule at ``as_of``, breaches stored as alerts exactly once.
+
+The run is a pure function of the records and as_of (RULES.md 1): a breach found again is
+the same alert (the unique key is in the database), a breach whose action happened later
+is raised already cleared, and catch-up after downtime needs nothing special because each
+run reads the history. One failing check is recorded and the others still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import catalogue, notify, settings
+from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.alerts.checks import CHECKS
+from app.alerts.models import Alert, RuleRun, RuleSetting
+from app.audit.models import AuditEntry
+from app.audit.service import SYSTEM, snapshot
+from app.segregation.deadlines import LONDON
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("open", "acknowledged")
+# Records are stamped when their request began; one committed a little after a run
+# started may be invisible to it, so the next run looks back this far for new records.
+RECORDING_MARGIN = timedelta(minutes=10)
+# Any PostgreSQL session holding this lock is the one running rules (see jobs.py).
+ADVISORY_LOCK = 7_305_173_001
+# Held for its lifetime by the process that leads the scheduling (jobs.Leadership).
+LEADER_LOCK = 7_305_173_002
+CHUNK = 2000
+RUNNER = f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+@dataclass
+class RunResult:
+    run: RuleRun
+    raised: list[Alert] = field(default_factory=list)
+    cleared: list[Alert] = field(default_factory=list)
+    skipped: bool = False
+
+
+async def try_lock(session: AsyncSession, *, wait: bool) -> bool:
+    """On PostgreSQL, one run at a time across processes, for this transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
+        return True
+    return bool(await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({ADVISORY_LOCK})")))
+
+
+async def _context(session: AsyncSession, as_of: datetime) -> RunContext:
+    rules = await settings.rules_in_force(session)
+    enabled = frozenset(code for code, rule in rules.items() if rule.enabled)
+    previous = await session.scalar(
+        select(RuleRun).where(RuleRun.finished_at.is_not(None)).order_by(RuleRun.id.desc()).limit(1)
+    )
+    window_start = recorded_since = None
+    if previous is not None and not previous.errors and previous.as_of <= as_of:
+        # A rule switched on or changed since then looks at everything once more.
+        changed = await session.scalar(
+            select(RuleSetting.code).where(RuleSetting.updated_at >= previous.started_at).limit(1)
+        )
+        if changed is None:
+            window_start = previous.as_of
+            recorded_since = previous.started_at - RECORDING_MARGIN
+    pending: dict[str, list[tuple[int, datetime]]] = {}
+    for rule, subject_id, due_at in (
+        await session.execute(
+            select(Alert.rule, Alert.subject_id, Alert.due_at).where(Alert.status.in_(ACTIVE))
+        )
+    ).tuples():
+        pending.setdefault(rule, []).append((subject_id, due_at))
+    return RunContext(
+        as_of=as_of,
+        parameters={code: rule.parameters for code, rule in rules.items()},
+        enabled=enabled,
+        window_start=window_start,
+        recorded_since=recorded_since,
+        pending=pending,
+    )
+
+
+def message(rule: catalogue.Rule, breach: Breach) -> str:
+    due = breach.due_at.astimezone(LONDON)
+    text_ = f"{rule.title}: due {due:%a %d %b %Y %H:%M}"
+    return f"{text_} ({breach.detail})" if breach.detail else text_
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+async def _existing(session: AsyncSession, breaches: list[Breach]) -> dict[tuple[Any, ...], Alert]:
+    """The alerts already raised for these breaches: one query per few thousand subjects."""
+    found: dict[tuple[Any, ...], Alert] = {}
+    by_rule: dict[str, set[int]] = {}
+    for breach in breaches:
+        by_rule.setdefault(breach.rule, set()).add(breach.subject_id)
+    for rule, ids in by_rule.items():
+        for chunk in _chunks(sorted(ids)):
+            for alert in await session.scalars(
+                select(Alert).where(Alert.rule == rule, Alert.subject_id.in_(chunk))
+            ):
+                found[(alert.rule, alert.subject_type, alert.subject_id, alert.due_at)] = alert
+    return found
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(Alert)
+
+
+async def _store(
+    session: AsyncSession,
+    breaches: list[Breach],
+    rules: dict[str, settings.RuleInForce],
+    run: RuleRun,
+    now: datetime,
+) -> tuple[list[int], list[Alert]]:
+    existing = await _existing(session, breaches)
+    rows, cleared = [], []
+    for breach in breaches:
+        alert = existing.get(breach.key)
+        if alert is None:
+            rule = rules[breach.rule]
+            rows.append(
+                {
+                    "rule": breach.rule,
+                    "severity": breach.severity or rule.severity,
+                    "status": "cleared" if breach.cleared_at else "open",
+                    "subject_type": breach.subject_type,
+                    "subject_id": breach.subject_id,
+                    "admission_id": breach.admission_id,
+                    "ward_id": breach.ward_id,
+                    "due_at": breach.due_at,
+                    "raised_at": now,
+                    "cleared_at": breach.cleared_at,
+                    "parameters": dict(rule.parameters),
+                    "message": message(rule.rule, breach),
+                    "run_id": run.id,
+                }
+            )
+        elif alert.status in ACTIVE and breach.cleared_at is not None:
+            before = snapshot(alert)
+            alert.status, alert.cleared_at = "cleared", breach.cleared_at
+            session.add(_audit("alert.clear", alert.id, before, snapshot(alert), now))
+            cleared.append(alert)
+    raised: list[int] = []
+    for chunk in _chunks(rows):
+        statement = (
+            _insert(session)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=["rule", "subject_type", "subject_id", "due_at"])
+            .returning(Alert.id)
+        )
+        raised += list(await session.scalars(statement))
+    return raised, cleared
+
+
+def _audit(
+    action: str,
+    alert_id: int,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> AuditEntry:
+    return AuditEntry(
+        at=now, user_id=None, username=SYSTEM, action=action, entity_type="alerts",
+        entity_id=str(alert_id), before=before, after=after,
+    )  # fmt: skip
+
+
+async def _check(
+    session: AsyncSession,
+    spec: CheckSpec,
+    ctx: RunContext,
+    rules: dict[str, settings.RuleInForce],
+    run: RuleRun,
+    now: datetime,
+) -> tuple[list[int], list[Alert]]:
+    # Each check in its own savepoint, so a failing one leaves the run's transaction usable
+    # and writes nothing of its own.
+    async with session.begin_nested():
+        breaches = await spec.run(session, ctx)
+        wanted = [b for b in breaches if b.rule in ctx.enabled and b.rule in spec.codes]
+        return await _store(session, wanted, rules, run, now)
+
+
+async def run_rules(
+    session: AsyncSession,
+    *,
+    as_of: datetime,
+    now: datetime,
+    trigger: str,
+    wait_for_lock: bool = True,
+) -> RunResult:
+    """One run of the catalogue at ``as_of``. The caller commits."""
+    started = time.monotonic()
+    run = RuleRun(
+        as_of=as_of,
+        started_at=now,
+        trigger=trigger,
+        runner=RUNNER,
+        raised=0,
+        cleared=0,
+        errors={},
+    )
+    if not await try_lock(session, wait=wait_for_lock):
+        return RunResult(run, skipped=True)
+    ctx = await _context(session, as_of)
+    rules = await settings.rules_in_force(session)
+    session.add(run)
+    await session.flush()
+    errors: dict[str, str] = {}
+    raised_ids: list[int] = []
+    cleared: list[Alert] = []
+    for spec in CHECKS:
+        if not ctx.enabled & set(spec.codes):
+            continue
+        try:
+            ids, done = await _check(session, spec, ctx, rules, run, now)
+        except Exception as exc:  # one rule's failure must not stop the others
+            log.exception("rule check %s failed", ",".join(spec.codes))
+            for code in spec.codes:
+                if code in ctx.enabled:
+                    errors[code] = f"{type(exc).__name__}: {exc}"[:500]
+            continue
+        raised_ids += ids
+        cleared += done
+    raised = await _load(session, raised_ids)
+    for alert in raised:
+        session.add(_audit("alert.raise", alert.id, None, snapshot(alert), now))
+    await notify.queue(session, raised, now)
+    await session.execute(
+        update(RuleRun)
+        .where(RuleRun.id == run.id)
+        .values(
+            raised=len(raised),
+            cleared=len(cleared),
+            errors=errors,
+            finished_at=now + timedelta(seconds=time.monotonic() - started),
+        )
+    )
+    await session.refresh(run)
+    return RunResult(run, raised, cleared)
+
+
+async def _load(session: AsyncSession, ids: list[int]) -> list[Alert]:
+    alerts: list[Alert] = []
+    for chunk in _chunks(sorted(ids)):
+        alerts += await session.scalars(select(Alert).where(Alert.id.in_(chunk)))
+    return sorted(alerts, key=lambda a: (a.due_at, a.id))

@@ -1,0 +1,218 @@
+"""The alerts queue: list, read, acknowledge, resolve; and the counts the boards show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import catalogue, schemas, settings
+from app.alerts.models import Alert, RuleRun
+from app.audit import service as audit
+from app.auth import access
+from app.auth.models import User
+from app.errors import Conflict, Forbidden, NotFound
+from app.wards.models import Ward
+
+ACTIVE = ("open", "acknowledged")
+IN_QUEUE = ("open", "acknowledged", "cleared")
+# Who works alerts: the safeguarding lead and admins everywhere, ward staff on their own
+# wards, bed managers for the waits and placements they handle.
+WORKERS = {"admin", "safeguarding_lead", "ward_staff", "bed_manager"}
+SEVERITY_RANK = case({"high": 0, "medium": 1, "low": 2}, value=Alert.severity)
+
+
+def _scope(query: Select[Alert], actor: User) -> Select[Alert]:
+    access.require_role(actor, access.CLINICAL_READERS, "see alerts")
+    if access.is_ward_scoped(actor):
+        return query.where(Alert.ward_id.in_(access.ward_ids(actor) or {-1}))
+    return query
+
+
+async def list_alerts(
+    session: AsyncSession,
+    *,
+    actor: User,
+    statuses: Sequence[str] = IN_QUEUE,
+    rule: str | None = None,
+    severity: str | None = None,
+    ward_code: str | None = None,
+    admission_id: int | None = None,
+    since: datetime | None = None,
+    due_before: datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> tuple[list[Alert], int]:
+    """Highest severity first, then the oldest due first: what needs a person most."""
+    query = _scope(select(Alert), actor).where(Alert.status.in_(list(statuses)))
+    if rule:
+        settings.get_rule(rule)
+        query = query.where(Alert.rule == rule)
+    if severity:
+        query = query.where(Alert.severity == severity)
+    if ward_code:
+        query = query.join(Ward, Ward.id == Alert.ward_id).where(Ward.code == ward_code)
+    if admission_id is not None:
+        query = query.where(Alert.admission_id == admission_id)
+    if since is not None:
+        query = query.where(Alert.due_at >= since)
+    if due_before is not None:
+        query = query.where(Alert.due_at < due_before)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(SEVERITY_RANK, Alert.due_at, Alert.id).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def get_alert(
+    session: AsyncSession, *, actor: User, alert_id: int, lock: bool = False
+) -> Alert:
+    access.require_role(actor, access.CLINICAL_READERS, "see alerts")
+    query = select(Alert).where(Alert.id == alert_id)
+    alert = await session.scalar(query.with_for_update() if lock else query)
+    if alert is None:
+        raise NotFound(f"No alert with id {alert_id}.")
+    if access.is_ward_scoped(actor) and alert.ward_id not in access.ward_ids(actor):
+        raise Forbidden("You can see alerts only on your own wards.")
+    return alert
+
+
+async def acknowledge(
+    session: AsyncSession, *, actor: User, alert_id: int, note: str | None, now: datetime
+) -> Alert:
+    access.require_role(actor, WORKERS, "work alerts")
+    alert = await get_alert(session, actor=actor, alert_id=alert_id, lock=True)
+    if alert.status != "open":
+        raise Conflict(f"This alert is {alert.status}; only an open alert is acknowledged.")
+    before = audit.snapshot(alert)
+    alert.status = "acknowledged"
+    alert.acknowledged_at, alert.acknowledged_by = now, actor.username
+    alert.acknowledge_note = (note or "").strip() or None
+    await audit.record(
+        session, actor=actor, action="alert.acknowledge", entity=alert, before=before, at=now
+    )
+    return alert
+
+
+async def acknowledge_many(
+    session: AsyncSession, *, actor: User, ids: Sequence[int], note: str | None, now: datetime
+) -> list[Alert]:
+    """Acknowledge several at once: all or none (one refused refuses the lot)."""
+    return [
+        await acknowledge(session, actor=actor, alert_id=alert_id, note=note, now=now)
+        for alert_id in dict.fromkeys(ids)
+    ]
+
+
+async def resolve(
+    session: AsyncSession, *, actor: User, alert_id: int, note: str, now: datetime
+) -> Alert:
+    access.require_role(actor, WORKERS, "work alerts")
+    alert = await get_alert(session, actor=actor, alert_id=alert_id, lock=True)
+    if alert.status == "resolved":
+        raise Conflict("This alert is already resolved.")
+    before = audit.snapshot(alert)
+    alert.status = "resolved"
+    alert.resolved_at, alert.resolved_by, alert.resolve_note = now, actor.username, note
+    await audit.record(
+        session, actor=actor, action="alert.resolve", entity=alert, before=before, at=now
+    )
+    return alert
+
+
+async def ward_codes(session: AsyncSession, alerts: Sequence[Alert]) -> dict[int, str]:
+    ids = {a.ward_id for a in alerts if a.ward_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(select(Ward.id, Ward.code).where(Ward.id.in_(ids)))
+    return dict(rows.tuples().all())
+
+
+def alert_out(alert: Alert, codes: dict[int, str]) -> schemas.AlertOut:
+    rule = catalogue.BY_CODE.get(alert.rule)
+    return schemas.AlertOut.model_validate(
+        {
+            **{c.key: getattr(alert, c.key) for c in Alert.__table__.columns},
+            "title": rule.title if rule else alert.rule,
+            "ward_code": codes.get(alert.ward_id) if alert.ward_id else None,
+        }
+    )
+
+
+async def alerts_out(session: AsyncSession, alerts: Sequence[Alert]) -> list[schemas.AlertOut]:
+    codes = await ward_codes(session, alerts)
+    return [alert_out(a, codes) for a in alerts]
+
+
+async def open_counts_by_rule(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(Alert.rule, func.count()).where(Alert.status.in_(ACTIVE)).group_by(Alert.rule)
+    )
+    return dict(rows.tuples().all())
+
+
+async def rules_out(session: AsyncSession) -> list[schemas.RuleOut]:
+    counts = await open_counts_by_rule(session)
+    return [
+        rule_out(r, counts.get(code, 0))
+        for code, r in (await settings.rules_in_force(session)).items()
+    ]
+
+
+def rule_out(r: settings.RuleInForce, open_alerts: int) -> schemas.RuleOut:
+    return schemas.RuleOut(
+        code=r.code,
+        title=r.rule.title,
+        checks=r.rule.checks,
+        parameters=r.parameters,
+        parameter_info={
+            name: schemas.ParameterInfo(kind=p.kind, default=p.default, meaning=p.meaning)
+            for name, p in r.rule.parameters.items()
+        },
+        severity=r.severity,
+        default_severity=r.rule.severity,
+        enabled=r.enabled,
+        source=r.rule.source,
+        subject_type=r.rule.subject_type,
+        changed_at=r.changed_at,
+        changed_by=r.changed_by,
+        open_alerts=open_alerts,
+    )
+
+
+async def recent_runs(session: AsyncSession, limit: int = 50) -> list[RuleRun]:
+    return list(await session.scalars(select(RuleRun).order_by(RuleRun.id.desc()).limit(limit)))
+
+
+# --- the boards --------------------------------------------------------------------------
+
+
+async def open_by_admission(session: AsyncSession, admission_ids: list[int]) -> dict[int, int]:
+    """Open and acknowledged alerts per admission on a board: one query."""
+    rows = await session.execute(
+        select(Alert.admission_id, func.count())
+        .where(Alert.admission_id.in_(admission_ids), Alert.status.in_(ACTIVE))
+        .group_by(Alert.admission_id)
+    )
+    return {admission_id: n for admission_id, n in rows.tuples() if admission_id is not None}
+
+
+async def open_by_ward(
+    session: AsyncSession, ward_ids: Sequence[int] | None = None
+) -> dict[int, int]:
+    query = select(Alert.ward_id, func.count()).where(Alert.status.in_(ACTIVE))
+    if ward_ids is not None:
+        query = query.where(Alert.ward_id.in_(list(ward_ids)))
+    rows = await session.execute(query.group_by(Alert.ward_id))
+    return {ward_id: n for ward_id, n in rows.tuples() if ward_id is not None}
+
+
+def install() -> None:
+    """Give the ward boards their alert badges (once, however often called)."""
+    from app.wards import board
+
+    if open_by_admission not in board.alert_counters:
+        board.alert_counters.append(open_by_admission)
