@@ -78,11 +78,9 @@ async def _context(session: AsyncSession, as_of: datetime) -> RunContext:
             window_start = previous.as_of
             recorded_since = previous.started_at - RECORDING_MARGIN
     pending: dict[str, list[tuple[int, datetime]]] = {}
-    for rule, subject_id, due_at in (
-        await session.execute(
-            select(Alert.rule, Alert.subject_id, Alert.due_at).where(Alert.status.in_(ACTIVE))
-        )
-    ).tuples():
+    for rule, subject_id, due_at in await session.execute(
+        select(Alert.rule, Alert.subject_id, Alert.due_at).where(Alert.status.in_(ACTIVE))
+    ):
         pending.setdefault(rule, []).append((subject_id, due_at))
     return RunContext(
         as_of=as_of,

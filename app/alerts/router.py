@@ -11,6 +11,7 @@ from app.alerts import engine, schemas, service, settings
 from app.alerts.schemas import Severity, Status
 from app.auth import access
 from app.deps import ApiUser, NowDep, SessionDep, commit
+from app.wards.service import check_not_future
 
 router = APIRouter(prefix="/api/v1", tags=["rules and alerts"])
 
@@ -55,6 +56,7 @@ async def run_rules(
     """One run of every enabled rule at ``as_of`` (now when absent)."""
     access.require_admin(user, "run the rules")
     as_of = (data.as_of if data and data.as_of else None) or now
+    check_not_future(as_of, now, "as_of")
     result = await engine.run_rules(session, as_of=as_of, now=now, trigger="api")
     await commit(session)
     return schemas.RunOut(

@@ -128,7 +128,7 @@ async def ward_codes(session: AsyncSession, alerts: Sequence[Alert]) -> dict[int
     if not ids:
         return {}
     rows = await session.execute(select(Ward.id, Ward.code).where(Ward.id.in_(ids)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def alert_out(alert: Alert, codes: dict[int, str]) -> schemas.AlertOut:
@@ -151,7 +151,7 @@ async def open_counts_by_rule(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(Alert.rule, func.count()).where(Alert.status.in_(ACTIVE)).group_by(Alert.rule)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def rules_out(session: AsyncSession) -> list[schemas.RuleOut]:
@@ -197,7 +197,7 @@ async def open_by_admission(session: AsyncSession, admission_ids: list[int]) -> 
         .where(Alert.admission_id.in_(admission_ids), Alert.status.in_(ACTIVE))
         .group_by(Alert.admission_id)
     )
-    return {admission_id: n for admission_id, n in rows.tuples() if admission_id is not None}
+    return {admission_id: n for admission_id, n in rows if admission_id is not None}
 
 
 async def open_by_ward(
@@ -207,7 +207,7 @@ async def open_by_ward(
     if ward_ids is not None:
         query = query.where(Alert.ward_id.in_(list(ward_ids)))
     rows = await session.execute(query.group_by(Alert.ward_id))
-    return {ward_id: n for ward_id, n in rows.tuples() if ward_id is not None}
+    return {ward_id: n for ward_id, n in rows if ward_id is not None}
 
 
 def install() -> None:

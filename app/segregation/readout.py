@@ -25,13 +25,13 @@ E = TypeVar("E", Seclusion, Segregation)
 
 
 async def policies(
-    _session: AsyncSession,
+    session: AsyncSession,
 ) -> tuple[evaluate.SeclusionPolicy, evaluate.SegregationPolicy]:
-    """The thresholds in force: the catalogue's defaults until stored changes (the rules
-    page, issue 4) are read here too, so the board and the rules always agree."""
-    from app.alerts import catalogue
+    """The thresholds in force (the catalogue's defaults with the trust's stored changes),
+    the same the rule runs use, so the board's countdowns and the alerts always agree."""
+    from app.alerts import catalogue, settings
 
-    parameters = catalogue.default_parameters()
+    parameters = await settings.parameters_in_force(session)
     return catalogue.seclusion_policy(parameters), catalogue.segregation_policy(parameters)
 
 

@@ -62,7 +62,7 @@ async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[St
         )
         .order_by(WardStay.admission_id, WardStay.started_at)
     )
-    return [Stay(*row) for row in rows.tuples()]
+    return [Stay(*row) for row in rows]
 
 
 def _eighteenth_birthday(date_of_birth: date) -> datetime:
@@ -163,30 +163,24 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
         Interval.parse(str(parameters["every"])),
     )
     admissions = (
-        (
-            await session.execute(
-                select(Admission.id, Admission.admitted_at, Admission.discharged_at).where(
-                    Admission.admitted_at <= ctx.as_of,
-                    still_relevant(
-                        ctx, Admission.discharged_at, Admission.created_at, Admission.id, code
-                    ),
-                )
+        await session.execute(
+            select(Admission.id, Admission.admitted_at, Admission.discharged_at).where(
+                Admission.admitted_at <= ctx.as_of,
+                still_relevant(
+                    ctx, Admission.discharged_at, Admission.created_at, Admission.id, code
+                ),
             )
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     if not admissions:
         return []
     ids = [a[0] for a in admissions]
     reviews: dict[int, list[datetime]] = {}
-    for admission_id, at in (
-        await session.execute(
-            select(PurposeReview.admission_id, PurposeReview.at).where(
-                PurposeReview.admission_id.in_(ids)
-            )
+    for admission_id, at in await session.execute(
+        select(PurposeReview.admission_id, PurposeReview.at).where(
+            PurposeReview.admission_id.in_(ids)
         )
-    ).tuples():
+    ):
         reviews.setdefault(admission_id, []).append(at)
     stays = await stays_of(session, ids)
     result = []
@@ -221,25 +215,21 @@ async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[B
     person waited too long (the open bed request is checked by the bed-flow rules)."""
     code = "ADM_WAIT"
     threshold = Interval.parse(str(ctx.parameters[code]["threshold"]))
-    rows = (
-        await session.execute(
-            select(
-                Admission.id,
-                Admission.decision_to_admit_at,
-                Admission.admitted_at,
-                WardStay.ward_id,
-            )
-            .join(WardStay, WardStay.admission_id == Admission.id)
-            .where(
-                Admission.decision_to_admit_at.is_not(None),
-                Admission.decision_to_admit_at < ctx.as_of,
-                WardStay.started_at == Admission.admitted_at,
-                still_relevant(
-                    ctx, Admission.admitted_at, Admission.created_at, Admission.id, code
-                ),
-            )
+    rows = await session.execute(
+        select(
+            Admission.id,
+            Admission.decision_to_admit_at,
+            Admission.admitted_at,
+            WardStay.ward_id,
         )
-    ).tuples()
+        .join(WardStay, WardStay.admission_id == Admission.id)
+        .where(
+            Admission.decision_to_admit_at.is_not(None),
+            Admission.decision_to_admit_at < ctx.as_of,
+            WardStay.started_at == Admission.admitted_at,
+            still_relevant(ctx, Admission.admitted_at, Admission.created_at, Admission.id, code),
+        )
+    )
     result = []
     for admission_id, decided_at, admitted_at, ward_id in rows:
         assert decided_at is not None

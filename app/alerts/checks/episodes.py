@@ -122,7 +122,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
         .join(Patient, Patient.id == Admission.patient_id)
         .where(Admission.id.in_(admission_ids))
     )
-    icetr = {admission_id: bool(ld or autistic) for admission_id, ld, autistic in rows.tuples()}
+    icetr = {admission_id: bool(ld or autistic) for admission_id, ld, autistic in rows}
     stays = await stays_of(session, admission_ids)
     result = []
     for segregation in segregations:

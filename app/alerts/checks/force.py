@@ -26,24 +26,22 @@ async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     the threshold, or when its end is not recorded (it may have)."""
     code = "RI_PRONE"
     high_after = Interval.parse(str(ctx.parameters[code]["high_after"]))
-    rows = (
-        await session.execute(
-            select(
-                RI.id,
-                RI.admission_id,
-                RI.ward_id,
-                InterventionType.started_at,
-                InterventionType.ended_at,
-            )
-            .join(InterventionType, InterventionType.intervention_id == RI.id)
-            .where(
-                InterventionType.type_code == PRONE,
-                InterventionType.retired_at.is_(None),
-                InterventionType.started_at < ctx.as_of,
-                still_relevant(ctx, RI.started_at, RI.created_at, RI.id, code),
-            )
+    rows = await session.execute(
+        select(
+            RI.id,
+            RI.admission_id,
+            RI.ward_id,
+            InterventionType.started_at,
+            InterventionType.ended_at,
         )
-    ).tuples()
+        .join(InterventionType, InterventionType.intervention_id == RI.id)
+        .where(
+            InterventionType.type_code == PRONE,
+            InterventionType.retired_at.is_(None),
+            InterventionType.started_at < ctx.as_of,
+            still_relevant(ctx, RI.started_at, RI.created_at, RI.id, code),
+        )
+    )
     result = []
     for intervention_id, admission_id, ward_id, started_at, ended_at in rows:
         long = ended_at is None or ended_at > high_after.after(started_at)
@@ -99,20 +97,18 @@ async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Brea
     if not records:
         return []
     versions: dict[int, list[tuple[datetime, bool]]] = {}
-    for intervention_id, recorded_at, data in (
-        await session.execute(
-            select(
-                InterventionVersion.intervention_id,
-                InterventionVersion.recorded_at,
-                InterventionVersion.data,
-            )
-            .where(
-                InterventionVersion.intervention_id.in_([r.id for r in records]),
-                InterventionVersion.recorded_at <= ctx.as_of,
-            )
-            .order_by(InterventionVersion.intervention_id, InterventionVersion.version)
+    for intervention_id, recorded_at, data in await session.execute(
+        select(
+            InterventionVersion.intervention_id,
+            InterventionVersion.recorded_at,
+            InterventionVersion.data,
         )
-    ).tuples():
+        .where(
+            InterventionVersion.intervention_id.in_([r.id for r in records]),
+            InterventionVersion.recorded_at <= ctx.as_of,
+        )
+        .order_by(InterventionVersion.intervention_id, InterventionVersion.version)
+    ):
         versions.setdefault(intervention_id, []).append((recorded_at, not data.get("missing")))
     result = []
     for record in records:

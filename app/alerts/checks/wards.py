@@ -42,13 +42,11 @@ async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
         .group_by(WardStay.ward_id)
         .subquery()
     )
-    rows = (
-        await session.execute(
-            select(Ward.id, func.coalesce(open_beds.c.n, 0), func.coalesce(occupied.c.n, 0))
-            .outerjoin(open_beds, open_beds.c.ward_id == Ward.id)
-            .outerjoin(occupied, occupied.c.ward_id == Ward.id)
-        )
-    ).tuples()
+    rows = await session.execute(
+        select(Ward.id, func.coalesce(open_beds.c.n, 0), func.coalesce(occupied.c.n, 0))
+        .outerjoin(open_beds, open_beds.c.ward_id == Ward.id)
+        .outerjoin(occupied, occupied.c.ward_id == Ward.id)
+    )
     today = local_midnight(ctx.as_of)
     over: dict[int, str] = {}
     for ward_id, beds, taken in rows:

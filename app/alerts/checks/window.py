@@ -44,7 +44,7 @@ async def stays_of(session: AsyncSession, admission_ids: Iterable[int]) -> Stays
             WardStay.admission_id, WardStay.started_at, WardStay.ended_at, WardStay.ward_id
         ).where(WardStay.admission_id.in_(ids))
     )
-    return Stays.of(rows.tuples())
+    return Stays.of(rows)
 
 
 def reach_of(*intervals: Interval) -> timedelta:
