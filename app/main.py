@@ -36,7 +36,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     from app.alerts import router as alerts_router
+    from app.alerts import rules_views
     from app.alerts import service as alerts_service
+    from app.alerts import views as alerts_views
     from app.audit import views as audit_views
     from app.auth import views as auth_views
     from app.discharge import router as discharge_router
@@ -66,6 +68,8 @@ def create_app() -> FastAPI:
         episode_views,
         force_views,
         audit_views,
+        alerts_views,
+        rules_views,
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)

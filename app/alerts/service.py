@@ -53,7 +53,10 @@ async def list_alerts(
     if severity:
         query = query.where(Alert.severity == severity)
     if ward_code:
-        query = query.join(Ward, Ward.id == Alert.ward_id).where(Ward.code == ward_code)
+        ward_id = await session.scalar(select(Ward.id).where(Ward.code == ward_code))
+        if ward_id is None:
+            raise NotFound(f"No ward with code {ward_code!r}.")
+        query = query.where(Alert.ward_id == ward_id)
     if admission_id is not None:
         query = query.where(Alert.admission_id == admission_id)
     if since is not None:
@@ -216,3 +219,5 @@ def install() -> None:
 
     if open_by_admission not in board.alert_counters:
         board.alert_counters.append(open_by_admission)
+    if open_by_ward not in board.ward_alert_counters:
+        board.ward_alert_counters.append(open_by_ward)

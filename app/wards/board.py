@@ -26,8 +26,11 @@ AlertCounter = Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]]
 RestrictionProvider = Callable[
     [AsyncSession, list[int], datetime], Awaitable[dict[int, list[schemas.CardRestriction]]]
 ]
+# Open alerts per ward id, for the ward's own badge (the board and the list of wards).
+WardAlertCounter = Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]]
 flag_providers: list[FlagProvider] = []
 alert_counters: list[AlertCounter] = []
+ward_alert_counters: list[WardAlertCounter] = []
 restriction_providers: list[RestrictionProvider] = []
 RESTRICTION_FLAGS = {"seclusion": "secluded", "segregation": "segregated"}
 
@@ -106,6 +109,7 @@ async def ward_board(
     open_beds = sum(1 for b in beds if b.status == "open")
     occupied = len(occupants)
     return schemas.BoardOut(
+        open_alerts=(await ward_alert_counts(session, [ward.id])).get(ward.id, 0),
         ward=ward_out(ward, (len(beds), open_beds, occupied)),
         beds=board_beds,
         occupancy=schemas.Occupancy(
@@ -115,3 +119,11 @@ async def ward_board(
             rate=round(occupied / open_beds, 4) if open_beds else None,
         ),
     )
+
+
+async def ward_alert_counts(session: AsyncSession, ward_ids: list[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for counter in ward_alert_counters:
+        for ward_id, n in (await counter(session, ward_ids)).items():
+            counts[ward_id] = counts.get(ward_id, 0) + n
+    return counts

@@ -178,6 +178,8 @@ class BoardOut(Out):
     ward: WardOut
     beds: list[BoardBed]
     occupancy: Occupancy
+    # Open and acknowledged alerts owned by the ward (its people's and its own).
+    open_alerts: int = 0
 
 
 class PatientIn(In):

@@ -45,7 +45,17 @@ async def ward_list(request: Request, user: PageUser, session: SessionDep) -> HT
     counts = await service.ward_bed_counts(session)
     rows = [service.ward_out(w, counts.get(w.id)) for w in wards]
     sites = {w.site.code: w.site.name for w in wards}
-    return render(request, "wards/index.html", {"wards": rows, "sites": sites, "active": "wards"})
+    alerts = await board.ward_alert_counts(session, [w.id for w in wards])
+    return render(
+        request,
+        "wards/index.html",
+        {
+            "wards": rows,
+            "sites": sites,
+            "alerts": {w.code: alerts.get(w.id, 0) for w in wards},
+            "active": "wards",
+        },
+    )
 
 
 @router.get("/wards/{code}", response_class=HTMLResponse)

@@ -1,0 +1,322 @@
+"""The rights and safeguarding lead's queue (/alerts) and each alert's page; ward staff see
+their own wards' alerts. Acknowledge and resolve work in place (htmx swaps the row)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alerts import catalogue, service
+from app.alerts.models import Alert
+from app.audit.models import AuditEntry
+from app.auth import access
+from app.auth.models import User
+from app.deps import NowDep, PageUser, SessionDep, commit
+from app.errors import Conflict, Forbidden, NotFound
+from app.wards.models import Admission, Patient, Ward
+from app.web import is_htmx, render
+
+router = APIRouter()
+
+AGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+AGE_LABELS = {"": "Any", "1h": "Over 1 hour", "24h": "Over 24 hours", "7d": "Over 7 days"}
+STATUS_LABELS = {
+    "open": "Open",
+    "acknowledged": "Acknowledged",
+    "cleared": "Cleared",
+    "resolved": "Resolved",
+}
+SUBJECT_PAGES = {
+    "seclusion": "/seclusions/{}",
+    "segregation": "/segregations/{}",
+    "restrictive_intervention": "/use-of-force/{}",
+    "admission": "/admissions/{}",
+}
+
+
+async def _people(session: AsyncSession, alerts: list[Alert]) -> dict[int, str]:
+    """Display names by admission id, in one query."""
+    ids = {a.admission_id for a in alerts if a.admission_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Admission.id, Patient.given_name, Patient.family_name)
+        .join(Patient, Patient.id == Admission.patient_id)
+        .where(Admission.id.in_(ids))
+    )
+    return {a: f"{given} {family.upper()}" for a, given, family in rows}
+
+
+async def _wards(session: AsyncSession) -> dict[int, Ward]:
+    return {w.id: w for w in await session.scalars(select(Ward).order_by(Ward.name))}
+
+
+def _subject_url(alert: Alert, wards: dict[int, Ward]) -> str | None:
+    if alert.subject_type == "ward" and alert.ward_id in wards:
+        return f"/wards/{wards[alert.ward_id].code}"
+    pattern = SUBJECT_PAGES.get(alert.subject_type)
+    return pattern.format(alert.subject_id) if pattern else None
+
+
+def _can_work(user: User, alert: Alert) -> bool:
+    if user.role not in service.WORKERS:
+        return False
+    return not access.is_ward_scoped(user) or alert.ward_id in access.ward_ids(user)
+
+
+def _row_context(
+    user: User, alert: Alert, people: dict[int, str], wards: dict[int, Ward], now: datetime
+) -> dict[str, Any]:
+    return {
+        "alert": alert,
+        "rule": catalogue.BY_CODE.get(alert.rule),
+        "person": people.get(alert.admission_id) if alert.admission_id else None,
+        "ward": wards.get(alert.ward_id) if alert.ward_id else None,
+        "subject_url": _subject_url(alert, wards),
+        "can_work": _can_work(user, alert),
+        "now": now,
+        "row_errors": {},
+        "row_values": {},
+    }
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+async def queue(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    now: NowDep,
+    status: list[str] = Query(default=[]),
+    rule: str = "",
+    severity: str = "",
+    ward_code: str = "",
+    admission_id: int | None = None,
+    age: str = "",
+) -> HTMLResponse:
+    return await _queue_page(
+        request, user, session, now,
+        statuses=[s for s in status if s in STATUS_LABELS] or list(service.IN_QUEUE),
+        rule=rule if rule in catalogue.BY_CODE else "",
+        severity=severity if severity in catalogue.SEVERITIES else "",
+        ward_code=ward_code, admission_id=admission_id,
+        age=age if age in AGES else "",
+    )  # fmt: skip
+
+
+async def _queue_page(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    now: datetime,
+    *,
+    statuses: list[str],
+    rule: str = "",
+    severity: str = "",
+    ward_code: str = "",
+    admission_id: int | None = None,
+    age: str = "",
+    message: str | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    alerts, total = await service.list_alerts(
+        session,
+        actor=user,
+        statuses=statuses,
+        rule=rule or None,
+        severity=severity or None,
+        ward_code=ward_code or None,
+        admission_id=admission_id,
+        due_before=now - AGES[age] if age else None,
+    )
+    people = await _people(session, alerts)
+    wards = await _wards(session)
+    visible_wards = [
+        w
+        for w in wards.values()
+        if not access.is_ward_scoped(user) or w.id in access.ward_ids(user)
+    ]
+    return render(
+        request,
+        "alerts/index.html",
+        {
+            "rows": [_row_context(user, a, people, wards, now) for a in alerts],
+            "total": total,
+            "filters": {
+                "status": statuses, "rule": rule, "severity": severity,
+                "ward_code": ward_code, "admission_id": admission_id or "", "age": age,
+            },
+            "rules": catalogue.RULES,
+            "ward_choices": visible_wards,
+            "STATUS_LABELS": STATUS_LABELS,
+            "AGE_LABELS": AGE_LABELS,
+            "can_bulk": user.role in service.WORKERS,
+            "message": message,
+            "problem": problem,
+            "now": now,
+            "active": "alerts",
+        },
+        status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+async def alert_page(
+    alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+    return await _alert_page(request, user, session, alert, now)
+
+
+async def _alert_page(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    alert: Alert,
+    now: datetime,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    people = await _people(session, [alert])
+    wards = await _wards(session)
+    history = list(
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == "alerts", AuditEntry.entity_id == str(alert.id))
+            .order_by(AuditEntry.id)
+        )
+    )
+    return render(
+        request,
+        "alerts/alert.html",
+        {
+            **_row_context(user, alert, people, wards, now),
+            "timeline": await _subject_timeline(session, user, alert, now),
+            "history": history,
+            "row_errors": errors or {},
+            "row_values": values or {},
+            "problem": problem,
+            "active": "alerts",
+        },
+        status_code=status_code,
+    )
+
+
+async def _subject_timeline(
+    session: AsyncSession, user: User, alert: Alert, now: datetime
+) -> list[Any]:
+    """The episode's own timeline for a seclusion or segregation alert, as on its page."""
+    from app.segregation import readout
+    from app.segregation import service as segregation_service
+    from app.segregation.timeline import seclusion_timeline, segregation_timeline
+
+    try:
+        if alert.subject_type == "seclusion":
+            seclusion = await segregation_service.get_seclusion(
+                session, actor=user, seclusion_id=alert.subject_id
+            )
+            return seclusion_timeline(await readout.seclusion_out(session, seclusion, now))
+        if alert.subject_type == "segregation":
+            segregation = await segregation_service.get_segregation(
+                session, actor=user, segregation_id=alert.subject_id
+            )
+            return segregation_timeline(await readout.segregation_out(session, segregation, now))
+    except (Forbidden, NotFound):
+        return []
+    return []
+
+
+async def _after_action(
+    request: Request, user: User, session: AsyncSession, alert: Alert, now: datetime, **extra: Any
+) -> Response:
+    status_code = extra.pop("status_code", 200)
+    if is_htmx(request):
+        people = await _people(session, [alert])
+        context = {**_row_context(user, alert, people, await _wards(session), now), **extra}
+        return render(request, "alerts/_row.html", context, status_code=status_code)
+    if status_code != 200:
+        return await _alert_page(request, user, session, alert, now, status_code=status_code, **{
+            "errors": extra.get("row_errors"), "values": extra.get("row_values"),
+            "problem": extra.get("problem"),
+        })  # fmt: skip
+    return RedirectResponse(f"/alerts/{alert.id}", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
+async def acknowledge(
+    alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    note = str((await request.form()).get("note") or "")
+    try:
+        async with session.begin_nested():
+            alert = await service.acknowledge(
+                session, actor=user, alert_id=alert_id, note=note, now=now
+            )
+        await commit(session)
+    except Conflict as exc:
+        alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+        return await _after_action(
+            request, user, session, alert, now, problem=exc.detail, status_code=409
+        )
+    return await _after_action(request, user, session, alert, now)
+
+
+@router.post("/alerts/{alert_id}/resolve", response_class=HTMLResponse)
+async def resolve(
+    alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    note = str((await request.form()).get("note") or "").strip()
+    if not note:
+        alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+        return await _after_action(
+            request, user, session, alert, now, status_code=422,
+            row_errors={"note": "Enter a note: what was done, or why no action is needed"},
+            row_values={"note": ""}, resolving=True,
+        )  # fmt: skip
+    try:
+        async with session.begin_nested():
+            alert = await service.resolve(
+                session, actor=user, alert_id=alert_id, note=note, now=now
+            )
+        await commit(session)
+    except Conflict as exc:
+        alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+        return await _after_action(
+            request, user, session, alert, now, problem=exc.detail, status_code=409
+        )
+    return await _after_action(request, user, session, alert, now)
+
+
+@router.post("/alerts/acknowledge", response_class=HTMLResponse)
+async def acknowledge_many(
+    request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    form = await request.form()
+    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    note = str(form.get("note") or "")
+    if not ids:
+        return await _queue_page(
+            request, user, session, now, statuses=list(service.IN_QUEUE),
+            problem="Choose the alerts to acknowledge.", status_code=422,
+        )  # fmt: skip
+    try:
+        async with session.begin_nested():
+            done = await service.acknowledge_many(session, actor=user, ids=ids, note=note, now=now)
+        await commit(session)
+    except (Conflict, NotFound, Forbidden) as exc:
+        return await _queue_page(
+            request, user, session, now, statuses=list(service.IN_QUEUE),
+            problem=f"Nothing was acknowledged: {exc.detail}", status_code=409,
+        )  # fmt: skip
+    return await _queue_page(
+        request, user, session, now, statuses=list(service.IN_QUEUE),
+        message=f"{len(done)} alert{'s' if len(done) != 1 else ''} acknowledged.",
+    )  # fmt: skip
