@@ -666,6 +666,10 @@ async def seed_demo(
     from app.segregation.demo import seed_restrictive
 
     restrictive = await seed_restrictive(session, rng, clock, spells, people)
+    from app.alerts.demo import seed_alerts
+
+    await session.flush()
+    await seed_alerts(session, clock, "safeguarding")
 
     open_count = sum(1 for s in spells if s.is_open)
     summary = DemoSummary(
@@ -1360,11 +1364,12 @@ def _expected_discharge_date(rng: random.Random, spell: Spell, now: datetime) ->
 def _purpose_reviews(
     rng: random.Random, spell: Spell, now: datetime
 ) -> list[tuple[datetime, bool, str]]:
-    """Reviews every one to three weeks for most admissions (recent six months only)."""
-    if rng.random() < 0.35:
-        return []  # reviews not recorded: what the alert rules exist to catch
+    """Reviews within three days of admission, then about weekly, for most admissions
+    (recent six months only); a few are late or missing: what ADM_PURPOSE_REVIEW catches."""
+    if rng.random() < 0.08:
+        return []  # reviews not recorded
     ends = spell.ended_at or now
-    at = max(spell.admitted_at + timedelta(days=rng.uniform(3, 10)), ends - timedelta(days=180))
+    at = max(spell.admitted_at + timedelta(days=rng.uniform(1, 3.2)), ends - timedelta(days=180))
     reviews = []
     waiting_to_leave = False
     while at < ends:
@@ -1376,7 +1381,7 @@ def _purpose_reviews(
             reviews.append((_minute(at), False, rng.choice(PURPOSE_NOT_NEEDED)))
         else:
             reviews.append((_minute(at), True, rng.choice(PURPOSE_STILL_NEEDED)))
-        at += timedelta(days=rng.uniform(7, 21))
+        at += timedelta(days=rng.uniform(4, 7.1) if rng.random() < 0.93 else rng.uniform(8, 12))
     return reviews
 
 

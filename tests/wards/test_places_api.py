@@ -171,7 +171,8 @@ async def test_board_shape_and_occupancy(client, world, clock):
     r = await client.get(f"{API}/wards/ASH/board", headers=world.auth())
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"ward", "beds", "occupancy"}
+    # The contract's three, and the ward's own alert count (an extension).
+    assert set(body) == {"ward", "beds", "occupancy", "open_alerts"}
     assert body["occupancy"] == {"beds": 6, "open": 6, "occupied": 2, "rate": round(2 / 6, 4)}
     beds = {b["label"]: b for b in body["beds"]}
     assert beds["A1"]["occupant"] is None and beds["A1"]["status"] == "open"

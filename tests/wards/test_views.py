@@ -122,8 +122,8 @@ async def test_ward_list_shows_each_ward_and_its_occupancy(world, signed_in):
     assert set(rows) == {"/wards/ASH", "/wards/BIRCH", "/wards/CEDAR"}
     assert rows["/wards/ASH"][0].startswith("Ash Ward")
     assert rows["/wards/ASH"][1] == "St James"
-    assert rows["/wards/ASH"][4:] == ["2", "6", "33 %"]
-    assert rows["/wards/BIRCH"][4:] == ["0", "4", "0 %"]
+    assert rows["/wards/ASH"][4:] == ["2", "6", "33 %", "None"]  # no alerts yet
+    assert rows["/wards/BIRCH"][4:] == ["0", "4", "0 %", "None"]
 
 
 @pytest.mark.parametrize("htmx", HTMX)
