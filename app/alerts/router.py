@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from app.alerts import engine, schemas, service, settings
 from app.alerts.schemas import Severity, Status
 from app.auth import access
 from app.deps import ApiUser, NowDep, SessionDep, commit
+from app.schemas import Instant
 from app.wards.service import check_not_future
 
 router = APIRouter(prefix="/api/v1", tags=["rules and alerts"])
@@ -83,7 +83,7 @@ async def list_alerts(
     severity: Severity | None = None,
     ward_code: str | None = None,
     admission_id: int | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[schemas.AlertOut]:

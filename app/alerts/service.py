@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import catalogue, schemas, settings
@@ -21,6 +21,9 @@ IN_QUEUE = ("open", "acknowledged", "cleared")
 # Who works alerts: the safeguarding lead and admins everywhere, ward staff on their own
 # wards, bed managers for the waits and placements they handle.
 WORKERS = {"admin", "safeguarding_lead", "ward_staff", "bed_manager"}
+# Ids are 32-bit in the database: a larger one names no record (and must not reach the
+# driver, which refuses it with an error rather than finding nothing).
+MAX_ID = 2**31 - 1
 SEVERITY_RANK = case({"high": 0, "medium": 1, "low": 2}, value=Alert.severity)
 
 
@@ -58,7 +61,9 @@ async def list_alerts(
             raise NotFound(f"No ward with code {ward_code!r}.")
         query = query.where(Alert.ward_id == ward_id)
     if admission_id is not None:
-        query = query.where(Alert.admission_id == admission_id)
+        query = query.where(
+            Alert.admission_id == admission_id if 0 < admission_id <= MAX_ID else false()
+        )
     if since is not None:
         query = query.where(Alert.due_at >= since)
     if due_before is not None:
@@ -74,6 +79,8 @@ async def get_alert(
     session: AsyncSession, *, actor: User, alert_id: int, lock: bool = False
 ) -> Alert:
     access.require_role(actor, access.CLINICAL_READERS, "see alerts")
+    if not 0 < alert_id <= MAX_ID:
+        raise NotFound(f"No alert with id {alert_id}.")
     query = select(Alert).where(Alert.id == alert_id)
     alert = await session.scalar(query.with_for_update() if lock else query)
     if alert is None:

@@ -6,8 +6,9 @@ raised under (stored on each alert).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,8 +21,13 @@ from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.errors import FieldError, Invalid, NotFound
+from app.segregation.deadlines import Interval
 
 EDITORS = {"admin", "safeguarding_lead"}
+# A duration outside these bounds is a typo, not a policy: shorter would flood a run with
+# breaches, longer runs past the calendar (and the run's arithmetic with it).
+SHORTEST = timedelta(minutes=1)
+LONGEST = timedelta(days=3653)  # ten years
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,20 @@ async def change_rule(
     setting = await session.get(RuleSetting, code, with_for_update=True)
     before = audit.snapshot(setting)
     current = _in_force(rule, setting)
-    merged = catalogue.checked_parameters(rule, {**current.parameters, **(parameters or {})})
+    wanted = parameters or {}
+    too_long_or_short = _length_errors(rule, wanted, now)
+    try:
+        merged = catalogue.checked_parameters(
+            rule,
+            {
+                **current.parameters,
+                **{k: v for k, v in wanted.items() if k not in too_long_or_short},
+            },
+        )
+    except Invalid as exc:
+        raise Invalid([*exc.errors, *too_long_or_short.values()]) from exc
+    if too_long_or_short:
+        raise Invalid(list(too_long_or_short.values()))
     changes = {name: value for name, value in merged.items() if value != rule.defaults()[name]}
     if setting is None:
         setting = RuleSetting(code=code, parameters={}, enabled=True)
@@ -104,3 +123,32 @@ async def change_rule(
         session, actor=actor, action="rule.change", entity=setting, before=before, at=now
     )
     return _in_force(rule, setting)
+
+
+def _length_errors(
+    rule: catalogue.Rule, parameters: Mapping[str, object], now: datetime
+) -> dict[str, FieldError]:
+    """Durations that parse but cannot sensibly be used: under a minute, or so long that
+    the date arithmetic overflows (malformed ones are left to checked_parameters)."""
+    errors: dict[str, FieldError] = {}
+    for name, value in parameters.items():
+        param = rule.parameters.get(name)
+        if param is None or param.kind != "duration" or not isinstance(value, str):
+            continue
+        field_name = f"parameters.{name}"
+        try:
+            interval = Interval.parse(value)
+        except ValueError:
+            continue
+        except ArithmeticError:
+            errors[name] = FieldError(field_name, "must be ten years or less")
+            continue
+        try:
+            due = interval.after(now)
+        except (ArithmeticError, ValueError):
+            due = None
+        if due is None or due - now > LONGEST:
+            errors[name] = FieldError(field_name, "must be ten years or less")
+        elif due - now < SHORTEST:
+            errors[name] = FieldError(field_name, "must be at least one minute")
+    return errors
