@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -227,15 +227,23 @@ def serve(
     )
 
 
-def _parse_instant(value: str | None) -> datetime:
+def _parse_as_of(value: str | None) -> datetime:
+    """--as-of: an instant with an offset, not in the future (as the API's as_of: a run
+    ahead of time would raise breaches that have not happened, and notify them)."""
+    now = utcnow()
     if value is None:
-        return utcnow()
+        return now
+    hint = "'--as-of'"
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time") from exc
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=hint) from exc
     if moment.tzinfo is None:
-        raise typer.BadParameter("give the time with an offset, e.g. 2026-03-02T14:00:00Z")
+        raise typer.BadParameter(
+            "give the time with an offset, e.g. 2026-03-02T14:00:00Z", param_hint=hint
+        )
+    if moment > now + timedelta(minutes=get_settings().future_tolerance_minutes):
+        raise typer.BadParameter(f"{value} is in the future", param_hint=hint)
     return moment.astimezone(UTC)
 
 
@@ -250,7 +258,7 @@ def rules_run(
 
     from app.alerts import engine
 
-    moment = _parse_instant(as_of)
+    moment = _parse_as_of(as_of)
 
     async def work(session: AsyncSession) -> engine.RunResult:
         return await engine.run_rules(session, as_of=moment, now=utcnow(), trigger="cli")

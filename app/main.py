@@ -29,8 +29,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         scheduler.start()
     yield
     if scheduler is not None and leader is not None:
-        scheduler.shutdown(wait=False)
-        await leader.release()
+        # Let a tick under way finish: a notice cut off between sending and being marked
+        # sent would be sent again by the next leader.
+        await jobs.stop(scheduler, leader)
     await dispose_engine()
 
 

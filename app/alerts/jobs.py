@@ -8,6 +8,8 @@ advisory lock makes one of them run and the others skip that minute.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +23,8 @@ from app.clock import utcnow
 from app.config import get_settings
 
 log = logging.getLogger(__name__)
+# How long a stop waits for the tick under way before cutting it short.
+STOP_GRACE_SECONDS = 30.0
 
 
 async def rule_run_job(
@@ -58,19 +62,23 @@ class Leadership:
     def __init__(self, db: AsyncEngine) -> None:
         self.engine = db
         self.connection: AsyncConnection | None = None
+        # Held while a tick works, so that stop() can let it finish.
+        self.busy = asyncio.Lock()
 
     async def held(self) -> bool:
         if self.engine.dialect.name != "postgresql":
             return True
         try:
             if self.connection is None:
-                self.connection = await self.engine.connect()
-                got = await self.connection.scalar(
+                connection = await self.engine.connect()
+                self.connection = connection  # dropped below if anything goes wrong
+                got = await connection.scalar(
                     text(f"SELECT pg_try_advisory_lock({engine.LEADER_LOCK})")
                 )
-                await self.connection.commit()
+                await connection.commit()
                 if not got:
-                    await self.release()
+                    self.connection = None
+                    await connection.close()
                     return False
             else:
                 await self.connection.scalar(text("SELECT 1"))
@@ -78,29 +86,47 @@ class Leadership:
             return True
         except Exception:  # the database went away: lead again once it is back
             log.warning("lost the scheduler's database connection", exc_info=True)
-            self.connection = None
+            await self._discard()
             return False
 
     async def release(self) -> None:
-        if self.connection is not None:
-            try:
-                await self.connection.close()
-            finally:
-                self.connection = None
+        """Let go of the lock (explicitly: a pooled connection's reset does not release a
+        session lock, so a connection merely closed would carry it back into the pool)."""
+        if self.connection is None:
+            return
+        try:
+            await self.connection.scalar(text(f"SELECT pg_advisory_unlock({engine.LEADER_LOCK})"))
+            await self.connection.commit()
+            await self.connection.close()
+            self.connection = None
+        except Exception:
+            await self._discard()
+
+    async def _discard(self) -> None:
+        """Close the connection for good, never back into the pool: if it still works it may
+        still hold the lock, and no process (this one included) could lead again."""
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):
+            await connection.invalidate()
+        with contextlib.suppress(Exception):
+            await connection.close()
 
 
 async def tick(sessions: async_sessionmaker[AsyncSession], leader: Leadership) -> None:
     """The minute's work: rules, then notices (even if the rules failed)."""
-    if not await leader.held():
-        return
-    try:
-        await rule_run_job(sessions)
-    except Exception:  # reported, and the next minute tries again
-        log.exception("rule run failed")
-    try:
-        await notify_job(sessions)
-    except Exception:
-        log.exception("sending alert notices failed")
+    async with leader.busy:
+        if not await leader.held():
+            return
+        try:
+            await rule_run_job(sessions)
+        except Exception:  # reported, and the next minute tries again
+            log.exception("rule run failed")
+        try:
+            await notify_job(sessions)
+        except Exception:
+            log.exception("sending alert notices failed")
 
 
 def make_scheduler(
@@ -121,10 +147,28 @@ def make_scheduler(
     return scheduler
 
 
+async def stop(
+    scheduler: AsyncIOScheduler, leader: Leadership, grace: float = STOP_GRACE_SECONDS
+) -> None:
+    """Stop without cutting a tick short: no new tick starts, the one under way finishes
+    (cancelled only after `grace` seconds), then the lock goes. APScheduler's shutdown
+    cancels a running coroutine job, and a notice cancelled between being sent and being
+    marked sent would be sent again by the next leader. The leader is spent afterwards
+    (its busy lock stays taken, so a tick submitted just before the pause never starts)."""
+    if scheduler.running:
+        scheduler.pause()
+    try:
+        await asyncio.wait_for(leader.busy.acquire(), grace)
+    except TimeoutError:
+        log.warning("the scheduler's tick did not finish within %s s; cancelling it", grace)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a callback of the loop
+    await leader.release()
+
+
 async def run_forever() -> None:
     """`wardflow scheduler`: the jobs alone, until interrupted."""
-    import asyncio
-
     from app.db import dispose_engine, get_engine, get_sessionmaker
 
     leader = Leadership(get_engine())
@@ -133,6 +177,5 @@ async def run_forever() -> None:
     try:
         await asyncio.Event().wait()
     finally:
-        scheduler.shutdown(wait=False)
-        await leader.release()
+        await stop(scheduler, leader)
         await dispose_engine()

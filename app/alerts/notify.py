@@ -20,6 +20,8 @@ from app.config import Settings, get_settings
 from app.segregation.deadlines import LONDON
 
 log = logging.getLogger(__name__)
+# The wait after a failure doubles (1, 2, 4... minutes) up to this.
+MAX_BACKOFF = timedelta(days=1)
 
 
 def channels(config: Settings) -> list[str]:
@@ -96,6 +98,12 @@ async def _send(notice: AlertNotification, alert: Alert, ward_code: str | None) 
         response.raise_for_status()
 
 
+def backoff(attempts: int) -> timedelta:
+    """The wait after the attempts-th failure: capped, so a large notify_max_attempts cannot
+    overflow the time (which would fail every delivery behind that notice)."""
+    return min(timedelta(minutes=2 ** min(attempts - 1, 20)), MAX_BACKOFF)
+
+
 async def deliver(session: AsyncSession, now: datetime) -> int:
     """Send what is due. Each notice is claimed, sent and marked in one transaction of its
     own (the caller's session; committed here per notice). Returns how many were sent."""
@@ -131,7 +139,7 @@ async def deliver(session: AsyncSession, now: datetime) -> int:
         except Exception as exc:  # the outside world failed: try again later
             notice.attempts += 1
             notice.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            notice.next_attempt_at = now + timedelta(minutes=2 ** (notice.attempts - 1))
+            notice.next_attempt_at = now + backoff(notice.attempts)
             log.warning("alert %s %s notice failed: %s", alert.id, notice.channel, exc)
         else:
             notice.attempts += 1
