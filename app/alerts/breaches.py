@@ -7,6 +7,7 @@ from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,35 @@ class RunContext:
 
     def pending_ids(self, *codes: str) -> set[int]:
         return {subject for code in codes for subject, _ in self.pending.get(code, [])}
+
+    @cached_property
+    def _pending_by_subject(self) -> dict[tuple[str, int], list[datetime]]:
+        index: dict[tuple[str, int], list[datetime]] = {}
+        for code, items in self.pending.items():
+            for subject_id, due in items:
+                index.setdefault((code, subject_id), []).append(due)
+        return index
+
+    def ended_late(
+        self,
+        code: str,
+        subject_type: str,
+        subject_id: int,
+        ended: datetime | None,
+        found: Iterable[datetime],
+        admission_id: int | None,
+    ) -> list[Breach]:
+        """Alerts raised while the subject looked unfinished, for deadlines at or after an
+        end recorded since (records are often entered late): nothing was owed there, so
+        each is cleared at the end (RULES.md 1.1) instead of staying open for ever."""
+        if ended is None or code not in self.enabled:
+            return []
+        seen = set(found)
+        return [
+            Breach(code, subject_type, subject_id, due, admission_id, None, cleared_at=ended)
+            for due in self._pending_by_subject.get((code, subject_id), [])
+            if due >= ended and due not in seen
+        ]
 
 
 # A check covers one or more rules that share their records (all six seclusion rules

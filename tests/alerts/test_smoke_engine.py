@@ -13,8 +13,11 @@ async def test_a_missed_first_medical_review_is_raised_once(client, world: World
     start = clock.now - 3 * H
     r = await client.post(
         f"{API}/admissions/{admission.id}/seclusions",
-        json={"started_at": start.isoformat(), "authorised_by_role": "nurse_in_charge",
-              "reason": "Assault on staff"},
+        json={
+            "started_at": start.isoformat(),
+            "authorised_by_role": "nurse_in_charge",
+            "reason": "Assault on staff",
+        },
         headers=world.auth("nurse"),
     )
     assert r.status_code == 201, r.text

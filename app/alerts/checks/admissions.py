@@ -133,7 +133,8 @@ async def long_stay(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     code = "LOS_LONG"
     parameters = ctx.parameters[code]
     result: dict[tuple[int, datetime], Breach] = {}
-    for stay in await _stays(session, ctx, code):
+    stays = await _stays(session, ctx, code)
+    for stay in stays:
         threshold = parameters.get(stay.ward_type)
         if threshold is None:
             continue
@@ -152,7 +153,12 @@ async def long_stay(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             cleared_at=_happened(stay.discharged_at, ctx.as_of),
             detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
         )
-    return list(result.values())
+    late = []
+    for admission_id, discharged_at in {s.admission_id: s.discharged_at for s in stays}.items():
+        found = [due for (subject, due) in result if subject == admission_id]
+        ended = _happened(discharged_at, ctx.as_of)
+        late += ctx.ended_late(code, "admission", admission_id, ended, found, admission_id)
+    return [*result.values(), *late]
 
 
 async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -207,6 +213,9 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
             )
             for due, done in zip(found.breaches, satisfied, strict=True)
         ]
+        result += ctx.ended_late(
+            code, "admission", admission_id, ended, found.breaches, admission_id
+        )
     return result
 
 

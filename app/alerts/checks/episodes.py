@@ -49,6 +49,9 @@ def _breaches(
                     cleared_at=earliest(done, ended),
                 )
             )
+    for code in chains:
+        found = [b.due_at for b in result if b.rule == code]
+        result += ctx.ended_late(code, kind, record.id, ended, found, record.admission_id)
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,16 @@ RI = RestrictiveIntervention
 
 def _happened(moment: datetime | None, as_of: datetime) -> datetime | None:
     return moment if moment is not None and moment <= as_of else None
+
+
+def _last_recorded() -> Any:
+    """When the record was last written: a record completed later (types, end, debrief
+    added with PATCH) is "recorded since" the previous run, whenever it was created."""
+    return (
+        select(func.max(InterventionVersion.recorded_at))
+        .where(InterventionVersion.intervention_id == RI.id)
+        .scalar_subquery()
+    )
 
 
 async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -39,7 +50,7 @@ async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             InterventionType.type_code == PRONE,
             InterventionType.retired_at.is_(None),
             InterventionType.started_at < ctx.as_of,
-            still_relevant(ctx, RI.started_at, RI.created_at, RI.id, code),
+            still_relevant(ctx, InterventionType.started_at, _last_recorded(), RI.id, code),
         )
     )
     result = []
@@ -71,7 +82,7 @@ async def _candidates(
                 still_relevant(
                     ctx,
                     func.coalesce(RI.ended_at, RI.started_at),
-                    RI.created_at,
+                    _last_recorded(),
                     RI.id,
                     code,
                     reach=reach_of(within),

@@ -28,7 +28,8 @@ def still_relevant(
     if ctx.window_start is None:
         return true()
     pending = ctx.pending_ids(*codes)
-    conditions = [ended.is_(None), ended > ctx.window_start - reach]
+    # At or after: a deadline exactly at the previous as_of was not yet breached then.
+    conditions = [ended.is_(None), ended >= ctx.window_start - reach]
     if ctx.recorded_since is not None:
         conditions.append(created > ctx.recorded_since)
     conditions.append(identity.in_(pending) if pending else false())
