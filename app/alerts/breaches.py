@@ -95,6 +95,11 @@ class CheckSpec:
     run: Check
 
 
+def happened(moment: datetime | None, as_of: datetime) -> datetime | None:
+    """An event counts only if its own time is at or before as_of (RULES.md 1)."""
+    return moment if moment is not None and moment <= as_of else None
+
+
 def earliest(*moments: datetime | None) -> datetime | None:
     present = [m for m in moments if m is not None]
     return min(present) if present else None

@@ -62,8 +62,9 @@ async def try_lock(session: AsyncSession, *, wait: bool) -> bool:
     return bool(await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({ADVISORY_LOCK})")))
 
 
-async def _context(session: AsyncSession, as_of: datetime) -> RunContext:
-    rules = await settings.rules_in_force(session)
+async def _context(
+    session: AsyncSession, as_of: datetime, rules: dict[str, settings.RuleInForce]
+) -> RunContext:
     enabled = frozenset(code for code, rule in rules.items() if rule.enabled)
     previous = await session.scalar(
         select(RuleRun).where(RuleRun.finished_at.is_not(None)).order_by(RuleRun.id.desc()).limit(1)
@@ -220,8 +221,8 @@ async def run_rules(
     )
     if not await try_lock(session, wait=wait_for_lock):
         return RunResult(run, skipped=True)
-    ctx = await _context(session, as_of)
     rules = await settings.rules_in_force(session)
+    ctx = await _context(session, as_of, rules)
     session.add(run)
     await session.flush()
     errors: dict[str, str] = {}

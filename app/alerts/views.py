@@ -3,6 +3,7 @@ their own wards' alerts. Acknowledge and resolve work in place (htmx swaps the r
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -250,16 +251,19 @@ async def _after_action(
     return RedirectResponse(f"/alerts/{alert.id}", status_code=303)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
-async def acknowledge(
-    alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+async def _act(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    now: datetime,
+    alert_id: int,
+    action: Callable[..., Awaitable[Alert]],
+    note: str,
 ) -> Response:
-    note = str((await request.form()).get("note") or "")
+    """Acknowledge or resolve; a conflict (already done) shows beside the alert."""
     try:
         async with session.begin_nested():
-            alert = await service.acknowledge(
-                session, actor=user, alert_id=alert_id, note=note, now=now
-            )
+            alert = await action(session, actor=user, alert_id=alert_id, note=note, now=now)
         await commit(session)
     except Conflict as exc:
         alert = await service.get_alert(session, actor=user, alert_id=alert_id)
@@ -267,6 +271,14 @@ async def acknowledge(
             request, user, session, alert, now, problem=exc.detail, status_code=409
         )
     return await _after_action(request, user, session, alert, now)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
+async def acknowledge(
+    alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    note = str((await request.form()).get("note") or "")
+    return await _act(request, user, session, now, alert_id, service.acknowledge, note)
 
 
 @router.post("/alerts/{alert_id}/resolve", response_class=HTMLResponse)
@@ -281,18 +293,7 @@ async def resolve(
             row_errors={"note": "Enter a note: what was done, or why no action is needed"},
             row_values={"note": ""}, resolving=True,
         )  # fmt: skip
-    try:
-        async with session.begin_nested():
-            alert = await service.resolve(
-                session, actor=user, alert_id=alert_id, note=note, now=now
-            )
-        await commit(session)
-    except Conflict as exc:
-        alert = await service.get_alert(session, actor=user, alert_id=alert_id)
-        return await _after_action(
-            request, user, session, alert, now, problem=exc.detail, status_code=409
-        )
-    return await _after_action(request, user, session, alert, now)
+    return await _act(request, user, session, now, alert_id, service.resolve, note)
 
 
 @router.post("/alerts/acknowledge", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest
+from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.segregation.deadlines import LONDON, Interval, chain
 from app.wards.models import Admission, Patient, PurposeReview, Ward, WardStay
@@ -28,11 +28,6 @@ class Stay:
     discharged_at: datetime | None
     date_of_birth: date
     patient_sex: str
-
-
-def _happened(moment: datetime | None, as_of: datetime) -> datetime | None:
-    """An event counts only if its own time is at or before as_of."""
-    return moment if moment is not None and moment <= as_of else None
 
 
 async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[Stay]:
@@ -97,7 +92,7 @@ async def under_18_on_adult_ward(session: AsyncSession, ctx: RunContext) -> list
                 stay.admission_id,
                 stay.ward_id,
                 cleared_at=earliest(
-                    _happened(stay.ended_at, ctx.as_of), _happened(birthday, ctx.as_of)
+                    happened(stay.ended_at, ctx.as_of), happened(birthday, ctx.as_of)
                 ),
                 detail=f"arrived aged under 18 on a ward for ages {stay.ward_min_age} and over",
             )
@@ -117,7 +112,7 @@ async def mixed_sex(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             stay.started_at,
             stay.admission_id,
             stay.ward_id,
-            cleared_at=_happened(stay.ended_at, ctx.as_of),
+            cleared_at=happened(stay.ended_at, ctx.as_of),
             detail=f"{stay.patient_sex.replace('_', ' ')} person on a {stay.ward_sex} ward",
         )
         for stay in await _stays(session, ctx, code)
@@ -150,13 +145,13 @@ async def long_stay(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             due,
             stay.admission_id,
             stay.ward_id,
-            cleared_at=_happened(stay.discharged_at, ctx.as_of),
+            cleared_at=happened(stay.discharged_at, ctx.as_of),
             detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
         )
     late = []
     for admission_id, discharged_at in {s.admission_id: s.discharged_at for s in stays}.items():
         found = [due for (subject, due) in result if subject == admission_id]
-        ended = _happened(discharged_at, ctx.as_of)
+        ended = happened(discharged_at, ctx.as_of)
         late += ctx.ended_late(code, "admission", admission_id, ended, found, admission_id)
     return [*result.values(), *late]
 
@@ -200,7 +195,7 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
             ended_at=discharged_at,
         )
         satisfied = found.satisfied_at or (None,) * len(found.breaches)
-        ended = _happened(discharged_at, ctx.as_of)
+        ended = happened(discharged_at, ctx.as_of)
         result += [
             Breach(
                 code,
@@ -253,7 +248,7 @@ async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[B
                 due,
                 admission_id,
                 ward_id,
-                cleared_at=_happened(admitted_at, ctx.as_of),
+                cleared_at=happened(admitted_at, ctx.as_of),
                 detail=f"decision to admit {decided_at.astimezone(LONDON):%d %b %H:%M}",
             )
         )

@@ -3,14 +3,12 @@ countdowns and the episode pages, from app/segregation/evaluate.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.alerts import catalogue
-from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest
+from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, earliest
 from app.alerts.checks.window import stays_of, still_relevant
 from app.segregation import evaluate, readout
 from app.segregation.deadlines import Chain
@@ -26,7 +24,7 @@ def _breaches(
     kind: str,
     record: Seclusion | Segregation,
     chains: dict[str, Chain],
-    ward_id: dict[datetime, int | None],
+    stays: Stays,
 ) -> list[Breach]:
     ended = (
         record.ended_at if record.ended_at is not None and record.ended_at <= ctx.as_of else None
@@ -44,7 +42,7 @@ def _breaches(
                     subject_id=record.id,
                     due_at=due,
                     admission_id=record.admission_id,
-                    ward_id=ward_id.get(due),
+                    ward_id=stays.ward_at(record.admission_id, due),
                     # Done late, or the episode ended: the alert is cleared, not gone.
                     cleared_at=earliest(done, ended),
                 )
@@ -90,12 +88,7 @@ async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Bre
             e for e in others.get(seclusion.admission_id, []) if e.started_at < seclusion.started_at
         ]
         chains = readout.chains_for_seclusion(seclusion, earlier, ctx.as_of, policy)
-        wards = {
-            due: stays.ward_at(seclusion.admission_id, due)
-            for item in chains.values()
-            for due in item.breaches
-        }
-        result += _breaches(ctx, "seclusion", seclusion, chains, wards)
+        result += _breaches(ctx, "seclusion", seclusion, chains, stays)
     return result
 
 
@@ -132,12 +125,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
         chains = readout.chains_for_segregation(
             segregation, icetr.get(segregation.admission_id, False), ctx.as_of, policy
         )
-        wards = {
-            due: stays.ward_at(segregation.admission_id, due)
-            for item in chains.values()
-            for due in item.breaches
-        }
-        result += _breaches(ctx, "segregation", segregation, chains, wards)
+        result += _breaches(ctx, "segregation", segregation, chains, stays)
     return result
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.alerts.breaches import Breach, CheckSpec, RunContext, happened
 from app.alerts.catalogue import Severity
 from app.alerts.checks.window import reach_of, still_relevant
 from app.segregation.codes import PRONE
@@ -16,10 +16,6 @@ from app.segregation.deadlines import Interval
 from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
 
 RI = RestrictiveIntervention
-
-
-def _happened(moment: datetime | None, as_of: datetime) -> datetime | None:
-    return moment if moment is not None and moment <= as_of else None
 
 
 def _last_recorded() -> Any:
@@ -151,7 +147,7 @@ async def debrief(session: AsyncSession, ctx: RunContext) -> list[Breach]:
         result.append(
             Breach(
                 code, "restrictive_intervention", record.id, due, record.admission_id,
-                record.ward_id, cleared_at=_happened(record.debriefed_at, ctx.as_of),
+                record.ward_id, cleared_at=happened(record.debriefed_at, ctx.as_of),
             )
         )  # fmt: skip
     return result
