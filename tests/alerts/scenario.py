@@ -30,6 +30,32 @@ D = timedelta(days=1)
 LONDON = ZoneInfo("Europe/London")
 
 
+async def start_seclusion(
+    client: httpx.AsyncClient, world: World, admission_id: int, start: datetime, user: str = "admin"
+) -> dict[str, Any]:
+    """A seclusion through the JSON API, authorised by the nurse in charge (so the first
+    medical review is due an hour after ``start``)."""
+    r = await client.post(
+        f"{API}/admissions/{admission_id}/seclusions",
+        headers=world.auth(user),
+        json={
+            "started_at": start.isoformat(),
+            "authorised_by_role": "nurse_in_charge",
+            "reason": "Assaulted a member of staff; continuing risk to others",
+        },
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def run_via_api(client: httpx.AsyncClient, world: World, **body: Any) -> dict[str, Any]:
+    """POST /rules/run as the admin; every rule must have run without error."""
+    r = await client.post(f"{API}/rules/run", headers=world.auth("admin"), json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["errors"] == {}
+    return dict(r.json())
+
+
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 

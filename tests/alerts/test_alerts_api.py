@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
+from tests.alerts.scenario import run_via_api as run
+from tests.alerts.scenario import start_seclusion
 
 API = "/api/v1"
 M = timedelta(minutes=1)
@@ -37,24 +39,7 @@ def due(alert: dict[str, Any]) -> datetime:
 
 
 async def seclude(client, world, admission_id: int, start: datetime, user: str = "admin") -> int:
-    r = await client.post(
-        f"{API}/admissions/{admission_id}/seclusions",
-        headers=world.auth(user),
-        json={
-            "started_at": start.isoformat(),
-            "authorised_by_role": "nurse_in_charge",
-            "reason": "Assaulted a member of staff; continuing risk to others",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-async def run(client, world, **body: Any) -> dict[str, Any]:
-    r = await client.post(f"{API}/rules/run", headers=world.auth("admin"), json=body)
-    assert r.status_code == 200, r.text
-    assert r.json()["errors"] == {}
-    return dict(r.json())
+    return int((await start_seclusion(client, world, admission_id, start, user))["id"])
 
 
 async def listed(client, world, user: str = "admin", **params: Any) -> list[dict[str, Any]]:

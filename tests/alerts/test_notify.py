@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import engine, notify
 from app.alerts.models import Alert, AlertNotification
 from app.config import get_settings
+from tests.alerts.scenario import start_seclusion
 from tests.factories import World
 
 API = "/api/v1"
@@ -204,17 +205,7 @@ async def secluded(client, world: World, start: datetime, bed: str = "A1") -> di
     """An admission and a seclusion started at `start` (authorised by the nurse in charge,
     so the first medical review is due an hour later), through the JSON API."""
     admission = await world.admit(bed=bed, at=start - 2 * H)
-    r = await client.post(
-        f"{API}/admissions/{admission.id}/seclusions",
-        headers=world.auth("nurse"),
-        json={
-            "started_at": start.isoformat(),
-            "authorised_by_role": "nurse_in_charge",
-            "reason": "Assaulted a member of staff; continuing risk to others",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+    return await start_seclusion(client, world, admission.id, start, "nurse")
 
 
 async def run(session: AsyncSession, as_of: datetime, now: datetime) -> engine.RunResult:

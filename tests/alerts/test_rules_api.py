@@ -13,6 +13,8 @@ from app.alerts import catalogue
 from app.alerts.models import Alert, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
 from app.segregation.deadlines import Interval
+from tests.alerts.scenario import run_via_api as run
+from tests.alerts.scenario import start_seclusion
 
 API = "/api/v1"
 M = timedelta(minutes=1)
@@ -40,24 +42,7 @@ async def patch(client, world, code: str, body: Any, user: str = "admin"):
 
 
 async def seclude(client, world, admission_id: int, start: datetime) -> int:
-    r = await client.post(
-        f"{API}/admissions/{admission_id}/seclusions",
-        headers=world.auth("admin"),
-        json={
-            "started_at": start.isoformat(),
-            "authorised_by_role": "nurse_in_charge",
-            "reason": "Assaulted a member of staff; continuing risk to others",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-async def run(client, world, **body: Any) -> dict[str, Any]:
-    r = await client.post(f"{API}/rules/run", headers=world.auth("admin"), json=body)
-    assert r.status_code == 200, r.text
-    assert r.json()["errors"] == {}
-    return dict(r.json())
+    return int((await start_seclusion(client, world, admission_id, start))["id"])
 
 
 async def alerts(client, world, **params: Any) -> list[dict[str, Any]]:

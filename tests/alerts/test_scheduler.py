@@ -31,6 +31,7 @@ from app.clock import utcnow
 from app.config import get_settings
 from tests import dbutil
 from tests.alerts import test_notify
+from tests.alerts.scenario import start_seclusion
 from tests.alerts.test_notify import Receiver
 from tests.conftest import Clock
 from tests.factories import World
@@ -70,17 +71,7 @@ def sessions(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
 
 async def seclusion_since(client, world: World, start: datetime, bed: str = "A1") -> int:  # type: ignore[no-untyped-def]
     admission = await world.admit(bed=bed, at=start - 2 * H)
-    r = await client.post(
-        f"{API}/admissions/{admission.id}/seclusions",
-        headers=world.auth("nurse"),
-        json={
-            "started_at": start.isoformat(),
-            "authorised_by_role": "nurse_in_charge",
-            "reason": "Assaulted a member of staff",
-        },
-    )
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
+    return int((await start_seclusion(client, world, admission.id, start, "nurse"))["id"])
 
 
 # --- in one process ----------------------------------------------------------------------
