@@ -42,8 +42,11 @@ def create_app() -> FastAPI:
     from app.alerts import views as alerts_views
     from app.audit import views as audit_views
     from app.auth import views as auth_views
+    from app.discharge import ready as discharge_ready
     from app.discharge import router as discharge_router
     from app.discharge import views as discharge_views
+    from app.flow import router as flow_router
+    from app.flow import service as flow_service
     from app.segregation import episode_views, force_router, force_views
     from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
@@ -59,7 +62,14 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (wards_router, discharge_router, segregation_router, force_router, alerts_router):
+    for module in (
+        wards_router,
+        discharge_router,
+        flow_router,
+        segregation_router,
+        force_router,
+        alerts_router,
+    ):
         app.include_router(module.router)
     for module in (
         auth_views,
@@ -76,6 +86,8 @@ def create_app() -> FastAPI:
     problems.install(app)
     segregation_readout.install()
     alerts_service.install()
+    discharge_ready.install()
+    flow_service.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

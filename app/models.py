@@ -4,6 +4,8 @@ from app.alerts.models import Alert, AlertNotification, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
+from app.discharge.models import ReadyForDischarge
+from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
 from app.segregation.models import (
     InterventionStaff,
     InterventionType,
@@ -35,13 +37,17 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Bed",
+    "BedRequest",
     "InterventionStaff",
     "InterventionType",
     "InterventionVersion",
     "LegalStatusChange",
     "Locality",
+    "OutOfAreaPlacement",
     "Patient",
+    "PlacementReview",
     "PurposeReview",
+    "ReadyForDischarge",
     "RestrictiveIntervention",
     "RuleRun",
     "RuleSetting",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import ApiUser, NowDep, SessionDep, commit
-from app.discharge import service
+from app.discharge import ready, service
+from app.discharge import schemas as discharge_schemas
 from app.wards import admissions, schemas
 
 router = APIRouter(prefix="/api/v1", tags=["discharge"])
@@ -19,4 +20,50 @@ async def discharge(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return await admissions.admission_detail(session, admission)
+    return await admissions.admission_detail(session, admission, now)
+
+
+@router.post(
+    "/admissions/{admission_id}/ready-for-discharge",
+    status_code=201,
+    response_model=schemas.ReadyForDischargeOut,
+    tags=["bed flow"],
+)
+async def start_ready_for_discharge(
+    admission_id: int,
+    data: discharge_schemas.ReadyIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.ReadyForDischargeOut:
+    period = await ready.start(session, actor=user, admission_id=admission_id, data=data, now=now)
+    await commit(session)
+    return ready.period_out(period, now)
+
+
+@router.get(
+    "/ready-for-discharge/{period_id}",
+    response_model=schemas.ReadyForDischargeOut,
+    tags=["bed flow"],
+)
+async def get_ready_for_discharge(
+    period_id: int, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.ReadyForDischargeOut:
+    return ready.period_out(await ready.get_period(session, actor=user, period_id=period_id), now)
+
+
+@router.post(
+    "/ready-for-discharge/{period_id}/end",
+    response_model=schemas.ReadyForDischargeOut,
+    tags=["bed flow"],
+)
+async def end_ready_for_discharge(
+    period_id: int,
+    data: discharge_schemas.ReadyEndIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.ReadyForDischargeOut:
+    period = await ready.end(session, actor=user, period_id=period_id, data=data, now=now)
+    await commit(session)
+    return ready.period_out(period, now)

@@ -10,16 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.discharge import ready
 from app.errors import Conflict
 from app.wards import admissions, schemas
 from app.wards.models import Admission
 from app.wards.service import flush
 
-# Later capabilities add checks here (an open seclusion or segregation refuses discharge)
-# and follow-ups (an open ready-for-discharge period ends), without wards knowing of them.
+# Later capabilities add checks here (an open seclusion or segregation refuses discharge),
+# without wards knowing of them.
 DischargeCheck = Callable[[AsyncSession, Admission, datetime], Awaitable[None]]
 discharge_checks: list[DischargeCheck] = []
-discharge_followups: list[DischargeCheck] = []
 
 
 async def discharge(
@@ -40,11 +40,11 @@ async def discharge(
         await check(session, admission, data.at)
     before = audit.snapshot(admission)
     await admissions.end_current_stay(session, admission, data.at)
+    # The delay ends with the discharge (the database refuses a discharge that leaves one open).
+    await ready.end_at_discharge(session, admission, data.at, now)
     admission.discharged_at = data.at
     admission.discharge_destination = data.destination
     await flush(session)
-    for followup in discharge_followups:
-        await followup(session, admission, data.at)
     await audit.record(
         session, actor=actor, action="admission.discharge", entity=admission, before=before, at=now
     )

@@ -30,6 +30,13 @@ EpisodeLister = Callable[
     [AsyncSession, list[int]], Awaitable[dict[int, list[schemas.EpisodeSummary]]]
 ]
 episode_listers: list[EpisodeLister] = []
+# Bed flow closes the bed request an admission meets (named by ``bed_request_id``, or the
+# person's own open one), refusing the admission if the named request cannot be met.
+AdmissionLink = Callable[[AsyncSession, Admission, int | None, datetime], Awaitable[None]]
+admission_links: list[AdmissionLink] = []
+# Other capabilities add their parts of an admission's detail (ready-for-discharge periods).
+DetailExtender = Callable[[AsyncSession, list[schemas.AdmissionOut], datetime], Awaitable[None]]
+detail_extenders: list[DetailExtender] = []
 
 ADMISSION_DETAIL = (
     selectinload(Admission.patient).selectinload(Patient.home_locality),
@@ -69,8 +76,7 @@ async def admit(
         errors.append(FieldError("expected_discharge_date", "cannot be before the admission"))
     if errors:
         raise Invalid(errors)
-    if data.bed_request_id is not None:
-        # Bed requests arrive with the bed-flow capability; until then no id can be known.
+    if data.bed_request_id is not None and not admission_links:
         raise NotFound(f"No bed request with id {data.bed_request_id}.")
 
     patient = await session.scalar(select(Patient).where(Patient.id == data.patient_id))
@@ -122,6 +128,8 @@ async def admit(
         ]
     )
     await flush(session)
+    for link in admission_links:
+        await link(session, admission, data.bed_request_id, now)
     await audit.record(
         session,
         actor=actor,
@@ -399,18 +407,23 @@ async def episodes_of(
 
 
 async def admissions_detail(
-    session: AsyncSession, rows: Sequence[Admission]
+    session: AsyncSession, rows: Sequence[Admission], now: datetime
 ) -> list[schemas.AdmissionOut]:
-    """Admissions as the API gives them, with their restrictive episodes."""
+    """Admissions as the API gives them, with their restrictive episodes and what other
+    capabilities add (ready-for-discharge periods)."""
     episodes = await episodes_of(session, [a.id for a in rows])
     outs = [admission_out(a) for a in rows]
     for out in outs:
         out.episodes = episodes[out.id]
+    for extend in detail_extenders:
+        await extend(session, outs, now)
     return outs
 
 
-async def admission_detail(session: AsyncSession, admission: Admission) -> schemas.AdmissionOut:
-    return (await admissions_detail(session, [admission]))[0]
+async def admission_detail(
+    session: AsyncSession, admission: Admission, now: datetime
+) -> schemas.AdmissionOut:
+    return (await admissions_detail(session, [admission], now))[0]
 
 
 def admission_out(admission: Admission) -> schemas.AdmissionOut:

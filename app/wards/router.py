@@ -122,7 +122,7 @@ async def admit(
     admission = await admissions.admit(session, actor=user, data=data, now=now)
     await commit(session)
     return await admissions.admission_detail(
-        session, await admissions.reload(session, admission.id)
+        session, await admissions.reload(session, admission.id), now
     )
 
 
@@ -130,21 +130,22 @@ async def admit(
 async def list_admissions(
     user: ApiUser,
     session: SessionDep,
+    now: NowDep,
     ward_code: str | None = None,
     open: bool | None = Query(default=None, description="true: open only; false: discharged only"),
 ) -> list[schemas.AdmissionOut]:
     rows = await admissions.list_admissions(
         session, actor=user, ward_code=ward_code, open_only=open
     )
-    return await admissions.admissions_detail(session, rows)
+    return await admissions.admissions_detail(session, rows, now)
 
 
 @router.get("/admissions/{admission_id}", response_model=schemas.AdmissionOut)
 async def get_admission(
-    admission_id: int, user: ApiUser, session: SessionDep
+    admission_id: int, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.AdmissionOut:
     return await admissions.admission_detail(
-        session, await admissions.get_admission(session, actor=user, admission_id=admission_id)
+        session, await admissions.get_admission(session, actor=user, admission_id=admission_id), now
     )
 
 
@@ -156,7 +157,7 @@ async def transfer(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return await admissions.admission_detail(session, admission)
+    return await admissions.admission_detail(session, admission, now)
 
 
 @router.post(
@@ -190,4 +191,4 @@ async def update_admission(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return await admissions.admission_detail(session, admission)
+    return await admissions.admission_detail(session, admission, now)

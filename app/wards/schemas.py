@@ -273,6 +273,20 @@ class PurposeReviewOut(Out):
     note: str
 
 
+class ReadyForDischargeOut(Out):
+    """A clinically-ready-for-discharge period (MHSDS v6 delay reason, MHS518)."""
+
+    id: int
+    admission_id: int
+    started_at: datetime
+    ended_at: datetime | None
+    reason_code: str
+    reason: str
+    attributable_to: str
+    # Midnights passed while ready (to now, or to the period's end).
+    days_delayed: int
+
+
 class AdmissionOut(Out):
     id: int
     patient_id: int
@@ -293,5 +307,5 @@ class AdmissionOut(Out):
     discharge_destination: str | None
     # Seclusion, segregation and use of force in this admission, oldest first.
     episodes: list[EpisodeSummary] = []
-    # Filled by the discharge package when ready-for-discharge periods land.
-    ready_for_discharge_periods: list[dict[str, object]] = []
+    # Clinically ready for discharge, oldest first (filled by the discharge package).
+    ready_for_discharge_periods: list[ReadyForDischargeOut] = []

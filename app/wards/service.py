@@ -47,6 +47,15 @@ _CONSTRAINT_MESSAGES = {
         "Seclusion or segregation is still open: end it before discharge."
     ),
     "never_deleted": "Clinical records are never deleted.",
+    "uq_bed_requests_one_open_per_patient": "This person is already waiting for a bed.",
+    "uq_out_of_area_placements_one_active_per_patient": (
+        "This person already has an out-of-area placement open."
+    ),
+    "uq_ready_for_discharge_one_open_per_admission": (
+        "A ready-for-discharge period is already open for this admission."
+    ),
+    "outside_parent": "That time falls outside what it belongs to.",
+    "ready_for_discharge_open": "End the ready-for-discharge period at discharge.",
 }
 
 
@@ -72,6 +81,13 @@ def local_tz() -> ZoneInfo:
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(local_tz()).date()
+
+
+def midnights_between(start: datetime, end: datetime) -> int:
+    """Local midnights passed after ``start`` up to and including ``end``: how bed days,
+    delay days and placement days are counted (a stay from Monday 14:00 to Wednesday 10:00
+    is 2 days)."""
+    return max(0, (local_date(end) - local_date(start)).days)
 
 
 def age_on(date_of_birth: date, on: date) -> int:

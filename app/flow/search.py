@@ -1,0 +1,202 @@
+"""Bed search: the nearest suitable empty bed for a person waiting, and the beds expected
+to free up next. Two queries whatever the trust's size: empty beds on matching wards, and
+occupied beds on matching wards with an expected discharge or a ready-for-discharge period.
+Distances are worked out per ward in Python (a trust has tens of wards, a nation hundreds)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import access
+from app.auth.models import User
+from app.discharge.models import ReadyForDischarge
+from app.errors import FieldError, Invalid, NotFound
+from app.flow import geo, schemas
+from app.wards.models import Admission, Bed, Locality, Patient, Site, Ward, WardStay
+from app.wards.service import age_on, get_locality, local_date
+
+
+@dataclass(frozen=True)
+class Need:
+    patient_id: int | None
+    sex: str
+    age: int
+    locality_code: str
+    home: tuple[float, float]
+    ward_type: str | None
+
+
+async def _need(session: AsyncSession, query: schemas.SearchQuery, today: date) -> Need:
+    if query.patient_id is not None:
+        patient = await session.scalar(select(Patient).where(Patient.id == query.patient_id))
+        if patient is None:
+            raise NotFound(f"No patient with id {query.patient_id}.")
+        locality = await session.get_one(Locality, patient.home_locality_id)
+        return Need(
+            patient.id,
+            patient.sex,
+            age_on(patient.date_of_birth, today),
+            locality.code,
+            (locality.latitude, locality.longitude),
+            query.ward_type,
+        )
+    missing = [
+        FieldError(name, "is required without patient_id")
+        for name in ("sex", "age", "locality_code")
+        if getattr(query, name) is None
+    ]
+    if missing:
+        raise Invalid(missing)
+    assert query.sex is not None and query.age is not None and query.locality_code is not None
+    locality = await get_locality(session, query.locality_code)
+    return Need(
+        None,
+        query.sex,
+        query.age,
+        locality.code,
+        (locality.latitude, locality.longitude),
+        query.ward_type,
+    )
+
+
+def _suits(need: Need) -> ColumnElement[bool]:
+    """Wards of the type asked for, for the person's sex or mixed, whose ages hold theirs.
+    A person whose sex is other or not known is offered mixed wards: a person decides."""
+    conditions = [
+        Ward.sex.in_([need.sex, "mixed"]),
+        Ward.min_age <= need.age,
+        Ward.max_age >= need.age,
+    ]
+    if need.ward_type is not None:
+        conditions.append(Ward.ward_type == need.ward_type)
+    return and_(*conditions)
+
+
+def _natural(label: str) -> tuple[object, ...]:
+    """Bed A2 before A10."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
+
+
+async def search_beds(
+    session: AsyncSession, *, actor: User, query: schemas.SearchQuery, now: datetime
+) -> schemas.BedSearchOut:
+    access.require_role(actor, access.CLINICAL_READERS, "search for beds")
+    today = local_date(now)
+    need = await _need(session, query, today)
+    occupied = exists().where(WardStay.bed_id == Bed.id, WardStay.ended_at.is_(None))
+    empty_rows = (
+        await session.execute(
+            select(
+                Ward.code,
+                Ward.name,
+                Ward.ward_type,
+                Ward.sex,
+                Site.code,
+                Locality.latitude,
+                Locality.longitude,
+                Bed.label,
+            )
+            .join(Ward, Ward.id == Bed.ward_id)
+            .join(Site, Site.id == Ward.site_id)
+            .join(Locality, Locality.id == Site.locality_id)
+            .where(_suits(need), Bed.status == "open", ~occupied)
+        )
+    ).all()
+    distances: dict[str, float] = {}
+
+    def distance(ward_code: str, latitude: float, longitude: float) -> float:
+        if ward_code not in distances:
+            distances[ward_code] = geo.distance_km(need.home, (latitude, longitude))
+        return distances[ward_code]
+
+    results = sorted(
+        (
+            schemas.BedResult(
+                ward_code=code,
+                ward_name=name,
+                site_code=site,
+                bed_label=label,
+                distance_km=distance(code, lat, lon),
+                ward_type=ward_type,
+                ward_sex=sex,
+            )
+            for code, name, ward_type, sex, site, lat, lon, label in empty_rows
+        ),
+        key=lambda r: (r.distance_km, r.ward_code, _natural(r.bed_label)),
+    )[: query.limit]
+
+    soon_rows = (
+        await session.execute(
+            select(
+                Ward.code,
+                Ward.name,
+                Locality.latitude,
+                Locality.longitude,
+                Bed.label,
+                Admission.id,
+                Admission.expected_discharge_date,
+                ReadyForDischarge.started_at,
+            )
+            .select_from(WardStay)
+            .join(Bed, Bed.id == WardStay.bed_id)
+            .join(Ward, Ward.id == WardStay.ward_id)
+            .join(Site, Site.id == Ward.site_id)
+            .join(Locality, Locality.id == Site.locality_id)
+            .join(Admission, Admission.id == WardStay.admission_id)
+            .outerjoin(
+                ReadyForDischarge,
+                and_(
+                    ReadyForDischarge.admission_id == Admission.id,
+                    ReadyForDischarge.ended_at.is_(None),
+                ),
+            )
+            .where(
+                _suits(need),
+                WardStay.ended_at.is_(None),
+                Bed.status == "open",
+                or_(
+                    Admission.expected_discharge_date.is_not(None),
+                    ReadyForDischarge.id.is_not(None),
+                ),
+            )
+        )
+    ).all()
+    # Soonest first: by expected discharge date (none given: after those with one), then
+    # the longest ready for discharge, then the nearest.
+    soon = sorted(
+        (
+            schemas.SoonBed(
+                ward_code=code,
+                ward_name=name,
+                bed_label=label,
+                admission_id=admission_id,
+                expected_discharge_date=edd,
+                ready_for_discharge_since=ready_since,
+                distance_km=distance(code, lat, lon),
+            )
+            for code, name, lat, lon, label, admission_id, edd, ready_since in soon_rows
+        ),
+        key=lambda s: (
+            s.expected_discharge_date or date.max,
+            s.ready_for_discharge_since or datetime.max.replace(tzinfo=now.tzinfo),
+            s.distance_km,
+            s.ward_code,
+            _natural(s.bed_label),
+        ),
+    )[: query.limit]
+    return schemas.BedSearchOut(
+        searched_for=schemas.SearchFor(
+            patient_id=need.patient_id,
+            sex=need.sex,
+            age=need.age,
+            locality_code=need.locality_code,
+            ward_type=need.ward_type,
+        ),
+        results=results,
+        soon=soon,
+    )
