@@ -47,6 +47,7 @@ def create_app() -> FastAPI:
     from app.discharge import views as discharge_views
     from app.flow import router as flow_router
     from app.flow import service as flow_service
+    from app.flow import views as flow_views
     from app.segregation import episode_views, force_router, force_views
     from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
         audit_views,
         alerts_views,
         rules_views,
+        flow_views,
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
@@ -88,6 +90,7 @@ def create_app() -> FastAPI:
     alerts_service.install()
     discharge_ready.install()
     flow_service.install()
+    flow_views.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -623,6 +623,9 @@ class DemoSummary:
     seclusions: int = 0
     segregations: int = 0
     uses_of_force: int = 0
+    waiting_for_a_bed: int = 0
+    out_of_area: int = 0  # open placements
+    ready_for_discharge: int = 0  # people on the wards now
 
 
 # ---------------------------------------------------------------------------------------
@@ -666,6 +669,10 @@ async def seed_demo(
     from app.segregation.demo import seed_restrictive
 
     restrictive = await seed_restrictive(session, rng, clock, spells, people)
+    from app.flow.demo import seed_flow
+
+    flow = await seed_flow(session, rng, clock, spells, people)
+    # Last, so the rules see everything above.
     from app.alerts.demo import seed_alerts
 
     await session.flush()
@@ -677,7 +684,7 @@ async def seed_demo(
         wards=len(WARDS),
         beds=len(beds),
         open_admissions=open_count,
-        patients=len(people),
+        patients=len(people) + flow.new_patients,
         past_admissions=len(spells) - open_count,
         users=users,
         localities=len(LOCALITIES),
@@ -686,6 +693,9 @@ async def seed_demo(
         seclusions=restrictive.seclusions,
         segregations=restrictive.segregations,
         uses_of_force=restrictive.uses_of_force,
+        waiting_for_a_bed=flow.waiting,
+        out_of_area=flow.open_placements,
+        ready_for_discharge=flow.ready_for_discharge,
     )
     session.add(
         AuditEntry(

@@ -45,3 +45,22 @@ function tickCountdowns() {
 tickCountdowns();
 setInterval(tickCountdowns, 15000);
 document.body.addEventListener("htmx:afterSettle", tickCountdowns);
+
+// Waiting clocks (".wf-waiting"): how long since the decision to admit (data-since), drawn
+// by the server and kept moving here against the server's clock (data-now); red once the
+// wait passes the ADM_WAIT threshold (data-due). The waiting list itself refreshes every 30 s.
+function tickWaiting() {
+  for (const el of document.querySelectorAll(".wf-waiting[data-since][data-now]")) {
+    if (el.dataset.skew === undefined) {
+      el.dataset.skew = String(Date.parse(el.dataset.now) - Date.now());
+    }
+    const now = Date.now() + Number(el.dataset.skew);
+    const minutes = Math.max(0, Math.floor((now - Date.parse(el.dataset.since)) / 60000));
+    el.textContent = formatDuration(minutes);
+    if (el.dataset.due) el.classList.toggle("wf-waiting--over", now >= Date.parse(el.dataset.due));
+  }
+}
+
+tickWaiting();
+setInterval(tickWaiting, 15000);
+document.body.addEventListener("htmx:afterSettle", tickWaiting);

@@ -19,6 +19,8 @@ from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Forbidden, NotFound
+from app.flow.models import BedRequest, OutOfAreaPlacement
+from app.flow.people import initials
 from app.wards.models import Admission, Patient, Ward
 from app.web import is_htmx, render
 
@@ -37,20 +39,52 @@ SUBJECT_PAGES = {
     "segregation": "/segregations/{}",
     "restrictive_intervention": "/use-of-force/{}",
     "admission": "/admissions/{}",
+    "bed_request": "/flow/requests/{}",
+    "out_of_area_placement": "/flow/placements/{}",
+}
+FLOW_SUBJECTS: dict[str, type[BedRequest] | type[OutOfAreaPlacement]] = {
+    "bed_request": BedRequest,
+    "out_of_area_placement": OutOfAreaPlacement,
 }
 
 
-async def _people(session: AsyncSession, alerts: list[Alert]) -> dict[int, str]:
-    """Display names by admission id, in one query."""
-    ids = {a.admission_id for a in alerts if a.admission_id is not None}
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Admission.id, Patient.given_name, Patient.family_name)
-        .join(Patient, Patient.id == Admission.patient_id)
-        .where(Admission.id.in_(ids))
-    )
-    return {a: f"{given} {family.upper()}" for a, given, family in rows}
+async def _people(session: AsyncSession, user: User, alerts: list[Alert]) -> dict[int, str]:
+    """Who each alert is about, by alert id, in at most three queries. Bed requests and
+    placements are shown to bed managers by initials only, as bed flow shows them
+    (app/flow/people.py); everyone else sees the name, as for an admission."""
+    result: dict[int, str] = {}
+    admissions = {
+        a.admission_id
+        for a in alerts
+        if a.admission_id is not None and a.subject_type not in FLOW_SUBJECTS
+    }
+    if admissions:
+        rows = await session.execute(
+            select(Admission.id, Patient)
+            .join(Patient, Patient.id == Admission.patient_id)
+            .where(Admission.id.in_(admissions))
+        )
+        by_admission = {admission_id: patient.display_name for admission_id, patient in rows}
+        for alert in alerts:
+            if alert.subject_type not in FLOW_SUBJECTS and alert.admission_id in by_admission:
+                result[alert.id] = by_admission[alert.admission_id]
+    for subject_type, model in FLOW_SUBJECTS.items():
+        ids = {a.subject_id for a in alerts if a.subject_type == subject_type}
+        if not ids:
+            continue
+        rows = await session.execute(
+            select(model.id, Patient)
+            .join(Patient, Patient.id == model.patient_id)
+            .where(model.id.in_(ids))
+        )
+        labels = {
+            subject_id: initials(patient) if user.role == "bed_manager" else patient.display_name
+            for subject_id, patient in rows
+        }
+        for alert in alerts:
+            if alert.subject_type == subject_type and alert.subject_id in labels:
+                result[alert.id] = labels[alert.subject_id]
+    return result
 
 
 async def _wards(session: AsyncSession) -> dict[int, Ward]:
@@ -60,6 +94,9 @@ async def _wards(session: AsyncSession) -> dict[int, Ward]:
 def _subject_url(alert: Alert, wards: dict[int, Ward]) -> str | None:
     if alert.subject_type == "ward" and alert.ward_id in wards:
         return f"/wards/{wards[alert.ward_id].code}"
+    # A ready-for-discharge period is shown on its admission's page.
+    if alert.subject_type == "ready_for_discharge" and alert.admission_id is not None:
+        return f"/admissions/{alert.admission_id}"
     pattern = SUBJECT_PAGES.get(alert.subject_type)
     return pattern.format(alert.subject_id) if pattern else None
 
@@ -76,7 +113,7 @@ def _row_context(
     return {
         "alert": alert,
         "rule": catalogue.BY_CODE.get(alert.rule),
-        "person": people.get(alert.admission_id) if alert.admission_id else None,
+        "person": people.get(alert.id),
         "ward": wards.get(alert.ward_id) if alert.ward_id else None,
         "subject_url": _subject_url(alert, wards),
         "can_work": _can_work(user, alert),
@@ -135,7 +172,7 @@ async def _queue_page(
         admission_id=admission_id,
         due_before=now - AGES[age] if age else None,
     )
-    people = await _people(session, alerts)
+    people = await _people(session, user, alerts)
     wards = await _wards(session)
     visible_wards = [
         w
@@ -186,7 +223,7 @@ async def _alert_page(
     problem: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    people = await _people(session, [alert])
+    people = await _people(session, user, [alert])
     wards = await _wards(session)
     history = list(
         await session.scalars(
@@ -240,7 +277,7 @@ async def _after_action(
 ) -> Response:
     status_code = extra.pop("status_code", 200)
     if is_htmx(request):
-        people = await _people(session, [alert])
+        people = await _people(session, user, [alert])
         context = {**_row_context(user, alert, people, await _wards(session), now), **extra}
         return render(request, "alerts/_row.html", context, status_code=status_code)
     if status_code != 200:

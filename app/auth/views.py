@@ -19,11 +19,17 @@ router = APIRouter()
 LOGIN_CSRF_COOKIE = "wardflow_login_csrf"
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, home: str = "/wards") -> str:
     # Only paths on this site: never send someone to another site after signing in.
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return "/wards"
+    return home
+
+
+def _home(role: str) -> str:
+    """Where signing in lands when no page was asked for: bed managers work the whole
+    trust's beds, everyone else starts from the wards."""
+    return "/flow" if role == "bed_manager" else "/wards"
 
 
 def _login_page(
@@ -49,7 +55,7 @@ def _login_page(
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return _login_page(request, next_=_safe_next(next), values={}, error=None, status=200)
+    return _login_page(request, next_=_safe_next(next, ""), values={}, error=None, status=200)
 
 
 @router.post("/login")
@@ -60,7 +66,7 @@ async def login(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/wards",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
@@ -70,12 +76,12 @@ async def login(
     if result.user is None or result.cookie_value is None:
         return _login_page(
             request,
-            next_=_safe_next(next),
+            next_=_safe_next(next, ""),
             values={"username": username},
             error=result.error,
             status=401,
         )
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(next, _home(result.user.role)), status_code=303)
     settings = get_settings()
     response.set_cookie(
         SESSION_COOKIE,

@@ -12,15 +12,13 @@ from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.discharge import schemas
-from app.discharge.codes import DELAY_REASONS
+from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import admissions
 from app.wards import schemas as ward_schemas
 from app.wards.models import Admission
 from app.wards.service import check_not_future, flush, midnights_between
-
-READY = "ready_for_discharge"
 
 
 async def start(
@@ -179,20 +177,45 @@ async def open_since(session: AsyncSession, admission_ids: list[int]) -> dict[in
     return {admission_id: started_at for admission_id, started_at in rows}
 
 
-async def _flags(
+async def card_ready(
     session: AsyncSession, admission_ids: list[int], now: datetime
-) -> dict[int, set[str]]:
+) -> dict[int, ward_schemas.CardReady]:
+    """The open period of each admission on a board, for its card and its flag: one query
+    whatever the number of people ready. A period starting after ``now`` (a board read as
+    of an earlier time) is not shown yet."""
+    if not admission_ids:
+        return {}
+    periods = await session.scalars(
+        select(ReadyForDischarge).where(
+            ReadyForDischarge.admission_id.in_(admission_ids),
+            ReadyForDischarge.ended_at.is_(None),
+            ReadyForDischarge.started_at <= now,
+        )
+    )
     return {
-        admission_id: {READY}
-        for admission_id, since in (await open_since(session, admission_ids)).items()
-        if since <= now
+        period.admission_id: ward_schemas.CardReady(
+            id=period.id,
+            reason_code=period.reason_code,
+            reason=DELAY_REASONS[period.reason_code],
+            attributable_to=period.attributable_to,
+            agency=ATTRIBUTABLE_TO[period.attributable_to],
+            since=period.started_at,
+            days=midnights_between(period.started_at, now),
+        )
+        for period in periods
     }
 
 
 def install() -> None:
+    """Register with the board (the card, which also sets the ready_for_discharge flag),
+    the admission's API detail and its page (once, however often called)."""
+    from app.discharge import views
     from app.wards import board
+    from app.wards import views as wards_views
 
-    if _flags not in board.flag_providers:
-        board.flag_providers.append(_flags)
+    if card_ready not in board.ready_providers:
+        board.ready_providers.append(card_ready)
     if _extend_detail not in admissions.detail_extenders:
         admissions.detail_extenders.append(_extend_detail)
+    if views.admission_section not in wards_views.admission_sections:
+        wards_views.admission_sections.append(views.admission_section)

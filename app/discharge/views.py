@@ -1,22 +1,40 @@
-"""The discharge form, opened in place from a card on the board."""
+"""The discharge and clinically-ready-for-discharge forms, opened in place from a card on
+the board (or as pages of their own), and the admission page's list of delays."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
-from app.discharge import service
+from app.discharge import ready, service
+from app.discharge import schemas as discharge_schemas
+from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASON_GROUPS, DELAY_REASONS
+from app.discharge.models import ReadyForDischarge
 from app.errors import Conflict, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
 from app.wards import admissions, schemas
+from app.wards.models import Admission
 from app.web import input_datetime, is_htmx, page_or_fragment, render
 
 router = APIRouter()
+BOARD_CHANGED = {"HX-Trigger": "board-changed"}
+
+
+def _finished(request: Request, ward_code: str, message: str) -> Response:
+    """htmx: a notice in the panel and the board refreshes; without JavaScript: the board."""
+    if is_htmx(request):
+        return render(request, "wards/_done.html", {"message": message}, headers=BOARD_CHANGED)
+    return RedirectResponse(f"/wards/{ward_code}", status_code=303)
+
+
+# --- discharge --------------------------------------------------------------------------
 
 
 async def _context(
@@ -67,14 +85,7 @@ async def discharge(
                 )
             await commit(session)
             ward_code = admissions.current_stay(admission).ward.code
-            if is_htmx(request):
-                return render(
-                    request,
-                    "wards/_done.html",
-                    {"message": f"{admission.patient.display_name} discharged."},
-                    headers={"HX-Trigger": "board-changed"},
-                )
-            return RedirectResponse(f"/wards/{ward_code}", status_code=303)
+            return _finished(request, ward_code, f"{admission.patient.display_name} discharged.")
         except Invalid as exc:
             errors.update(errors_from(exc))
         except (Conflict, NotFound) as exc:
@@ -87,3 +98,208 @@ async def discharge(
         context,
         status_code=409 if problem else 422,
     )
+
+
+# --- clinically ready for discharge -----------------------------------------------------
+
+# What to say when a field is left empty, and how to name a field in any other message
+# (the service's "cannot be before the admission" reads as "The time cannot be ...").
+READY_REQUIRED = {
+    "started_at": "Enter the date and time the person became ready for discharge",
+    "reason_code": "Choose the reason for the delay",
+    "attributable_to": "Choose who the delay is attributable to",
+    "at": "Enter the date and time the delay ended",
+}
+READY_LABELS = {
+    "started_at": "The time",
+    "reason_code": "The reason",
+    "attributable_to": "Who the delay is attributable to",
+    "at": "The time",
+}
+
+
+def _ready_errors(form: dict[str, Any], names: list[str], errors: Errors) -> None:
+    """Each missing field gets its own message (before the schema's general one)."""
+    for name in names:
+        if form.get(name) in (None, "") and name not in errors:
+            errors[name] = READY_REQUIRED[name]
+            form[name] = None
+
+
+def _service_errors(exc: Invalid) -> Errors:
+    return {e.field: f"{READY_LABELS.get(e.field, 'This')} {e.message}" for e in exc.errors}
+
+
+async def _writable_admission(
+    session: AsyncSession, user: User, admission_id: int, doing: str
+) -> Admission:
+    """The admission, once the user may write on the ward the person is on now: the form
+    is not offered to those the service would refuse."""
+    access.require_role(user, access.CLINICAL_WRITERS, doing)
+    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    admissions.require_ward_for(user, admission, doing)
+    return admission
+
+
+def _show_ready(
+    request: Request,
+    admission: Admission,
+    values: dict[str, Any],
+    errors: Errors | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "admission": admission,
+        "stay": admissions.current_stay(admission),
+        "values": values,
+        "errors": errors or {},
+        "problem": problem,
+        "reason_groups": DELAY_REASON_GROUPS,
+        "agencies": ATTRIBUTABLE_TO,
+        "active": "wards",
+    }
+    return page_or_fragment(
+        request, "discharge/ready.html", "discharge/_ready_form.html", context, status_code=status
+    )
+
+
+@router.get("/admissions/{admission_id}/ready-for-discharge", response_class=HTMLResponse)
+async def ready_form(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    admission = await _writable_admission(
+        session, user, admission_id, "mark people ready for discharge"
+    )
+    return _show_ready(request, admission, {"started_at": input_datetime(now)})
+
+
+@router.post("/admissions/{admission_id}/ready-for-discharge", response_class=HTMLResponse)
+async def start_ready(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    admission = await _writable_admission(
+        session, user, admission_id, "mark people ready for discharge"
+    )
+    values = form_dict(await request.form())
+    names = ["started_at", "reason_code", "attributable_to"]
+    form = {name: values.get(name) or None for name in names}
+    errors: Errors = {}
+    take_datetimes(form, ["started_at"], errors)
+    _ready_errors(form, names, errors)
+    data = validate(discharge_schemas.ReadyIn, form, errors)
+    problem = None
+    if not errors and data is not None:
+        try:
+            async with session.begin_nested():
+                await ready.start(
+                    session, actor=user, admission_id=admission_id, data=data, now=now
+                )
+            await commit(session)
+            name = admission.patient.display_name
+            ward_code = admissions.current_stay(admission).ward.code
+            return _finished(request, ward_code, f"{name} marked ready for discharge.")
+        except Invalid as exc:
+            errors.update(_service_errors(exc))
+        except (Conflict, NotFound) as exc:
+            problem = exc.detail
+        # The savepoint's rollback expired what the page shows: read it again.
+        admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    return _show_ready(request, admission, values, errors, problem, status=409 if problem else 422)
+
+
+async def _period_and_admission(
+    session: AsyncSession, user: User, period_id: int
+) -> tuple[ReadyForDischarge, Admission]:
+    period = await ready.get_period(session, actor=user, period_id=period_id)
+    admission = await _writable_admission(
+        session, user, period.admission_id, "end ready for discharge"
+    )
+    return period, admission
+
+
+def _show_end(
+    request: Request,
+    period: ReadyForDischarge,
+    admission: Admission,
+    values: dict[str, Any],
+    errors: Errors | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "period": period,
+        "reason": DELAY_REASONS[period.reason_code],
+        "agency": ATTRIBUTABLE_TO[period.attributable_to],
+        "admission": admission,
+        "stay": admissions.current_stay(admission),
+        "values": values,
+        "errors": errors or {},
+        "problem": problem,
+        "active": "wards",
+    }
+    return page_or_fragment(
+        request,
+        "discharge/ready_end.html",
+        "discharge/_ready_end_form.html",
+        context,
+        status_code=status,
+    )
+
+
+@router.get("/ready-for-discharge/{period_id}/end", response_class=HTMLResponse)
+async def end_ready_form(
+    period_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    period, admission = await _period_and_admission(session, user, period_id)
+    problem = None
+    if period.ended_at is not None:
+        problem = "This ready-for-discharge period has already ended."
+    return _show_end(request, period, admission, {"at": input_datetime(now)}, problem=problem)
+
+
+@router.post("/ready-for-discharge/{period_id}/end", response_class=HTMLResponse)
+async def end_ready(
+    period_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    period, admission = await _period_and_admission(session, user, period_id)
+    values = form_dict(await request.form())
+    form = {"at": values.get("at") or None}
+    errors: Errors = {}
+    take_datetimes(form, ["at"], errors)
+    _ready_errors(form, ["at"], errors)
+    data = validate(discharge_schemas.ReadyEndIn, form, errors)
+    problem = None
+    if not errors and data is not None:
+        try:
+            async with session.begin_nested():
+                await ready.end(session, actor=user, period_id=period_id, data=data, now=now)
+            await commit(session)
+            name = admission.patient.display_name
+            ward_code = admissions.current_stay(admission).ward.code
+            return _finished(request, ward_code, f"{name} is no longer delayed.")
+        except Invalid as exc:
+            errors.update(_service_errors(exc))
+        except (Conflict, NotFound) as exc:
+            problem = exc.detail
+        period, admission = await _period_and_admission(session, user, period_id)
+    return _show_end(
+        request, period, admission, values, errors, problem, status=409 if problem else 422
+    )
+
+
+# --- the admission page's section -------------------------------------------------------
+
+
+async def admission_section(
+    session: AsyncSession, admission: Admission, now: datetime
+) -> tuple[str, dict[str, object]]:
+    """Every ready-for-discharge period of the admission, oldest first, with its days."""
+    periods = (await ready.periods_of(session, [admission.id]))[admission.id]
+    rows = [ready.period_out(p, now) for p in periods]
+    return "discharge/_ready_section.html", {
+        "periods": rows,
+        "open": next((p for p in rows if p.ended_at is None), None),
+        "agencies": ATTRIBUTABLE_TO,
+        "admission_id": admission.id,
+    }

@@ -1,7 +1,7 @@
 """The ward board read model: every bed, who is in it, and what to know at a glance.
 
 A fixed number of queries whatever the ward's size: the ward, its beds, the open stays
-with their admissions and patients, then one query per flag provider.
+with their admissions and patients, then one set-based query (or a fixed few) per provider.
 """
 
 from __future__ import annotations
@@ -28,11 +28,17 @@ RestrictionProvider = Callable[
 ]
 # Open alerts per ward id, for the ward's own badge (the board and the list of wards).
 WardAlertCounter = Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]]
+# The open clinically-ready-for-discharge period per admission (the discharge package).
+ReadyProvider = Callable[
+    [AsyncSession, list[int], datetime], Awaitable[dict[int, schemas.CardReady]]
+]
 flag_providers: list[FlagProvider] = []
 alert_counters: list[AlertCounter] = []
 ward_alert_counters: list[WardAlertCounter] = []
 restriction_providers: list[RestrictionProvider] = []
+ready_providers: list[ReadyProvider] = []
 RESTRICTION_FLAGS = {"seclusion": "secluded", "segregation": "segregated"}
+READY_FLAG = "ready_for_discharge"
 
 UNDER_18 = "under_18"
 
@@ -60,7 +66,12 @@ async def ward_board(
     flags: dict[int, set[str]] = {a: set() for a in admission_ids}
     alerts: dict[int, int] = dict.fromkeys(admission_ids, 0)
     restrictions: dict[int, list[schemas.CardRestriction]] = {}
+    ready: dict[int, schemas.CardReady] = {}
     if admission_ids:
+        for ready_provider in ready_providers:
+            ready.update(await ready_provider(session, admission_ids, now))
+        for admission_id in ready:
+            flags.setdefault(admission_id, set()).add(READY_FLAG)
         for restriction_provider in restriction_providers:
             for admission_id, items in (
                 await restriction_provider(session, admission_ids, now)
@@ -95,6 +106,7 @@ async def ward_board(
             flags=sorted(admission_flags),
             open_alerts=alerts.get(admission.id, 0),
             restrictions=restrictions.get(admission.id, []),
+            ready_for_discharge=ready.get(admission.id),
         )
 
     board_beds = [

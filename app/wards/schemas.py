@@ -146,6 +146,21 @@ class EpisodeSummary(Out):
     url: str
 
 
+class CardReady(Out):
+    """The open clinically-ready-for-discharge period on a board card: why the person is
+    still here, whose delay it is, since when, and the days delayed so far."""
+
+    id: int
+    reason_code: str
+    reason: str
+    attributable_to: str
+    since: datetime
+    # Midnights passed since the person became ready (as the period's days_delayed).
+    days: int
+    # The agency by name, for the card; the JSON carries the code only.
+    agency: str = Field(default="", exclude=True)
+
+
 class Occupant(Out):
     admission_id: int
     patient_id: int
@@ -158,6 +173,8 @@ class Occupant(Out):
     flags: list[str]
     open_alerts: int
     restrictions: list[CardRestriction] = []
+    # An extension to API.md's occupant: null unless the person is ready for discharge.
+    ready_for_discharge: CardReady | None = None
 
 
 class BoardBed(Out):

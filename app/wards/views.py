@@ -27,6 +27,10 @@ AdmissionSection = Callable[
     [AsyncSession, Admission, datetime], Awaitable[tuple[str, dict[str, Any]]]
 ]
 admission_sections: list[AdmissionSection] = []
+# Others may fill the admit form from its query (bed flow's "Admit here": the waiting
+# person's NHS number, decision to admit and bed request), without wards knowing of them.
+AdmitPrefill = Callable[[AsyncSession, User, Request], Awaitable[dict[str, str]]]
+admit_prefills: list[AdmitPrefill] = []
 BOARD_CHANGED = {"HX-Trigger": "board-changed"}
 
 
@@ -121,6 +125,8 @@ async def admit_form(
     access.require_role(user, access.PLACERS, "admit people")
     ward, bed = await _ward_and_bed(session, user, code, label, "admit people")
     values = {"admitted_at": input_datetime(now)}
+    for prefill in admit_prefills:
+        values.update(await prefill(session, user, request))
     context = await _admit_context(session, ward, bed, values, {})
     return page_or_fragment(request, "wards/admit.html", "wards/_admit_form.html", context)
 
@@ -148,10 +154,12 @@ async def admit(
         "expected_benefit",
         "expected_discharge_date",
     ]
+    bed_request_id = (form.get("bed_request_id") or "").strip() or None
     admission_data = validate(
         schemas.AdmissionIn,
         {
             **{k: form.get(k) for k in admission_fields if k not in errors},
+            "bed_request_id": bed_request_id,
             "patient_id": 0,
             "ward_code": ward.code,
             "bed_label": bed.label,

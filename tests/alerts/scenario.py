@@ -255,3 +255,115 @@ class Scenario:
     ) -> list[tuple[datetime, str, datetime | None]]:
         """(due_at, status, cleared_at) of each alert, oldest first."""
         return [(a.due_at, a.status, a.cleared_at) for a in await self.alerts(rule, subject_id)]
+
+
+# --- bed flow (issue 5): the waiting list, out-of-area placements, ready for discharge ----
+
+HOME_LEEDS = (53.8, -1.55)  # the LDS locality every test patient lives in
+PRIORY_LONDON = (51.5074, -0.1278)  # about 272 km from Leeds
+YORK_CLINIC = (53.96, -1.08)  # about 36 km from Leeds
+
+
+class FlowScenario(Scenario):
+    """Bed flow's records through the API, and runs through ``POST /rules/run``."""
+
+    async def bed_request(self, patient_id: int, decided: datetime, user: str = "beds") -> int:
+        body = {
+            "patient_id": patient_id,
+            "decision_to_admit_at": iso(decided),
+            "ward_type": "adult_acute",
+            "note": "Assessed in A&E, needs an acute bed",
+        }
+        return (await self.call("POST", "/bed-requests", body, user=user))["id"]
+
+    async def cancel_request(self, request_id: int, at: datetime) -> None:
+        body = {"at": iso(at), "reason": "Crisis team will support at home"}
+        await self.call("POST", f"/bed-requests/{request_id}/cancel", body, user="beds")
+
+    async def admit_from_request(
+        self,
+        request_id: int,
+        patient_id: int,
+        at: datetime,
+        *,
+        ward: str = "ASH",
+        bed: str = "A1",
+        decision_to_admit_at: datetime | None = None,
+    ) -> int:
+        body: dict[str, Any] = {
+            "patient_id": patient_id,
+            "ward_code": ward,
+            "bed_label": bed,
+            "admitted_at": iso(at),
+            "legal_status": "s2",
+            "reason": "Psychotic relapse, not safe at home",
+            "expected_benefit": "Restart medication and stabilise",
+            "bed_request_id": request_id,
+        }
+        if decision_to_admit_at is not None:
+            body["decision_to_admit_at"] = iso(decision_to_admit_at)
+        return (await self.call("POST", "/admissions", body))["id"]
+
+    async def place(
+        self,
+        patient_id: int,
+        start: datetime,
+        *,
+        reason: str = "10",
+        where: tuple[float, float] = PRIORY_LONDON,
+        request_id: int | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "patient_id": patient_id,
+            "provider_name": "Priory Hospital Roehampton",
+            "latitude": where[0],
+            "longitude": where[1],
+            "bed_type": "200",
+            "reason_code": reason,
+            "started_at": iso(start),
+            "daily_cost": "750.00",
+        }
+        if request_id is not None:
+            body["bed_request_id"] = request_id
+        return await self.call("POST", "/out-of-area-placements", body, user="beds")
+
+    async def review_placement(self, placement_id: int, at: datetime) -> None:
+        body = {"at": iso(at), "note": "Reviewed with the provider: still needs this bed"}
+        await self.call("POST", f"/out-of-area-placements/{placement_id}/reviews", body, "beds")
+
+    async def end_placement(self, placement_id: int, at: datetime) -> None:
+        body = {"at": iso(at), "outcome": "repatriated"}
+        await self.call("POST", f"/out-of-area-placements/{placement_id}/end", body, "beds")
+
+    async def ready(self, admission_id: int, start: datetime) -> int:
+        body = {"started_at": iso(start), "reason_code": "15", "attributable_to": "social_care"}
+        return (await self.call("POST", f"/admissions/{admission_id}/ready-for-discharge", body))[
+            "id"
+        ]
+
+    async def end_ready(self, period_id: int, at: datetime) -> None:
+        await self.call("POST", f"/ready-for-discharge/{period_id}/end", {"at": iso(at)})
+
+    async def patch_rule(self, code: str, body: dict[str, Any]) -> None:
+        """A rule change through the API, as the safeguarding lead makes it."""
+        await self.call("PATCH", f"/rules/{code}", body, user="lead")
+
+    async def run_api(self, as_of: datetime) -> dict[str, Any]:
+        """A run through ``POST /rules/run``. The run happens now, and as_of cannot be in the
+        future, so the clock moves on to as_of if it is behind (it never moves back):
+        whatever is recorded afterwards is recorded after this run."""
+        self.clock.now = max(self.clock.now, as_of)
+        return await run_via_api(self.client, self.world, as_of=iso(as_of))
+
+    async def alerts_on(self, rule: str, subject_type: str, subject_id: int) -> list[Alert]:
+        """One subject's alerts (ADM_WAIT is raised on admissions and on bed requests, whose
+        ids overlap)."""
+        return [a for a in await self.alerts(rule, subject_id) if a.subject_type == subject_type]
+
+    async def states_on(
+        self, rule: str, subject_type: str, subject_id: int
+    ) -> list[tuple[datetime, str, datetime | None]]:
+        return [
+            (a.due_at, a.status, a.cleared_at)
+            for a in await self.alerts_on(rule, subject_type, subject_id)
+        ]

@@ -5,11 +5,12 @@ A check is a fixed number of set-based queries, whatever the number of subjects.
 from __future__ import annotations
 
 from app.alerts.breaches import CheckSpec
-from app.alerts.checks import admissions, episodes, force, wards
+from app.alerts.checks import admissions, episodes, flow, force, wards
 
 CHECKS: tuple[CheckSpec, ...] = (
     *episodes.CHECKS,
     *admissions.CHECKS,
     *force.CHECKS,
     *wards.CHECKS,
+    *flow.CHECKS,
 )

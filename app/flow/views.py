@@ -1,0 +1,261 @@
+"""The bed manager's pages: the trust's bed state (/flow), bed requests (the waiting list),
+and, through the routers included below, bed search and out-of-area placements. People are
+shown by initials, sex and age band: never by name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import access
+from app.auth.models import User
+from app.deps import NowDep, PageUser, SessionDep, commit
+from app.errors import Conflict, Invalid, NotFound
+from app.flow import geo, placement_views, requests, schemas, search_views, state
+from app.flow.models import BedRequest
+from app.flow.pages import (
+    can_place,
+    can_place_out,
+    check,
+    flow_page,
+    patient_by_nhs_number,
+    person_text,
+)
+from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.web import input_datetime, is_htmx
+
+router = APIRouter()
+router.include_router(search_views.router)
+router.include_router(placement_views.router)
+# Pages showing the waiting list listen for this and refresh at once.
+FLOW_CHANGED = "flow-changed"
+
+
+@router.get("/flow", response_class=HTMLResponse)
+async def bed_state(
+    request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    data = await state.bed_state(session, actor=user, now=now)
+    return flow_page(
+        request,
+        "flow/_state.html",
+        {
+            "state": data,
+            "now": now,
+            "person_text": person_text,
+            "can_place": can_place(user),
+            "can_place_out": can_place_out(user),
+            "METHOD": geo.METHOD,
+        },
+        title="Bed flow",
+        back=None,
+    )
+
+
+# --- a new bed request --------------------------------------------------------------------
+
+
+def _new_request_page(
+    request: Request,
+    values: dict[str, Any],
+    errors: Errors,
+    *,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return flow_page(
+        request,
+        "flow/_request_form.html",
+        {"values": values, "errors": errors, "problem": problem},
+        title="New bed request",
+        status_code=status_code,
+    )
+
+
+@router.get("/flow/requests/new", response_class=HTMLResponse)
+async def new_request_form(request: Request, user: PageUser, now: NowDep) -> HTMLResponse:
+    access.require_role(user, access.PLACERS, "ask for beds")
+    values = {
+        "decision_to_admit_at": input_datetime(now),
+        "ward_type": "adult_acute",
+        "nhs_number": request.query_params.get("nhs_number", ""),
+    }
+    return _new_request_page(request, values, {})
+
+
+@router.post("/flow/requests", response_class=HTMLResponse)
+async def create_request(
+    request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    access.require_role(user, access.PLACERS, "ask for beds")
+    values = form_dict(await request.form())
+    form = dict(values)
+    errors: Errors = {}
+    take_datetimes(form, ["decision_to_admit_at"], errors)
+    patient = await patient_by_nhs_number(session, form.get("nhs_number"), errors)
+    data = check(
+        schemas.BedRequestIn,
+        {
+            "patient_id": patient.id if patient is not None else 0,
+            "decision_to_admit_at": form.get("decision_to_admit_at"),
+            "ward_type": form.get("ward_type") or "",
+            "note": form.get("note") or None,
+        },
+        errors,
+    )
+    if errors or data is None:
+        return _new_request_page(request, values, errors, status_code=422)
+    try:
+        async with session.begin_nested():
+            created = await requests.create_request(session, actor=user, data=data, now=now)
+        await commit(session)
+    except Invalid as exc:
+        errors.update(errors_from(exc))
+        return _new_request_page(request, values, errors, status_code=422)
+    except (Conflict, NotFound) as exc:
+        return _new_request_page(
+            request, values, errors, problem=exc.detail, status_code=exc.status
+        )
+    if is_htmx(request):
+        # The new request's own page takes the form's place, at its own address.
+        return await _request_page(
+            request,
+            session,
+            user,
+            created.id,
+            now,
+            status_code=201,
+            headers={"HX-Push-Url": f"/flow/requests/{created.id}", "HX-Trigger": FLOW_CHANGED},
+        )
+    return RedirectResponse(f"/flow/requests/{created.id}", status_code=303)
+
+
+# --- a request's page: find a bed, place out of area, or cancel ---------------------------
+
+
+async def _request_page(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    request_id: int,
+    now: datetime,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: Errors | None = None,
+    problem: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    bed_request: BedRequest = await requests.get_request(session, actor=user, request_id=request_id)
+    out = (await requests.requests_out(session, [bed_request], now))[0]
+    return flow_page(
+        request,
+        "flow/_request.html",
+        {
+            "bed_request": out,
+            "home": bed_request.patient.home_locality,
+            "person": person_text(out.person),
+            "wait_due": (await state.thresholds(session)).wait_due(out.decision_to_admit_at),
+            "now": now,
+            "can_place": can_place(user),
+            "can_place_out": can_place_out(user),
+            "values": values or {"at": input_datetime(now)},
+            "errors": errors or {},
+            "problem": problem,
+            "notice": notice,
+        },
+        title=f"Bed request {out.id}",
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+@router.get("/flow/requests/{request_id}", response_class=HTMLResponse)
+async def request_page(
+    request_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _request_page(request, session, user, request_id, now)
+
+
+@router.post("/flow/requests/{request_id}/cancel", response_class=HTMLResponse)
+async def cancel_request(
+    request_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    access.require_role(user, access.PLACERS, "cancel bed requests")
+    values = form_dict(await request.form())
+    form = dict(values)
+    errors: Errors = {}
+    take_datetimes(form, ["at"], errors)
+    if not (form.get("reason") or "").strip():
+        errors["reason"] = "Enter the reason for cancelling"
+    data = check(schemas.CancelIn, {"at": form.get("at"), "reason": form.get("reason")}, errors)
+    problem = None
+    if not errors and data is not None:
+        try:
+            async with session.begin_nested():
+                await requests.cancel_request(
+                    session, actor=user, request_id=request_id, data=data, now=now
+                )
+            await commit(session)
+            if not is_htmx(request):
+                return RedirectResponse(f"/flow/requests/{request_id}", status_code=303)
+            return await _request_page(
+                request,
+                session,
+                user,
+                request_id,
+                now,
+                notice="The request was cancelled.",
+                headers={"HX-Trigger": FLOW_CHANGED},
+            )
+        except Invalid as exc:
+            errors.update(errors_from(exc))
+        except Conflict as exc:
+            problem = exc.detail
+    return await _request_page(
+        request,
+        session,
+        user,
+        request_id,
+        now,
+        values=values,
+        errors=errors,
+        problem=problem,
+        status_code=409 if problem else 422,
+    )
+
+
+# --- "Admit here": the ward's admit form, filled in from the waiting person's request ----
+
+
+async def _admit_prefill(session: AsyncSession, user: User, request: Request) -> dict[str, str]:
+    raw = request.query_params.get("request")
+    if raw is None:
+        return {}
+    try:
+        request_id = int(raw)
+    except ValueError:
+        raise NotFound(f"No bed request with id {raw!r}.") from None
+    bed_request = await requests.get_request(session, actor=user, request_id=request_id)
+    if bed_request.status != "open":
+        raise Conflict(
+            f"Bed request {bed_request.id} is already closed "
+            f"({bed_request.status.replace('_', ' ')}): there is no one waiting to admit."
+        )
+    return {
+        "nhs_number": bed_request.patient.nhs_number,
+        "decision_to_admit_at": input_datetime(bed_request.decision_to_admit_at),
+        "bed_request_id": str(bed_request.id),
+    }
+
+
+def install() -> None:
+    from app.wards import views as wards_views
+
+    if _admit_prefill not in wards_views.admit_prefills:
+        wards_views.admit_prefills.append(_admit_prefill)
