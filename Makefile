@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres test-e2e lint format clean
+.PHONY: install run test test-sqlite test-postgres test-e2e lint format clean bench
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ test-postgres: install
 
 test-e2e: install
 	$(BIN)/pytest -m e2e
+
+# The national-scale benchmark (bench/README.md): builds the synthetic sets (reused while
+# fresh), measures them beside their limits, writes bench/results/. Not part of `make test`.
+# Sizes and more from BENCH_* variables, e.g. `make bench BENCH_SIZES=250000`.
+bench: install
+	$(BIN)/python -m bench
 
 lint: install
 	$(BIN)/ruff check app tests alembic

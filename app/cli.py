@@ -140,6 +140,94 @@ def seed_demo(
     print_demo_users(summary.users)
 
 
+@seed_app.command("synthetic")
+def seed_synthetic(
+    beds: Annotated[int, typer.Option("--beds", min=6, help="Beds in all (England: 20000).")],
+    years: Annotated[
+        float | None, typer.Option("--years", min=0.01, help="Years of history behind now.")
+    ] = None,
+    admissions: Annotated[
+        int | None,
+        typer.Option(
+            "--admissions", min=1, help="Instead of --years: about this many past admissions."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same data.")] = 1,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="ISO 8601 with an offset: build as of then (default now)."),
+    ] = None,
+) -> None:
+    """A synthetic region or nation for benchmarks: hospitals, wards, years of history."""
+    import time
+
+    from rich.table import Table
+
+    from app import synthetic
+
+    if (years is None) == (admissions is None):
+        raise typer.BadParameter("give either --years or --admissions", param_hint="'--years'")
+    if years is None:
+        assert admissions is not None
+        years = synthetic.years_for(beds, admissions, seed)
+    as_of = utcnow()
+    if now is not None:
+        try:
+            as_of = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise typer.BadParameter(
+                f"{now!r} is not an ISO 8601 time", param_hint="'--now'"
+            ) from exc
+        if as_of.tzinfo is None:
+            raise typer.BadParameter("give the time with an offset", param_hint="'--now'")
+    history = years
+    started = time.monotonic()
+
+    async def work(session: AsyncSession) -> synthetic.Summary | None:
+        from app import seed as demo
+
+        if not await demo.database_is_empty(session):
+            err.print(
+                "[red]The database already holds data; the synthetic set needs it empty.[/red]"
+            )
+            raise typer.Exit(1)
+        with Progress(
+            TextColumn("[bold blue]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def report(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = progress.add_task(step, total=total)
+                progress.update(tasks[step], completed=done, total=total)
+
+            return await synthetic.build(
+                session, beds=beds, years=history, seed=seed, now=as_of, progress=report
+            )
+
+    summary = _run(work)
+    assert summary is not None
+    table = Table(title=f"Synthetic set (seed {seed}, {time.monotonic() - started:.0f} s)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in summary.rows.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"{summary.sites} hospitals, {summary.wards} wards, {summary.beds:,} beds "
+        f"({summary.closed_beds} closed), {summary.occupancy:.1%} occupied now; "
+        f"{summary.years:.2f} years: {summary.past_admissions:,} past admissions, "
+        f"{summary.patients:,} patients, {summary.restrictive_episodes:,} restrictive episodes."
+    )
+    if summary.large_ward:
+        console.print(f"A {synthetic.LARGE_WARD}-bed ward: {summary.large_ward}.")
+    print_demo_users(summary.users)
+
+
 def print_demo_users(users: list[tuple[str, str, str]]) -> None:
     from rich.table import Table
 

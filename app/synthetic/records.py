@@ -1,0 +1,444 @@
+"""The rows of one hospital's history: patients, admissions with their ward stays, legal
+status and purpose reviews, clinically-ready-for-discharge periods, the waiting list and
+out-of-area placements. Rows are plain tuples in the column order of `writer.COLUMNS`,
+with ids given here, so they can be copied in bulk with no round trip per row.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from app.flow import geo
+from app.seed import (
+    LEGAL_CHANGES,
+    PROFILES,
+    PURPOSE_NOT_NEEDED,
+    PURPOSE_STILL_NEEDED,
+    REASONS,
+    Person,
+    Spell,
+    _minute,
+)
+from app.synthetic.history import split_key
+from app.synthetic.people import People, age_on
+from app.synthetic.places import Places, SitePlan
+from app.synthetic.writer import Rows
+
+DAY = timedelta(days=1)
+DAY_MINUTES = 1440
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+# Clinically ready for discharge, by ward type: the chance a discharged stay had a delay
+# at its end, and the chance someone in a bed now is waiting to leave.
+READY_PAST = {
+    "older_adult_acute": 0.32, "ld_autism": 0.38, "rehabilitation": 0.25, "forensic": 0.15,
+    "adult_acute": 0.12, "camhs": 0.1, "picu": 0.02,
+}  # fmt: skip
+READY_NOW = {
+    "older_adult_acute": 0.22, "ld_autism": 0.35, "rehabilitation": 0.18, "forensic": 0.12,
+    "adult_acute": 0.09, "camhs": 0.08, "picu": 0.01,
+}  # fmt: skip
+DELAY_REASONS: dict[str, tuple[tuple[str, float], ...]] = {
+    "older_adult_acute": (("08", 30), ("07", 20), ("09", 15), ("04", 15), ("05", 8), ("11", 5),
+                          ("27", 4), ("98", 3)),
+    "ld_autism": (("32", 35), ("33", 20), ("04", 15), ("12", 10), ("34", 10), ("26", 5),
+                  ("98", 5)),
+    "forensic": (("24", 35), ("32", 15), ("18", 15), ("04", 15), ("06", 10), ("28", 10)),
+    "camhs": (("20", 20), ("21", 15), ("22", 10), ("23", 10), ("29", 20), ("30", 15),
+              ("04", 10)),
+    "general": (("18", 22), ("15", 15), ("14", 8), ("19", 8), ("01", 7), ("09", 7), ("04", 10),
+                ("33", 5), ("11", 6), ("05", 6), ("35", 3), ("98", 3)),
+}  # fmt: skip
+ATTRIBUTABLE = (("nhs", 45), ("social_care", 35), ("both", 20))
+
+# The waiting list now (share of a hospital's beds), cancelled requests a year (per bed),
+# and out-of-area placements a year and open now (per adult, older adult or PICU bed).
+WAITING_NOW = (0.008, 0.025)
+CANCELLED_PER_BED_YEAR = 0.25
+OAP_PER_BED_YEAR = 0.2
+OAP_OPEN_PER_BED = 0.03
+REQUEST_SHARE = 0.55  # admissions that came off the waiting list (a bed request)
+CANCEL_REASONS = (
+    "Crisis resolved with the home treatment team; admission no longer needed.",
+    "Admitted to a general hospital for physical health care first.",
+    "Person declined informal admission; Mental Health Act assessment found no grounds.",
+    "Family able to support at home with daily crisis team visits.",
+    "Duplicate request made in error.",
+)
+REQUEST_NOTES = (
+    None,
+    None,
+    "Needs a ground-floor room (mobility).",
+    "Prefers a female-only ward.",
+    "Has a dog at home; family arranging care.",
+    "Crisis team visiting twice daily while waiting.",
+)
+OAP_BED_TYPES = {"adult_acute": "200", "older_adult_acute": "201", "picu": "202"}
+OAP_REASONS = (("10", 80), ("11", 4), ("12", 2), ("13", 3), ("14", 6), ("99", 5))
+OAP_OUTCOMES = (("repatriated", 55), ("discharged", 40), ("other", 5))
+PROVIDERS = (
+    "Meadowbank Independent Hospital", "Riverside Clinic", "Greenacres Hospital",
+    "Thornfield House", "Larkspur Hospital", "Oakridge Mental Health Centre",
+)  # fmt: skip
+OAP_REVIEW_NOTES = (
+    "Reviewed by phone with the placement's consultant: settling, no local bed yet.",
+    "Care coordinator visited; family finding the travel hard. Repatriation requested.",
+    "Weekly review: still unwell; local PICU bed requested for transfer back.",
+    "Reviewed at the bed management meeting: first suitable local bed to be offered.",
+)
+
+
+@dataclass
+class Context:
+    rng: random.Random
+    now: datetime
+    history_start: datetime
+    places: Places
+    ward_ids: dict[str, int]
+    bed_ids: dict[str, int]  # "ward code/label" -> id
+    locality_ids: dict[str, int]
+    user_for: Callable[[str], int | None]
+
+
+def _w(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+
+
+class SiteRecords:
+    """Builds one hospital's rows into `rows`; remembers each spell's admission id."""
+
+    def __init__(self, ctx: Context, site: SitePlan, people: People, rows: Rows) -> None:
+        self.ctx = ctx
+        self.site = site
+        self.people = people
+        self.rows = rows
+        self.patient_ids: dict[int, int] = {}  # person index -> patient id
+        self.admission_ids: list[int] = []
+
+    # --- patients -----------------------------------------------------------------------
+
+    def patient(self, index: int, registered: datetime) -> int:
+        found = self.patient_ids.get(index)
+        if found is not None:
+            return found
+        p = self.people.people[index]
+        patient_id = self.rows.next_id("patients")
+        self.patient_ids[index] = patient_id
+        self.rows.add(
+            "patients",
+            (
+                patient_id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.sex,
+                p.ethnic_category, self.ctx.locality_ids[p.home_locality],
+                p.learning_disability, p.autistic, min(registered, self.ctx.now),
+            ),
+        )  # fmt: skip
+        return patient_id
+
+    # --- admissions ---------------------------------------------------------------------
+
+    def admissions(self, spells: list[Spell]) -> None:
+        for spell in spells:
+            self.admission_ids.append(self._admission(spell))
+
+    def _admission(self, spell: Spell) -> int:
+        ctx, rng, rows = self.ctx, self.ctx.rng, self.rows
+        now = ctx.now
+        admitted = spell.admitted_at
+        decided = _minute(
+            admitted - HOUR * (rng.uniform(12, 96) if rng.random() < 0.15 else rng.uniform(0.5, 10))
+        )
+        patient_id = self.patient(spell.person, decided - HOUR * rng.uniform(0.2, 3))
+        history = self._legal_history(spell)
+        first_type = spell.wards[0].ward_type
+        key = "general" if first_type == "adult_acute" else first_type
+        if first_type == "picu" and rng.random() < 0.5:
+            key = "general"
+        reason, benefit = rng.choice(REASONS[key])
+        ended = spell.ended_at
+        destination = None
+        if ended is not None:
+            destination = _w(rng, PROFILES[spell.wards[-1].ward_type].destinations)
+        admission_id = rows.next_id("admissions")
+        user = ctx.user_for(spell.wards[0].code)
+        rows.add(
+            "admissions",
+            (
+                admission_id, patient_id, admitted, decided, reason, benefit, history[-1][0],
+                self._expected_discharge(spell), ended, destination, admitted, user,
+            ),
+        )  # fmt: skip
+        for segment in spell.segments:
+            ward_code, _ = split_key(segment.bed)
+            rows.add(
+                "ward_stays",
+                (
+                    rows.next_id("ward_stays"), admission_id, ctx.ward_ids[ward_code],
+                    ctx.bed_ids[segment.bed], segment.start, segment.end, segment.transfer_reason,
+                ),
+            )  # fmt: skip
+        for status, at in history:
+            recorded = min(now, at + timedelta(minutes=rng.randint(2, 45)))
+            rows.add(
+                "legal_status_changes",
+                (rows.next_id("legal_status_changes"), admission_id, status, at, recorded, user),
+            )
+        ready_from = self._ready(spell, admission_id)
+        self._purpose_reviews(spell, admission_id, ready_from, user)
+        if rng.random() < REQUEST_SHARE:
+            rows.add(
+                "bed_requests",
+                (
+                    rows.next_id("bed_requests"), patient_id, decided, first_type,
+                    rng.choice(REQUEST_NOTES), "admitted", admitted, None, admission_id,
+                    decided, None, admitted,
+                ),
+            )  # fmt: skip
+        return admission_id
+
+    def _legal_history(self, spell: Spell) -> list[tuple[str, datetime]]:
+        """The status at admission, then the changes holding powers and tribunals force.
+        Nobody on a secure or intensive-care ward is informal."""
+        rng = self.ctx.rng
+        types = [w.ward_type for w in spell.wards]
+        decisive = next((t for t in types if t in ("forensic", "picu")), types[0])
+        detained_throughout = decisive in ("forensic", "picu")
+        status = _w(rng, PROFILES[decisive].legal_statuses)
+        at = spell.admitted_at
+        history = [(status, at)]
+        ends = spell.ended_at or self.ctx.now
+        for _ in range(3):
+            rule = LEGAL_CHANGES.get(status)
+            if rule is None:
+                break
+            chance, earliest, latest, choices = rule
+            if detained_throughout:
+                choices = tuple(c for c in choices if c[0] != "informal")
+            if not choices:
+                break
+            change_at = _minute(at + HOUR * rng.uniform(earliest, latest))
+            if rng.random() >= chance or change_at >= ends:
+                break
+            status, at = _w(rng, choices), change_at
+            history.append((status, at))
+        return history
+
+    def _expected_discharge(self, spell: Spell) -> object:
+        rng, now = self.ctx.rng, self.ctx.now
+        earliest = spell.admitted_at.date() + DAY
+        if spell.ended_at is None:
+            if rng.random() >= 0.4:
+                return None
+            offset = rng.randint(-10, -1) if rng.random() < 0.25 else rng.randint(1, 28)
+            return max(earliest, now.date() + DAY * offset)
+        if rng.random() >= 0.3:
+            return None
+        return max(earliest, spell.ended_at.date() + DAY * rng.randint(-7, 7))
+
+    def _ready(self, spell: Spell, admission_id: int) -> datetime | None:
+        """A clinically-ready-for-discharge period: at the end of a past stay (ending at
+        discharge), or open now for someone waiting to leave. Returns when it began."""
+        rng, now = self.ctx.rng, self.ctx.now
+        ward_type = spell.wards[-1].ward_type
+        admitted, ended = spell.admitted_at, spell.ended_at
+        if ended is None:
+            if rng.random() >= READY_NOW.get(ward_type, 0) or now - admitted < 10 * DAY:
+                return None
+            room = min((now - admitted) / DAY - 3, 150)
+            started = _minute(now - DAY * rng.uniform(0.5, room))
+        else:
+            if rng.random() >= READY_PAST.get(ward_type, 0) or ended - admitted < 4 * DAY:
+                return None
+            days = min(rng.lognormvariate(math.log(12), 0.9), (ended - admitted) / DAY - 2)
+            started = _minute(ended - DAY * max(days, 1))
+        if started <= admitted:
+            return None
+        key = ward_type if ward_type in DELAY_REASONS else "general"
+        created = min(now, started + timedelta(minutes=rng.randint(5, 600)))
+        if ended is not None:
+            created = min(created, ended)
+        updated = (
+            created if ended is None else min(now, ended + timedelta(minutes=rng.randint(0, 90)))
+        )
+        self.rows.add(
+            "ready_for_discharge",
+            (
+                self.rows.next_id("ready_for_discharge"), admission_id, started, ended,
+                _w(rng, DELAY_REASONS[key]), _w(rng, ATTRIBUTABLE), created,
+                self.ctx.user_for(spell.wards[-1].code), updated,
+            ),
+        )  # fmt: skip
+        return started
+
+    def _purpose_reviews(
+        self, spell: Spell, admission_id: int, ready_from: datetime | None, user: int | None
+    ) -> None:
+        """Within three days of admission, then about weekly; a few late or never done
+        (what ADM_PURPOSE_REVIEW catches). Once ready for discharge, hospital is no longer
+        needed, and the reviews say so."""
+        rng, now, rows = self.ctx.rng, self.ctx.now, self.rows
+        rnd = rng.random
+        if rnd() < 0.05:
+            return
+        # Whole minutes after admission (the hot loop of a national build: plain ints).
+        admitted = spell.admitted_at
+        span = int(((spell.ended_at or now) - admitted) / MINUTE)
+        offset = int(DAY_MINUTES * (1 + 2 * rnd()))
+        add, next_id = rows.pending["purpose_reviews"].append, rows.next_id
+        while offset < span:
+            moment = admitted + MINUTE * offset
+            waiting = ready_from is not None and moment >= ready_from
+            notes = PURPOSE_NOT_NEEDED if waiting else PURPOSE_STILL_NEEDED
+            recorded = min(now, moment + MINUTE * int(rnd() * 121))
+            note = notes[int(rnd() * len(notes))]
+            add(
+                (
+                    next_id("purpose_reviews"),
+                    admission_id,
+                    moment,
+                    not waiting,
+                    note,
+                    recorded,
+                    user,
+                )
+            )
+            late = rnd() < 0.06
+            offset += int(DAY_MINUTES * ((8 + 4 * rnd()) if late else (5.5 + 1.5 * rnd())))
+
+    # --- the waiting list and out-of-area placements ------------------------------------
+
+    def flow(self) -> None:
+        ctx, rng = self.ctx, self.ctx.rng
+        beds = sum(w.beds for w in self.site.wards)
+        years = (ctx.now - ctx.history_start) / timedelta(days=365.25)
+        for _ in range(round(beds * rng.uniform(*WAITING_NOW))):
+            self._waiting_now()
+        for _ in range(_poisson(rng, beds * years * CANCELLED_PER_BED_YEAR)):
+            self._cancelled()
+        placeable = [w for w in self.site.wards if w.ward_type in OAP_BED_TYPES]
+        eligible = sum(w.beds for w in placeable)
+        if not placeable:
+            return
+        for _ in range(_poisson(rng, eligible * years * OAP_PER_BED_YEAR)):
+            start = _minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
+            self._placement(rng.choice(placeable).ward_type, start)
+        for _ in range(round(eligible * OAP_OPEN_PER_BED * rng.uniform(0.5, 1.5))):
+            start = _minute(ctx.now - DAY * rng.uniform(1, 90))
+            self._placement(rng.choice(placeable).ward_type, start, active=True)
+
+    def _request_type(self, person: Person) -> str:
+        age = age_on(person.date_of_birth, self.ctx.now.date())
+        if age >= 65:
+            return "older_adult_acute"
+        if age < 18:
+            return "camhs"
+        return "picu" if self.ctx.rng.random() < 0.08 else "adult_acute"
+
+    def _waiting_now(self) -> None:
+        """Someone waiting for a bed now: often known to the service (home since a past
+        admission here), else new to it."""
+        rng, now, rows = self.ctx.rng, self.ctx.now, self.rows
+        roll = rng.random()
+        hours = rng.uniform(0.5, 12) if roll < 0.6 else rng.uniform(12, 72)
+        if roll > 0.9:
+            hours = rng.uniform(72, 240)
+        decided = _minute(now - HOUR * hours)
+        index = self.people.out_of_hospital(decided) if rng.random() < 0.5 else None
+        if index is None:
+            index = self.people.add(self.people.new_person(None, at=decided))
+        person = self.people.people[index]
+        patient_id = self.patient(index, decided - HOUR * rng.uniform(0.2, 3))
+        rows.add(
+            "bed_requests",
+            (
+                rows.next_id("bed_requests"), patient_id, decided, self._request_type(person),
+                rng.choice(REQUEST_NOTES), "open", None, None, None, decided, None, decided,
+            ),
+        )  # fmt: skip
+
+    def _cancelled(self) -> None:
+        ctx, rng, rows = self.ctx, self.ctx.rng, self.rows
+        decided = _minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
+        closed = _minute(min(ctx.now, decided + HOUR * rng.uniform(2, 72)))
+        index = self.people.add(self.people.new_person(None, at=decided))
+        patient_id = self.patient(index, decided - HOUR * rng.uniform(0.2, 3))
+        rows.add(
+            "bed_requests",
+            (
+                rows.next_id("bed_requests"), patient_id, decided,
+                self._request_type(self.people.people[index]), None, "cancelled", closed,
+                rng.choice(CANCEL_REASONS), None, decided, None, closed,
+            ),
+        )  # fmt: skip
+
+    def _placement(self, ward_type: str, start: datetime, *, active: bool = False) -> None:
+        """A person placed with a provider far from home because no local bed was free,
+        mostly off the waiting list; reviewed about weekly until they come back."""
+        ctx, rng, rows, now = self.ctx, self.ctx.rng, self.rows, self.ctx.now
+        ended: datetime | None = None
+        if not active:
+            ended = _minute(start + DAY * min(rng.lognormvariate(math.log(30), 0.8), 400))
+            if ended >= now:
+                ended = None
+        index = self.people.add(self.people.new_person(None, ward_type=ward_type, at=start))
+        person = self.people.people[index]
+        patient_id = self.patient(index, start - DAY * rng.uniform(0.3, 5))
+        request_id = None
+        if rng.random() < 0.85:
+            request_id = rows.next_id("bed_requests")
+            decided = _minute(start - HOUR * rng.uniform(6, 120))
+            rows.add(
+                "bed_requests",
+                (
+                    request_id, patient_id, decided, ward_type, None, "placed_out_of_area",
+                    start, None, None, decided, None, start,
+                ),
+            )  # fmt: skip
+        home = next(t for t in ctx.places.towns if t.code == person.home_locality)
+        far = ctx.places.far[home.code] or ctx.places.towns
+        there = rng.choice(far[: max(1, len(far) // 2)])
+        lat = round(there.latitude + rng.uniform(-0.05, 0.05), 4)
+        lon = round(there.longitude + rng.uniform(-0.05, 0.05), 4)
+        placement_id = rows.next_id("out_of_area_placements")
+        created = min(now, start + timedelta(minutes=rng.randint(10, 600)))
+        rows.add(
+            "out_of_area_placements",
+            (
+                placement_id, patient_id, request_id,
+                f"{rng.choice(PROVIDERS)}, {there.name}", lat, lon,
+                geo.distance_km((home.latitude, home.longitude), (lat, lon)),
+                OAP_BED_TYPES[ward_type], _w(rng, OAP_REASONS),
+                Decimal(rng.randint(480, 950)) if rng.random() < 0.9 else None,
+                start, ended, _w(rng, OAP_OUTCOMES) if ended is not None else None,
+                created, None, ended if ended is not None else created,
+            ),
+        )  # fmt: skip
+        at = start + DAY * rng.uniform(2, 7)
+        until = ended or now
+        while at < until:
+            moment = _minute(at)
+            rows.add(
+                "out_of_area_reviews",
+                (
+                    rows.next_id("out_of_area_reviews"), placement_id, moment,
+                    rng.choice(OAP_REVIEW_NOTES),
+                    min(now, moment + timedelta(minutes=rng.randint(0, 60))), None,
+                ),
+            )  # fmt: skip
+            at += DAY * rng.uniform(6, 8)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A count with this mean (normal approximation above 30, exact below)."""
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, product, count = math.exp(-mean), rng.random(), 0
+    while product > limit:
+        product *= rng.random()
+        count += 1
+    return count
