@@ -18,7 +18,7 @@ from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bench import raw
+from bench import raw, rules
 from bench.config import Config, DataSet
 from bench.servers import Server, running
 from bench.sets import Prepared
@@ -129,96 +129,6 @@ async def facts(url: str) -> dict[str, Any]:
         + rows["restrictive_interventions"],
         "occupancy": round(occupied / open_beds, 3),
     }
-
-
-# --- rule runs ---------------------------------------------------------------------------
-
-
-async def rule_runs(url: str, full: bool, windowed_runs: int = 3) -> dict[str, Any]:
-    """The scheduler's windowed runs, a few seconds apart, each timed as the scheduler's
-    job spends it; first, where asked, the first run over the whole history (full).
-
-    Without a full run, the windowed runs start from an earlier run recorded a minute ago:
-    the history counts as already worked, as in a service that has been running (the
-    demo trust does the same, resolving its past alerts). A full run at national scale
-    takes far longer than the benchmark's budget (bench/README.md)."""
-    from app.alerts import engine as rules
-    from app.alerts.models import RuleRun
-    from app.clock import utcnow
-    from app.db import make_engine
-
-    engine = make_engine(url)
-    result: dict[str, Any] = {}
-    try:
-        maker = async_sessionmaker(engine, expire_on_commit=False)
-
-        async def run(label: str) -> tuple[float, rules.RunResult]:
-            async with maker() as session:
-                now = utcnow()
-                started = time.perf_counter()
-                outcome = await rules.run_rules(session, as_of=now, now=now, trigger="bench")
-                await session.commit()
-                seconds = time.perf_counter() - started
-            errors = sorted((outcome.run.errors or {}).keys())
-            failed = f", [red]errors {errors}[/red]" if errors else ""
-            console.print(
-                f"    {label}: {seconds:.2f} s, {len(outcome.raised):,} raised, "
-                f"{len(outcome.cleared):,} cleared{failed}"
-            )
-            return seconds, outcome
-
-        if full:
-            seconds, first = await run("full run")
-            result["full"] = {
-                "seconds": round(seconds, 2),
-                "raised": len(first.raised),
-                "errors": {k: v[:300] for k, v in (first.run.errors or {}).items()},
-            }
-            if first.run.errors:
-                # A run after one with errors is never windowed (engine._context), so as
-                # the code stands every later run would be another full run. To measure
-                # what a windowed run costs once the failing check is fixed, the failure
-                # is kept in the results and taken off the run's record in this copy.
-                async with maker() as session:
-                    await session.execute(
-                        text("UPDATE rule_runs SET errors = '{}' WHERE id = :id"),
-                        {"id": first.run.id},
-                    )
-                    await session.commit()
-                result["full"]["errors_cleared_to_measure_windowed"] = True
-        else:
-            async with maker() as session:
-                earlier = utcnow() - timedelta(minutes=1)
-                session.add(
-                    RuleRun(
-                        as_of=earlier, started_at=earlier, finished_at=earlier,
-                        trigger="bench-worked", runner="bench: history counts as already worked",
-                        raised=0, cleared=0, errors={},
-                    )
-                )  # fmt: skip
-                await session.commit()
-            result["full"] = None
-        times, raised, errors = [], [], set()
-        for i in range(windowed_runs):
-            await asyncio.sleep(1)
-            seconds, windowed = await run(f"windowed run {i + 1}")
-            times.append(seconds)
-            raised.append(len(windowed.raised))
-            errors |= set((windowed.run.errors or {}).keys())
-        result["windowed"] = {
-            "seconds": [round(t, 2) for t in times],
-            "median": round(sorted(times)[len(times) // 2], 2),
-            "raised": raised,
-            "errors": sorted(errors),
-        }
-    finally:
-        await engine.dispose()
-    async with raw.Raw(url) as db:
-        since = datetime.now(UTC) - timedelta(days=3)
-        rows = len(await db.fetch(raw.OPEN_NOW, since))
-        samples = await _timed(lambda: db.fetch(raw.OPEN_NOW, since), 10)
-    result["sql"] = {**latency(samples), "rows": rows}
-    return result
 
 
 # --- reads: the ward board and bed search -------------------------------------------------
@@ -502,8 +412,8 @@ def measure(config: Config, data: DataSet, prepared: Prepared) -> dict[str, Any]
             **asyncio.run(facts(url)),
         }
     }
-    console.print("  rule runs")
-    result["rules"] = asyncio.run(rule_runs(url, full=config.wants_full_run(data)))
+    console.print("  rule runs, steady state")
+    result["rules"] = asyncio.run(rules.steady(url))
     access = asyncio.run(_access(url))
     with running(url, data.workers) as (service, bare):
         result.update(asyncio.run(_reads_and_writes(service, bare, access, url, config)))
@@ -512,4 +422,7 @@ def measure(config: Config, data: DataSet, prepared: Prepared) -> dict[str, Any]
             "bare_peak_rss_mb": round(bare.peak_rss_mb(), 1),
         }
     result["weekly_report"] = "not yet built"
+    if config.wants_full_run(data):
+        console.print("  rule runs, the first over all history")
+        result["rules"].update(asyncio.run(rules.full(url)))
     return result

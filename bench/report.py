@@ -40,22 +40,19 @@ def _rate(result: dict[str, Any], *path: str) -> str:
 def _full(result: dict[str, Any]) -> str:
     full = _get(result, "rules", "full")
     if full is None:
-        return "not run here (BENCH_FULL_RUN)"
+        return "not run (BENCH_FULL_RUN)"
     text = f"{full['seconds']:.1f} s, {full['raised']:,} raised"
     if full.get("errors"):
-        text += f"; **error**: {', '.join(full['errors'])}"
+        text += f"; **failed**: {', '.join(full['errors'])} †"
     return text
 
 
-def _windowed(result: dict[str, Any]) -> str:
-    windowed = _get(result, "rules", "windowed")
+def _windowed(result: dict[str, Any], key: str) -> str:
+    windowed = _get(result, "rules", key)
     if windowed is None:
         return "-"
     runs = ", ".join(f"{s:.2f}" for s in windowed["seconds"])
-    text = f"{windowed['median']:.2f} s ({runs})"
-    if _get(result, "rules", "full", "errors_cleared_to_measure_windowed"):
-        text += " †"
-    return text
+    return f"{windowed['steady']:.2f} s ({runs})"
 
 
 ROWS: tuple[tuple[str, Any], ...] = (
@@ -67,9 +64,16 @@ ROWS: tuple[tuple[str, Any], ...] = (
     ("Bed search (API): p50 / p95 ms", lambda r: _ms(r, "search", "api")),
     ("  limit: one SQL query", lambda r: _ms(r, "search", "sql")),
     ("  limit: bare route, same size", lambda r: _ms(r, "search", "bare")),
-    ("Rule run, full (first run over all history)", _full),
-    ("Rule run, windowed (as the scheduler runs it): median", _windowed),
+    (
+        "Rule run, windowed, history worked: steady (runs 1, 2, 3)",
+        lambda r: _windowed(r, "windowed"),
+    ),
     ("  limit: one SQL query of everything open: p50 / p95 ms", lambda r: _ms(r, "rules", "sql")),
+    ("Rule run, full: the first over all history", _full),
+    (
+        "Rule run, windowed after the full run (its open alerts)",
+        lambda r: _windowed(r, "after_full"),
+    ),
     ("Weekly report, 1,000-bed trust, a year", lambda r: "not yet built"),
     ("Admissions written through the API", lambda r: _rate(r, "admissions", "api")),
     ("  limit: the same rows by hand-written SQL", lambda r: _rate(r, "admissions", "sql")),
@@ -127,10 +131,18 @@ def markdown(results: list[dict[str, Any]], goals: list[dict[str, Any]], started
         lines.append(f"| {name} | " + " | ".join(cell(r) for r in results) + " |")
     lines += [
         "",
-        "† The full run recorded an error (see the goals), and the engine never windows a run "
-        "after one with errors; the error was taken off the full run's record in the measured "
-        "copy so that the windowed runs could be measured.",
+        "Windowed runs: the first after the start raises what breaches now; *steady* is the "
+        "slower of the later two, what every scheduled run costs.",
         "",
+    ]
+    if any(_get(r, "rules", "full", "errors") for r in results):
+        lines += [
+            "† The engine never windows a run after one with errors, so as the code stands "
+            "every run after this would be another full run; the errors were taken off the "
+            "full run's record in the measured copy to measure the windowed runs after it.",
+            "",
+        ]
+    lines += [
         "| Goal | Measured | |",
         "|---|---|---|",
     ]
@@ -181,7 +193,7 @@ def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
     search = _p95(top, "search", "api")
     add("Bed search p95 < 50 ms", f"{search} ms", None if search is None else search < 50)
-    windowed = _get(top, "rules", "windowed", "median")
+    windowed = _get(top, "rules", "windowed", "steady")
     fulls = [(r, _get(r, "rules", "full")) for r in pg if _get(r, "rules", "full")]
     failing = sorted({code for _, f in fulls for code in f.get("errors", {})})
     full_text = "; ".join(
@@ -190,7 +202,7 @@ def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
     add(
         "A rule run < 2 s (windowed, as scheduled)",
-        f"{windowed} s windowed"
+        f"{windowed} s windowed, steady"
         + (f"; {full_text}" if full_text else "")
         + (
             f"; full runs fail {', '.join(failing)} on PostgreSQL, and no run after a failed "
@@ -223,8 +235,8 @@ def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if a and b:
                 changes.append((label, (b - a) / a))
         a, b = (
-            _get(smaller, "rules", "windowed", "median"),
-            _get(larger, "rules", "windowed", "median"),
+            _get(smaller, "rules", "windowed", "steady"),
+            _get(larger, "rules", "windowed", "steady"),
         )
         if a and b:
             changes.append(("windowed rule run", (b - a) / a))
@@ -246,12 +258,12 @@ PANELS = (
     ("Board HTML p95 (ms)", ("board", "html", "p95_ms"), ("board", "sql", "p95_ms")),
     ("Board JSON p95 (ms)", ("board", "json", "p95_ms"), ("board", "sql", "p95_ms")),
     ("Bed search p95 (ms)", ("search", "api", "p95_ms"), ("search", "sql", "p95_ms")),
-    ("Windowed rule run (s)", ("rules", "windowed", "median"), None),
+    ("Windowed rule run, steady (s)", ("rules", "windowed", "steady"), None),
     ("Full rule run (s)", ("rules", "full", "seconds"), None),
     (
-        "Admissions/s (API)",
+        "Admissions/s (API; dashed: bare route)",
         ("admissions", "api", "per_second"),
-        ("admissions", "sql", "per_second"),
+        ("admissions", "bare", "per_second"),
     ),
 )
 
@@ -297,15 +309,16 @@ def svg(results: list[dict[str, Any]]) -> str:
 
         for tick in (0, ymax / 2, ymax / 1.15):
             _, ty = px(0, tick)
-            parts.append(f'<text x="{left - 4}" y="{ty + 4}" text-anchor="end">{tick:.3g}</text>')
+            label = f"{tick:.0f}" if tick >= 100 else f"{tick:.3g}"
+            parts.append(f'<text x="{left - 4}" y="{ty + 4}" text-anchor="end">{label}</text>')
         for x in xs:
             tx, _ = px(x, 0)
             parts.append(
                 f'<text x="{tx}" y="{bottom + 14}" text-anchor="middle">{x / 1000:.0f}k</text>'
             )
-        for series, style in (
-            (ys, 'stroke="#005eb8" stroke-width="2"'),
-            (limits, 'stroke="#999" stroke-dasharray="4 3"'),
+        for series, style, colour in (
+            (ys, 'stroke="#005eb8" stroke-width="2"', "#005eb8"),
+            (limits, DASHED, "#999"),
         ):
             points = [
                 px(x, y) for x, y in zip(xs, series, strict=False) if isinstance(y, int | float)
@@ -314,7 +327,7 @@ def svg(results: list[dict[str, Any]]) -> str:
                 d = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
                 parts.append(f'<polyline points="{d}" fill="none" {style}/>')
             for x, y in points:
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#005eb8"/>')
+                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

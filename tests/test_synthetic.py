@@ -4,9 +4,13 @@ database keeps, usable by the service, and the same for the same seed."""
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import nhs_number
 from sqlalchemy import func, select, text
@@ -22,6 +26,7 @@ from app.wards.models import Admission, Patient, Ward, WardStay
 from app.wards.service import age_on
 
 BEDS, YEARS, SEED = 40, 1.0, 5
+WARDFLOW = str(Path(sys.executable).parent / "wardflow")
 
 
 async def _build(session, clock, seed=SEED):
@@ -193,3 +198,23 @@ def test_a_nation_has_englands_mix_of_wards_spread_over_england():
     # Children's wards take children only; every other ward takes adults only.
     for ward in places.wards:
         assert ward.max_age < 18 if ward.ward_type == "camhs" else ward.min_age >= 18
+
+
+def test_the_command_builds_a_set_once_and_says_what_it_made(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDFLOW_")}
+    env["WARDFLOW_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'synthetic.db'}"
+    env["WARDFLOW_SECRET_KEY"] = "cli-test-secret"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: S603
+            [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert run("db", "upgrade").returncode == 0
+    neither = run("seed", "synthetic", "--beds", "12")
+    assert neither.returncode != 0 and "--years or --admissions" in neither.stderr
+    made = run("seed", "synthetic", "--beds", "12", "--years", "0.3", "--now", "2026-03-10T12:00Z")
+    assert made.returncode == 0, made.stderr
+    assert "12 beds" in made.stdout and "wardflow-demo" in made.stdout
+    again = run("seed", "synthetic", "--beds", "12", "--years", "0.3")
+    assert again.returncode == 1 and "needs it empty" in again.stderr

@@ -40,4 +40,4 @@ class ReadyForDischarge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Set when the period is ended, for incremental rule runs (a late-recorded end).
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

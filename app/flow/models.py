@@ -53,7 +53,7 @@ class BedRequest(Base):
     ward_type: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24), default="open")
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     admission_id: Mapped[int | None] = mapped_column(
         ForeignKey("admissions.id"), unique=True, index=True
@@ -61,7 +61,7 @@ class BedRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When the request was last closed (or reopened) in the service, for incremental rule runs.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     patient: Mapped[Patient] = relationship(lazy="raise")
 
@@ -109,7 +109,7 @@ class OutOfAreaPlacement(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     patient: Mapped[Patient] = relationship(lazy="raise")
     reviews: Mapped[list[PlacementReview]] = relationship(

@@ -64,7 +64,7 @@ class Seclusion(Base):
     authorised_by_role: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     end_note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -145,7 +145,7 @@ class Segregation(Base):
     imha_informed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when segregation began as the seclusion it follows ended (one action).
     from_seclusion_id: Mapped[int | None] = mapped_column(ForeignKey("seclusions.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -17,8 +17,9 @@ advance, written a table at a time in bulk (COPY on PostgreSQL), while the next 
 are planned (see build.py).
 
 The modules, in the order the work happens: `places` (towns, hospitals, wards), `history`
-(every bed's stays), `people`, `records` (admissions and what hangs off them, the waiting
-list, out-of-area placements), `restrictive`, `writer`, and `build`, which runs them.
+(every bed's stays), `people`, `records` (admissions and what hangs off them), `flow`
+(the waiting list, out-of-area placements), `restrictive`, `writer`, and `build`, which
+runs them.
 """
 
 from app.synthetic.build import Summary, build, years_for

@@ -29,6 +29,7 @@ from app.auth.service import create_user
 from app.seed import DEMO_PASSWORD, _minute, database_is_empty
 from app.segregation.demo.plan import Planner
 from app.synthetic import writer as bulk
+from app.synthetic.flow import FlowRecords
 from app.synthetic.history import admissions_per_year, plan_site
 from app.synthetic.people import NhsNumbers, People
 from app.synthetic.places import (
@@ -135,7 +136,7 @@ class Planning:
         people.assign(history.spells)
         records = SiteRecords(ctx, site, people, self.rows)
         records.admissions(history.spells)
-        records.flow()
+        FlowRecords(records).flow()
         planner = Planner(rng, ctx.now, self.ids.wards, staff_users)
         plan_restrictive(planner, history.spells, records.admission_ids, people.people)
         write_restrictive(planner, self.rows)

@@ -165,8 +165,8 @@ WARD_NAMES = (
     "Puffin", "Robin", "Teal",
 )  # fmt: skip
 
-# The mix of ward types, ward by ward: about 45 % of beds adult acute, 15 % older adult,
-# 17 % secure (forensic), 9 % rehabilitation, 6 % PICU, 4 % CAMHS, 3 % learning disability
+# The mix of ward types, ward by ward: about 44 % of beds adult acute, 15 % older adult,
+# 18 % secure (forensic), 10 % rehabilitation, 7 % PICU, 4 % CAMHS, 3 % learning disability
 # and autism, as in NHS England's bed base. A small service starts with adult acute.
 TYPE_PATTERN = (
     "adult_acute", "picu", "older_adult_acute", "adult_acute", "forensic", "adult_acute",

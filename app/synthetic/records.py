@@ -1,7 +1,8 @@
-"""The rows of one hospital's history: patients, admissions with their ward stays, legal
-status and purpose reviews, clinically-ready-for-discharge periods, the waiting list and
-out-of-area placements. Rows are plain tuples in the column order of `writer.COLUMNS`,
-with ids given here, so they can be copied in bulk with no round trip per row.
+"""The rows of one hospital's admissions: patients, admissions with their ward stays, legal
+status, purpose reviews, clinically-ready-for-discharge periods and the bed requests they
+met (the waiting list and placements are in flow.py). Rows are plain tuples in the column
+order of `writer.COLUMNS`, with ids given here, so they are copied in bulk with no round
+trip per row.
 """
 
 from __future__ import annotations
@@ -11,21 +12,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from app.flow import geo
 from app.seed import (
     LEGAL_CHANGES,
     PROFILES,
     PURPOSE_NOT_NEEDED,
     PURPOSE_STILL_NEEDED,
     REASONS,
-    Person,
     Spell,
     _minute,
 )
 from app.synthetic.history import split_key
-from app.synthetic.people import People, age_on
+from app.synthetic.people import People
 from app.synthetic.places import Places, SitePlan
 from app.synthetic.writer import Rows
 
@@ -57,20 +55,7 @@ DELAY_REASONS: dict[str, tuple[tuple[str, float], ...]] = {
 }  # fmt: skip
 ATTRIBUTABLE = (("nhs", 45), ("social_care", 35), ("both", 20))
 
-# The waiting list now (share of a hospital's beds), cancelled requests a year (per bed),
-# and out-of-area placements a year and open now (per adult, older adult or PICU bed).
-WAITING_NOW = (0.008, 0.025)
-CANCELLED_PER_BED_YEAR = 0.25
-OAP_PER_BED_YEAR = 0.2
-OAP_OPEN_PER_BED = 0.03
 REQUEST_SHARE = 0.55  # admissions that came off the waiting list (a bed request)
-CANCEL_REASONS = (
-    "Crisis resolved with the home treatment team; admission no longer needed.",
-    "Admitted to a general hospital for physical health care first.",
-    "Person declined informal admission; Mental Health Act assessment found no grounds.",
-    "Family able to support at home with daily crisis team visits.",
-    "Duplicate request made in error.",
-)
 REQUEST_NOTES = (
     None,
     None,
@@ -78,19 +63,6 @@ REQUEST_NOTES = (
     "Prefers a female-only ward.",
     "Has a dog at home; family arranging care.",
     "Crisis team visiting twice daily while waiting.",
-)
-OAP_BED_TYPES = {"adult_acute": "200", "older_adult_acute": "201", "picu": "202"}
-OAP_REASONS = (("10", 80), ("11", 4), ("12", 2), ("13", 3), ("14", 6), ("99", 5))
-OAP_OUTCOMES = (("repatriated", 55), ("discharged", 40), ("other", 5))
-PROVIDERS = (
-    "Meadowbank Independent Hospital", "Riverside Clinic", "Greenacres Hospital",
-    "Thornfield House", "Larkspur Hospital", "Oakridge Mental Health Centre",
-)  # fmt: skip
-OAP_REVIEW_NOTES = (
-    "Reviewed by phone with the placement's consultant: settling, no local bed yet.",
-    "Care coordinator visited; family finding the travel hard. Repatriation requested.",
-    "Weekly review: still unwell; local PICU bed requested for transfer back.",
-    "Reviewed at the bed management meeting: first suitable local bed to be offered.",
 )
 
 
@@ -106,7 +78,7 @@ class Context:
     user_for: Callable[[str], int | None]
 
 
-def _w(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
+def pick(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
 
 
@@ -163,7 +135,7 @@ class SiteRecords:
         ended = spell.ended_at
         destination = None
         if ended is not None:
-            destination = _w(rng, PROFILES[spell.wards[-1].ward_type].destinations)
+            destination = pick(rng, PROFILES[spell.wards[-1].ward_type].destinations)
         admission_id = rows.next_id("admissions")
         user = ctx.user_for(spell.wards[0].code)
         rows.add(
@@ -208,7 +180,7 @@ class SiteRecords:
         types = [w.ward_type for w in spell.wards]
         decisive = next((t for t in types if t in ("forensic", "picu")), types[0])
         detained_throughout = decisive in ("forensic", "picu")
-        status = _w(rng, PROFILES[decisive].legal_statuses)
+        status = pick(rng, PROFILES[decisive].legal_statuses)
         at = spell.admitted_at
         history = [(status, at)]
         ends = spell.ended_at or self.ctx.now
@@ -224,7 +196,7 @@ class SiteRecords:
             change_at = _minute(at + HOUR * rng.uniform(earliest, latest))
             if rng.random() >= chance or change_at >= ends:
                 break
-            status, at = _w(rng, choices), change_at
+            status, at = pick(rng, choices), change_at
             history.append((status, at))
         return history
 
@@ -269,7 +241,7 @@ class SiteRecords:
             "ready_for_discharge",
             (
                 self.rows.next_id("ready_for_discharge"), admission_id, started, ended,
-                _w(rng, DELAY_REASONS[key]), _w(rng, ATTRIBUTABLE), created,
+                pick(rng, DELAY_REASONS[key]), pick(rng, ATTRIBUTABLE), created,
                 self.ctx.user_for(spell.wards[-1].code), updated,
             ),
         )  # fmt: skip
@@ -309,136 +281,3 @@ class SiteRecords:
             )
             late = rnd() < 0.06
             offset += int(DAY_MINUTES * ((8 + 4 * rnd()) if late else (5.5 + 1.5 * rnd())))
-
-    # --- the waiting list and out-of-area placements ------------------------------------
-
-    def flow(self) -> None:
-        ctx, rng = self.ctx, self.ctx.rng
-        beds = sum(w.beds for w in self.site.wards)
-        years = (ctx.now - ctx.history_start) / timedelta(days=365.25)
-        for _ in range(round(beds * rng.uniform(*WAITING_NOW))):
-            self._waiting_now()
-        for _ in range(_poisson(rng, beds * years * CANCELLED_PER_BED_YEAR)):
-            self._cancelled()
-        placeable = [w for w in self.site.wards if w.ward_type in OAP_BED_TYPES]
-        eligible = sum(w.beds for w in placeable)
-        if not placeable:
-            return
-        for _ in range(_poisson(rng, eligible * years * OAP_PER_BED_YEAR)):
-            start = _minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
-            self._placement(rng.choice(placeable).ward_type, start)
-        for _ in range(round(eligible * OAP_OPEN_PER_BED * rng.uniform(0.5, 1.5))):
-            start = _minute(ctx.now - DAY * rng.uniform(1, 90))
-            self._placement(rng.choice(placeable).ward_type, start, active=True)
-
-    def _request_type(self, person: Person) -> str:
-        age = age_on(person.date_of_birth, self.ctx.now.date())
-        if age >= 65:
-            return "older_adult_acute"
-        if age < 18:
-            return "camhs"
-        return "picu" if self.ctx.rng.random() < 0.08 else "adult_acute"
-
-    def _waiting_now(self) -> None:
-        """Someone waiting for a bed now: often known to the service (home since a past
-        admission here), else new to it."""
-        rng, now, rows = self.ctx.rng, self.ctx.now, self.rows
-        roll = rng.random()
-        hours = rng.uniform(0.5, 12) if roll < 0.6 else rng.uniform(12, 72)
-        if roll > 0.9:
-            hours = rng.uniform(72, 240)
-        decided = _minute(now - HOUR * hours)
-        index = self.people.out_of_hospital(decided) if rng.random() < 0.5 else None
-        if index is None:
-            index = self.people.add(self.people.new_person(None, at=decided))
-        person = self.people.people[index]
-        patient_id = self.patient(index, decided - HOUR * rng.uniform(0.2, 3))
-        rows.add(
-            "bed_requests",
-            (
-                rows.next_id("bed_requests"), patient_id, decided, self._request_type(person),
-                rng.choice(REQUEST_NOTES), "open", None, None, None, decided, None, decided,
-            ),
-        )  # fmt: skip
-
-    def _cancelled(self) -> None:
-        ctx, rng, rows = self.ctx, self.ctx.rng, self.rows
-        decided = _minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
-        closed = _minute(min(ctx.now, decided + HOUR * rng.uniform(2, 72)))
-        index = self.people.add(self.people.new_person(None, at=decided))
-        patient_id = self.patient(index, decided - HOUR * rng.uniform(0.2, 3))
-        rows.add(
-            "bed_requests",
-            (
-                rows.next_id("bed_requests"), patient_id, decided,
-                self._request_type(self.people.people[index]), None, "cancelled", closed,
-                rng.choice(CANCEL_REASONS), None, decided, None, closed,
-            ),
-        )  # fmt: skip
-
-    def _placement(self, ward_type: str, start: datetime, *, active: bool = False) -> None:
-        """A person placed with a provider far from home because no local bed was free,
-        mostly off the waiting list; reviewed about weekly until they come back."""
-        ctx, rng, rows, now = self.ctx, self.ctx.rng, self.rows, self.ctx.now
-        ended: datetime | None = None
-        if not active:
-            ended = _minute(start + DAY * min(rng.lognormvariate(math.log(30), 0.8), 400))
-            if ended >= now:
-                ended = None
-        index = self.people.add(self.people.new_person(None, ward_type=ward_type, at=start))
-        person = self.people.people[index]
-        patient_id = self.patient(index, start - DAY * rng.uniform(0.3, 5))
-        request_id = None
-        if rng.random() < 0.85:
-            request_id = rows.next_id("bed_requests")
-            decided = _minute(start - HOUR * rng.uniform(6, 120))
-            rows.add(
-                "bed_requests",
-                (
-                    request_id, patient_id, decided, ward_type, None, "placed_out_of_area",
-                    start, None, None, decided, None, start,
-                ),
-            )  # fmt: skip
-        home = next(t for t in ctx.places.towns if t.code == person.home_locality)
-        far = ctx.places.far[home.code] or ctx.places.towns
-        there = rng.choice(far[: max(1, len(far) // 2)])
-        lat = round(there.latitude + rng.uniform(-0.05, 0.05), 4)
-        lon = round(there.longitude + rng.uniform(-0.05, 0.05), 4)
-        placement_id = rows.next_id("out_of_area_placements")
-        created = min(now, start + timedelta(minutes=rng.randint(10, 600)))
-        rows.add(
-            "out_of_area_placements",
-            (
-                placement_id, patient_id, request_id,
-                f"{rng.choice(PROVIDERS)}, {there.name}", lat, lon,
-                geo.distance_km((home.latitude, home.longitude), (lat, lon)),
-                OAP_BED_TYPES[ward_type], _w(rng, OAP_REASONS),
-                Decimal(rng.randint(480, 950)) if rng.random() < 0.9 else None,
-                start, ended, _w(rng, OAP_OUTCOMES) if ended is not None else None,
-                created, None, ended if ended is not None else created,
-            ),
-        )  # fmt: skip
-        at = start + DAY * rng.uniform(2, 7)
-        until = ended or now
-        while at < until:
-            moment = _minute(at)
-            rows.add(
-                "out_of_area_reviews",
-                (
-                    rows.next_id("out_of_area_reviews"), placement_id, moment,
-                    rng.choice(OAP_REVIEW_NOTES),
-                    min(now, moment + timedelta(minutes=rng.randint(0, 60))), None,
-                ),
-            )  # fmt: skip
-            at += DAY * rng.uniform(6, 8)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    """A count with this mean (normal approximation above 30, exact below)."""
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, product, count = math.exp(-mean), rng.random(), 0
-    while product > limit:
-        product *= rng.random()
-        count += 1
-    return count

@@ -173,7 +173,7 @@ class Admission(Base):
     expected_discharge_date: Mapped[date | None] = mapped_column(Date)
     discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     discharge_destination: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     patient: Mapped[Patient] = relationship(lazy="raise")
