@@ -23,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 # (table, column): the index is ix_<table>_<column>, as the models name it (index=True).
 INDEXES = (
+    ("admissions", "admitted_at"),
     ("admissions", "created_at"),
     ("seclusions", "created_at"),
     ("segregations", "created_at"),
@@ -30,6 +31,9 @@ INDEXES = (
     ("bed_requests", "updated_at"),
     ("ready_for_discharge", "updated_at"),
     ("out_of_area_placements", "updated_at"),
+    # "recorded since the last run" for the purpose-review and use-of-force rules.
+    ("purpose_reviews", "recorded_at"),
+    ("intervention_versions", "recorded_at"),
 )
 
 
@@ -37,9 +41,19 @@ def upgrade() -> None:
     for table, column in INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+    # Each admission's latest review, from the index alone (ADM_PURPOSE_REVIEW); it also
+    # serves every lookup by admission, so the single-column index goes.
+    with op.batch_alter_table("purpose_reviews", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_purpose_reviews_admission_id_at", ["admission_id", "at"], unique=False
+        )
+        batch_op.drop_index("ix_purpose_reviews_admission_id")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("purpose_reviews", schema=None) as batch_op:
+        batch_op.create_index("ix_purpose_reviews_admission_id", ["admission_id"], unique=False)
+        batch_op.drop_index("ix_purpose_reviews_admission_id_at")
     for table, column in reversed(INDEXES):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))

@@ -13,7 +13,7 @@ import os
 import socket
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,13 +64,18 @@ async def try_lock(session: AsyncSession, *, wait: bool) -> bool:
 
 async def _context(
     session: AsyncSession, as_of: datetime, rules: dict[str, settings.RuleInForce]
-) -> RunContext:
+) -> tuple[RunContext, frozenset[str]]:
+    """The run's context, and the rules that failed in the previous run: those look at
+    everything again (their breaches since may be missing), the others only at what the
+    previous run had not settled. A run cut off before it finished is not a previous run."""
     enabled = frozenset(code for code, rule in rules.items() if rule.enabled)
     previous = await session.scalar(
         select(RuleRun).where(RuleRun.finished_at.is_not(None)).order_by(RuleRun.id.desc()).limit(1)
     )
     window_start = recorded_since = None
-    if previous is not None and not previous.errors and previous.as_of <= as_of:
+    failed: frozenset[str] = frozenset()
+    if previous is not None and previous.as_of <= as_of:
+        failed = frozenset(previous.errors or {})
         # A rule switched on or changed since then looks at everything once more.
         changed = await session.scalar(
             select(RuleSetting.code).where(RuleSetting.updated_at >= previous.started_at).limit(1)
@@ -83,7 +88,7 @@ async def _context(
         select(Alert.rule, Alert.subject_id, Alert.due_at).where(Alert.status.in_(ACTIVE))
     ):
         pending.setdefault(rule, []).append((subject_id, due_at))
-    return RunContext(
+    context = RunContext(
         as_of=as_of,
         parameters={code: rule.parameters for code, rule in rules.items()},
         enabled=enabled,
@@ -91,6 +96,7 @@ async def _context(
         recorded_since=recorded_since,
         pending=pending,
     )
+    return context, failed
 
 
 def message(rule: catalogue.Rule, breach: Breach) -> str:
@@ -222,7 +228,9 @@ async def run_rules(
     if not await try_lock(session, wait=wait_for_lock):
         return RunResult(run, skipped=True)
     rules = await settings.rules_in_force(session)
-    ctx = await _context(session, as_of, rules)
+    ctx, failed = await _context(session, as_of, rules)
+    # One rule failing (a bug, a bad record) must not make every later run a full one.
+    everything = replace(ctx, window_start=None, recorded_since=None)
     session.add(run)
     await session.flush()
     errors: dict[str, str] = {}
@@ -232,7 +240,8 @@ async def run_rules(
         if not ctx.enabled & set(spec.codes):
             continue
         try:
-            ids, done = await _check(session, spec, ctx, rules, run, now)
+            spec_ctx = everything if failed & set(spec.codes) else ctx
+            ids, done = await _check(session, spec, spec_ctx, rules, run, now)
         except Exception as exc:  # one rule's failure must not stop the others
             log.exception("rule check %s failed", ",".join(spec.codes))
             for code in spec.codes:

@@ -277,5 +277,5 @@ class InterventionVersion(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Why: "completed after the incident" needs none; changing what was already recorded does.
     reason: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

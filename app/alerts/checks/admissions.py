@@ -3,16 +3,19 @@ ADM_UNDER_18_ADULT_WARD, ADM_MIXED_SEX and LOS_LONG."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.flow.models import BedRequest
 from app.segregation.deadlines import LONDON, Interval, chain
+from app.sql import among
 from app.wards.models import Admission, Patient, PurposeReview, Ward, WardStay
 
 
@@ -74,10 +77,10 @@ def _local_date(moment: datetime) -> date:
     return moment.astimezone(LONDON).date()
 
 
-async def under_18_on_adult_ward(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+def under_18_on_adult_ward(stays: list[Stay], ctx: RunContext) -> list[Breach]:
     code = "ADM_UNDER_18_ADULT_WARD"
     result = []
-    for stay in await _stays(session, ctx, code):
+    for stay in stays:
         if stay.ward_min_age < 18:
             continue
         birthday = _eighteenth_birthday(stay.date_of_birth)
@@ -101,7 +104,7 @@ async def under_18_on_adult_ward(session: AsyncSession, ctx: RunContext) -> list
     return result
 
 
-async def mixed_sex(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+def mixed_sex(stays: list[Stay], ctx: RunContext) -> list[Breach]:
     """A person whose recorded sex is not the ward's, on a single-sex ward. Other and not
     known are raised too: a person must check, rather than the service assume."""
     code = "ADM_MIXED_SEX"
@@ -116,20 +119,19 @@ async def mixed_sex(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             cleared_at=happened(stay.ended_at, ctx.as_of),
             detail=f"{stay.patient_sex.replace('_', ' ')} person on a {stay.ward_sex} ward",
         )
-        for stay in await _stays(session, ctx, code)
+        for stay in stays
         if stay.ward_sex != "mixed"
         and stay.patient_sex != stay.ward_sex
         and ctx.as_of > stay.started_at
     ]
 
 
-async def long_stay(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
     """The stay reaches the threshold of the ward type the person is on at that moment; a
     transfer onto such a ward after the threshold raises it on arrival."""
     code = "LOS_LONG"
     parameters = ctx.parameters[code]
     result: dict[tuple[int, datetime], Breach] = {}
-    stays = await _stays(session, ctx, code)
     for stay in stays:
         threshold = parameters.get(stay.ward_type)
         if threshold is None:
@@ -149,11 +151,15 @@ async def long_stay(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             cleared_at=happened(stay.discharged_at, ctx.as_of),
             detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
         )
+    found: dict[int, list[datetime]] = {}
+    for subject, due in result:
+        found.setdefault(subject, []).append(due)
     late = []
     for admission_id, discharged_at in {s.admission_id: s.discharged_at for s in stays}.items():
-        found = [due for (subject, due) in result if subject == admission_id]
         ended = happened(discharged_at, ctx.as_of)
-        late += ctx.ended_late(code, "admission", admission_id, ended, found, admission_id)
+        late += ctx.ended_late(
+            code, "admission", admission_id, ended, found.get(admission_id, []), admission_id
+        )
     return [*result.values(), *late]
 
 
@@ -164,23 +170,34 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
         Interval.parse(str(parameters["first"])),
         Interval.parse(str(parameters["every"])),
     )
-    admissions = (
+    latest = (
+        select(func.max(PurposeReview.at))
+        .where(PurposeReview.admission_id == Admission.id, PurposeReview.at <= ctx.as_of)
+        .scalar_subquery()
+    )
+    rows = (
         await session.execute(
-            select(Admission.id, Admission.admitted_at, Admission.discharged_at).where(
+            select(
+                Admission.id, Admission.admitted_at, Admission.discharged_at,
+                Admission.created_at, latest,
+            ).where(
                 Admission.admitted_at <= ctx.as_of,
                 still_relevant(
                     ctx, Admission.discharged_at, Admission.created_at, Admission.id, code
                 ),
             )
         )
-    ).all()
-    if not admissions:
+    ).all()  # fmt: skip
+    if ctx.window_start is not None:
+        rows = await _chains_that_may_have_moved(session, ctx, rows, first, every)
+    if not rows:
         return []
+    admissions = [(row[0], row[1], row[2]) for row in rows]
     ids = [a[0] for a in admissions]
     reviews: dict[int, list[datetime]] = {}
     for admission_id, at in await session.execute(
         select(PurposeReview.admission_id, PurposeReview.at).where(
-            PurposeReview.admission_id.in_(ids)
+            among(PurposeReview.admission_id, ids)
         )
     ):
         reviews.setdefault(admission_id, []).append(at)
@@ -213,6 +230,43 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
             code, "admission", admission_id, ended, found.breaches, admission_id
         )
     return result
+
+
+async def _chains_that_may_have_moved(
+    session: AsyncSession, ctx: RunContext, rows: Sequence[Any], first: Interval, every: Interval
+) -> list[Any]:
+    """Of the admissions a windowed run looks at, those whose purpose-review chain can hold
+    a deadline after the window's start, or an alert to clear; walking only these keeps a
+    run's cost to what is open now, not to years of weekly reviews.
+
+    The others are skipped, and need not be walked: their latest review L (at or before
+    as_of) is at or before the window's start, and the next deadline after it, L + every,
+    is not yet passed. The walk anchors at the last action whatever came before (the
+    first deadline at or after L finds L as the latest action), so every breach such a
+    chain holds fell due before L: found by earlier runs. A review recorded since the last
+    run (even one dated long ago, which moves the chain), a new or discharged admission,
+    and an open alert each put the admission back in."""
+    assert ctx.window_start is not None and ctx.recorded_since is not None
+    reviewed = set(
+        await session.scalars(
+            select(PurposeReview.admission_id).where(PurposeReview.recorded_at > ctx.recorded_since)
+        )
+    )
+    pending = ctx.pending_ids("ADM_PURPOSE_REVIEW")
+    kept = []
+    for row in rows:
+        admission_id, admitted_at, discharged_at, created_at, latest = row
+        next_due = every.after(latest) if latest is not None else first.after(admitted_at)
+        if (
+            ctx.as_of > next_due
+            or (latest is not None and latest > ctx.window_start)
+            or discharged_at is not None
+            or created_at > ctx.recorded_since
+            or admission_id in reviewed
+            or admission_id in pending
+        ):
+            kept.append(row)
+    return kept
 
 
 async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -258,10 +312,25 @@ async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[B
     return result
 
 
+STAY_RULES = {
+    "ADM_UNDER_18_ADULT_WARD": under_18_on_adult_ward,
+    "ADM_MIXED_SEX": mixed_sex,
+    "LOS_LONG": long_stay,
+}
+
+
+async def stay_rules(session: AsyncSession, ctx: RunContext) -> list[Breach]:
+    """The rules that look only at who is on which ward when: one read of the stays (at
+    national scale it is the largest read of a run) for all three."""
+    codes = [code for code in STAY_RULES if code in ctx.enabled]
+    if not codes:
+        return []
+    stays = await _stays(session, ctx, *codes)
+    return [breach for code in codes for breach in STAY_RULES[code](stays, ctx)]
+
+
 CHECKS = (
     CheckSpec(("ADM_WAIT",), waited_for_admission),
     CheckSpec(("ADM_PURPOSE_REVIEW",), purpose_review),
-    CheckSpec(("ADM_UNDER_18_ADULT_WARD",), under_18_on_adult_ward),
-    CheckSpec(("ADM_MIXED_SEX",), mixed_sex),
-    CheckSpec(("LOS_LONG",), long_stay),
+    CheckSpec(tuple(STAY_RULES), stay_rules),
 )

@@ -13,6 +13,7 @@ from app.alerts.checks.window import stays_of, still_relevant
 from app.segregation import evaluate, readout
 from app.segregation.deadlines import Chain
 from app.segregation.models import Seclusion, Segregation
+from app.sql import among
 from app.wards.models import Admission, Patient
 
 SECLUSION_CODES = tuple(evaluate.SECLUSION_DUE_KEYS)
@@ -75,7 +76,7 @@ async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Bre
     others: dict[int, list[Seclusion]] = {}
     for other in await session.scalars(
         select(Seclusion).where(
-            Seclusion.admission_id.in_(admission_ids),
+            among(Seclusion.admission_id, admission_ids),
             Seclusion.started_at <= ctx.as_of,
             or_(Seclusion.ended_at.is_(None), Seclusion.ended_at > window_start),
         )
@@ -116,7 +117,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
     rows = await session.execute(
         select(Admission.id, Patient.learning_disability, Patient.autistic)
         .join(Patient, Patient.id == Admission.patient_id)
-        .where(Admission.id.in_(admission_ids))
+        .where(among(Admission.id, admission_ids))
     )
     icetr = {admission_id: bool(ld or autistic) for admission_id, ld, autistic in rows}
     stays = await stays_of(session, admission_ids)

@@ -24,6 +24,7 @@ from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
 from app.segregation.deadlines import LONDON, Interval, chain
+from app.sql import among
 from app.wards.models import WardStay
 
 ACTIVE = ("open", "acknowledged")
@@ -206,7 +207,7 @@ async def _placements(
         ).where(
             OAP.started_at < ctx.as_of,
             seen if relevant is None else or_(seen, relevant),
-            or_(condition, OAP.id.in_(pending) if pending else false()),
+            or_(condition, among(OAP.id, pending) if pending else false()),
         )
     )  # fmt: skip
     return list(rows)
@@ -286,7 +287,7 @@ async def placement_review(session: AsyncSession, ctx: RunContext) -> list[Breac
     reviews: dict[int, list[datetime]] = {}
     for placement_id, at in await session.execute(
         select(PlacementReview.placement_id, PlacementReview.at).where(
-            PlacementReview.placement_id.in_([p.id for p in placements])
+            among(PlacementReview.placement_id, [p.id for p in placements])
         )
     ):
         reviews.setdefault(placement_id, []).append(at)

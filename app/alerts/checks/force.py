@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext, happened
@@ -14,17 +13,16 @@ from app.alerts.checks.window import reach_of, still_relevant
 from app.segregation.codes import PRONE
 from app.segregation.deadlines import Interval
 from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
+from app.sql import among
 
 RI = RestrictiveIntervention
 
 
-def _last_recorded() -> Any:
-    """When the record was last written: a record completed later (types, end, debrief
-    added with PATCH) is "recorded since" the previous run, whenever it was created."""
-    return (
-        select(func.max(InterventionVersion.recorded_at))
-        .where(InterventionVersion.intervention_id == RI.id)
-        .scalar_subquery()
+def _last_recorded(since: datetime) -> ColumnElement[bool]:
+    """Written since: a record completed later (types, end, debrief added with PATCH) is
+    "recorded since" the previous run, whenever it was created. Every write is a version."""
+    return RI.id.in_(
+        select(InterventionVersion.intervention_id).where(InterventionVersion.recorded_at > since)
     )
 
 
@@ -46,7 +44,7 @@ async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             InterventionType.type_code == PRONE,
             InterventionType.retired_at.is_(None),
             InterventionType.started_at < ctx.as_of,
-            still_relevant(ctx, InterventionType.started_at, _last_recorded(), RI.id, code),
+            still_relevant(ctx, InterventionType.started_at, _last_recorded, RI.id, code),
         )
     )
     result = []
@@ -78,7 +76,7 @@ async def _candidates(
                 still_relevant(
                     ctx,
                     func.coalesce(RI.ended_at, RI.started_at),
-                    _last_recorded(),
+                    _last_recorded,
                     RI.id,
                     code,
                     reach=reach_of(within),
@@ -111,7 +109,7 @@ async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Brea
             InterventionVersion.data,
         )
         .where(
-            InterventionVersion.intervention_id.in_([r.id for r in records]),
+            among(InterventionVersion.intervention_id, [r.id for r in records]),
             InterventionVersion.recorded_at <= ctx.as_of,
         )
         .order_by(InterventionVersion.intervention_id, InterventionVersion.version)

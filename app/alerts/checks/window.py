@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import RunContext, Stays
 from app.segregation.deadlines import Interval
+from app.sql import among
 from app.wards.models import WardStay
 
 
@@ -31,8 +32,13 @@ def still_relevant(
     # At or after: a deadline exactly at the previous as_of was not yet breached then.
     conditions = [ended.is_(None), ended >= ctx.window_start - reach]
     if ctx.recorded_since is not None:
-        conditions.append(created > ctx.recorded_since)
-    conditions.append(identity.in_(pending) if pending else false())
+        # A column (when the subject was last written) or, where that lives in another
+        # table, a function giving the condition from the time (an indexed IN subquery:
+        # a correlated max() inside this OR would be computed for every row of history).
+        conditions.append(
+            created(ctx.recorded_since) if callable(created) else created > ctx.recorded_since
+        )
+    conditions.append(among(identity, pending) if pending else false())
     return or_(*conditions)
 
 
@@ -43,7 +49,7 @@ async def stays_of(session: AsyncSession, admission_ids: Iterable[int]) -> Stays
     rows = await session.execute(
         select(
             WardStay.admission_id, WardStay.started_at, WardStay.ended_at, WardStay.ward_id
-        ).where(WardStay.admission_id.in_(ids))
+        ).where(among(WardStay.admission_id, ids))
     )
     return Stays.of(rows)
 
