@@ -7,6 +7,7 @@ import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -39,6 +40,12 @@ app.add_typer(seed_app, name="seed")
 app.add_typer(users_app, name="users")
 rules_app = typer.Typer(help="The rights rules and their runs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+report_app = typer.Typer(help="The directors' weekly report.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+export_app = typer.Typer(help="Extracts for national returns.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+audit_app = typer.Typer(help="The audit log and its hash chain.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 err = Console(stderr=True)
@@ -136,6 +143,11 @@ def seed_demo(
     console.print(
         f"Restrictive practice: {summary.seclusions} seclusions, {summary.segregations} "
         f"long-term segregations, {summary.uses_of_force} uses of force."
+    )
+    console.print(
+        f"Bed flow: {summary.waiting_for_a_bed} people waiting for a bed, "
+        f"{summary.out_of_area} placed out of area, "
+        f"{summary.ready_for_discharge} ready for discharge."
     )
     print_demo_users(summary.users)
 
@@ -311,6 +323,8 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        # X-Forwarded-Proto (so cookies are Secure behind a TLS proxy) only from the proxy.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level="info",
     )
 
@@ -372,6 +386,93 @@ def rules_run(
         raise typer.Exit(1)
 
 
+@export_app.command("mhsds")
+def export_mhsds(
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM (UK time)")],
+    output: Annotated[str, typer.Option("-o", "--output", help="directory for the CSV files")],
+) -> None:
+    """The month's MHSDS-shaped CSV files (MHS501, 502, 505, 515, 518, out of area)."""
+    from pathlib import Path
+
+    from app.errors import Invalid
+    from app.interop import mhsds
+    from app.wards.service import local_date
+
+    try:
+        first = mhsds.parse_month(month, local_date(utcnow()))
+    except Invalid as exc:
+        raise typer.BadParameter(exc.errors[0].message, param_hint="--month") from exc
+
+    async def work(session: AsyncSession) -> mhsds.Extract:
+        return await mhsds.build(session, first)
+
+    extract = _run(work)
+    console.print(f"MHSDS extract for {extract.label} in {output}:", soft_wrap=True)
+    for path in extract.write(Path(output)):
+        rows = len(extract.tables.get(path.stem, []))
+        console.print(f"{path.name}: {rows} row{'s' if rows != 1 else ''}", soft_wrap=True)
+
+
+@report_app.command("weekly")
+def report_weekly(
+    week_ending: Annotated[
+        str | None,
+        typer.Option("--week-ending", help="A Sunday, YYYY-MM-DD; default the last finished week"),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="html, pdf, csv or json")] = "pdf",
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="The file to write; default stdout")
+    ] = None,
+    ward: Annotated[str | None, typer.Option("--ward", help="One ward's report")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="One site's report")] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Also keep it as the week's snapshot (if none yet)")
+    ] = False,
+) -> None:
+    """The director's weekly report for any finished week (app/reports)."""
+    from datetime import date
+    from pathlib import Path
+
+    from app.reports import export, pdf, service
+    from app.reports.period import finished_week, last_finished, resolve_scope
+
+    if format not in ("html", "pdf", "csv", "json"):
+        raise typer.BadParameter("one of html, pdf, csv, json", param_hint="'--format'")
+    now = utcnow()
+    try:
+        ending = date.fromisoformat(week_ending) if week_ending else None
+    except ValueError as exc:
+        raise typer.BadParameter("a date like 2026-03-08", param_hint="'--week-ending'") from exc
+
+    async def work(session: AsyncSession) -> tuple[dict[str, object], bytes | None]:
+        week = finished_week(ending, now, "--week-ending") if ending else last_finished(now)
+        scope = await resolve_scope(session, ward_code=ward, site_code=site)
+        if keep:
+            snapshot, _made = await service.keep(
+                session, scope=scope, week=week, now=now, trigger="cli"
+            )
+            return snapshot.data, snapshot.pdf
+        return await service.make(session, scope=scope, week=week, now=now), None
+
+    data, kept_pdf = _run(work)
+    if format == "json":
+        import json
+
+        content: bytes = json.dumps(data, indent=2).encode()
+    elif format == "csv":
+        content = export.to_csv(data).encode()
+    elif format == "html":
+        content = pdf.html(data).encode()
+    else:
+        content = kept_pdf or pdf.render(data)
+    if output:
+        Path(output).write_bytes(content)
+        err.print(f"Weekly report for the week ending {data['week_ending']} written to {output}.")
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+
+
 @app.command("scheduler")
 def scheduler() -> None:
     """The scheduler alone (rule runs and notices), for deployments with several workers."""
@@ -382,6 +483,113 @@ def scheduler() -> None:
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(jobs.run_forever())
+
+
+@audit_app.command("verify")
+def audit_verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="SEQ:HASH noted earlier (e.g. beside a backup): the chain must still hold it.",
+        ),
+    ] = None,
+) -> None:
+    """Seal what is unsealed, then recompute the audit log's hash chain from its first entry.
+
+    Exits 1, naming each entry where the chain breaks, if an entry was changed, deleted,
+    inserted or reordered."""
+    from app.audit import chain
+    from app.db import make_engine
+
+    expected: tuple[int, str] | None = None
+    if expect_head is not None:
+        seq, _, digest = expect_head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise typer.BadParameter(
+                "give SEQ:HASH, e.g. 1234:9f86d0...", param_hint="'--expect-head'"
+            )
+        expected = (int(seq), digest.lower())
+
+    async def main() -> chain.VerifyResult:
+        engine = make_engine()
+        try:
+            sealed = await chain.seal_pending(
+                async_sessionmaker(engine, expire_on_commit=False), utcnow()
+            )
+            if sealed is None:
+                err.print(
+                    "[yellow]The audit log was busy; the newest entries stay unsealed.[/yellow]"
+                )
+            # One snapshot for the whole check, while the service goes on writing.
+            options = (
+                {"isolation_level": "REPEATABLE READ"}
+                if engine.dialect.name == "postgresql"
+                else {}
+            )
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(**options)
+                async with AsyncSession(bind=conn) as session:
+                    return await chain.verify(session, expect_head=expected)
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(main())
+    for problem in result.breaks:
+        err.print(f"[red]Broken: {problem}[/red]")
+    if result.truncated:
+        err.print(f"[red]... and more (the first {len(result.breaks)} are shown).[/red]")
+    console.print(
+        f"{result.entries} sealed entries, {result.unsealed} unsealed; "
+        f"head seq {result.head_seq} {result.head_hash}"
+    )
+    if not result.ok:
+        err.print("[red]The audit chain is broken.[/red]")
+        raise typer.Exit(1)
+    console.print("The audit chain is intact.")
+
+
+@app.command("backup")
+def backup_command(
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="The file to write (default var/backups/...)."),
+    ] = None,
+) -> None:
+    """The whole database to one file (SQLite's backup API, or pg_dump's custom format)."""
+    from app import backup
+
+    settings = get_settings()
+    now = utcnow()
+    target = output or backup.default_path(settings.database_url, now)
+    try:
+        result = asyncio.run(backup.backup(settings.database_url, target, now=now))
+    except backup.BackupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"Backup written to {result.path}")
+    console.print(
+        f"Audit chain head: {result.head_seq}:{result.head_hash}\n"
+        "Keep it with the backup; `wardflow audit verify --expect-head` checks it later."
+    )
+
+
+@app.command("restore")
+def restore_command(
+    file: Path,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that holds data.")
+    ] = False,
+) -> None:
+    """Replace the database with a backup made by `wardflow backup`."""
+    from app import backup
+
+    try:
+        asyncio.run(backup.restore(get_settings().database_url, file, force=force))
+    except backup.BackupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"Restored from {file}. Run `wardflow db upgrade`, then `wardflow audit verify`.")
 
 
 def main() -> None:

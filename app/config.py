@@ -39,8 +39,14 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     # Sessions end after this long without a request (a shared ward PC is left signed in).
     session_idle_minutes: int = 30
-    # Set behind HTTPS so the session cookie is never sent in clear.
+    # Cookies are Secure whenever the request came over HTTPS (directly, or through a proxy
+    # at forwarded_allow_ips that says so in X-Forwarded-Proto); this forces it always.
     cookie_secure: bool = False
+    # Addresses whose X-Forwarded-Proto/-For are believed (uvicorn's forwarded_allow_ips):
+    # the reverse proxy that ends TLS. "*" trusts anyone: only where nothing else can connect.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # A request body larger than this is refused with 413 before it is read whole.
+    max_body_bytes: int = 1_048_576
     # After this many failed sign-ins in a row an account is locked for lockout_minutes.
     max_failed_logins: int = 5
     lockout_minutes: int = 15
@@ -61,6 +67,8 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 8
     # The link in a notice: where people reach this service.
     public_url: str = "http://127.0.0.1:8000"
+    # Who gets the weekly report (PDF attached) each Monday: a JSON list, like alert_email_to.
+    report_recipients: list[str] = []
 
 
 @lru_cache

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,13 +82,31 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take SQLite's one write lock at the start, queueing for it (busy_timeout)
+        # behind another writer. A deferred transaction that reads and then writes cannot
+        # queue: if another connection wrote in between, SQLite refuses it at once
+        # (SQLITE_BUSY_SNAPSHOT, whatever the timeout), and requests failed as "busy" (an API
+        # token's last-used stamp beside the scheduler's rule run). Reads queue too, which
+        # costs milliseconds at a trust's scale; PostgreSQL is for more than that.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
         VAR_DIR.mkdir(exist_ok=True)
+    if url.startswith("postgresql"):
+        # A connection PostgreSQL dropped (a restart, a failover, a network cut) is found
+        # and replaced when taken from the pool, not handed to a request; and a server
+        # that does not answer fails a request in seconds (503), rather than a minute.
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs["connect_args"] = {
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+            **kwargs.get("connect_args", {}),
+        }
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -118,6 +137,30 @@ async def dispose_engine() -> None:
         await _engine.dispose()
     _engine = None
     _sessionmaker = None
+
+
+_MEMO = "wardflow_memo"
+
+
+@contextmanager
+def memo_scope(session: AsyncSession) -> Iterator[None]:
+    """Within the block, reads that several parts of one page need (the rule settings a
+    board's providers each ask for) are made once: see `memo`. Only for the block, never
+    for the session's life, so a change made later in the same session is always seen."""
+    if _MEMO in session.info:
+        yield
+        return
+    session.info[_MEMO] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_MEMO, None)
+
+
+def memo(session: AsyncSession) -> dict[str, Any] | None:
+    """The current memo_scope's store, or None outside one."""
+    found: dict[str, Any] | None = session.info.get(_MEMO)
+    return found
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:

@@ -54,6 +54,15 @@ async def commit(session: AsyncSession) -> None:
         raise conflict_from_integrity_error(error) from error
 
 
+async def _keep_touch(session: AsyncSession) -> None:
+    """Commit what finding the caller wrote (a session's or token's last use, an idle
+    session ended) so it stands whatever the request does next. Most requests write
+    nothing here, and then no commit is sent (a commit and a new transaction are two
+    round trips, on every request)."""
+    if session.dirty or session.new or session.deleted:
+        await session.commit()
+
+
 async def _user_from_cookie(request: Request, session: AsyncSession, now: datetime) -> User | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -91,21 +100,21 @@ async def api_user(request: Request, session: SessionDep, now: NowDep) -> User:
         user = await auth_service.resolve_api_token(session, header[7:].strip(), now)
         if user is None:
             raise Unauthorised("The API token is not valid.")
-        await session.commit()
+        await _keep_touch(session)
         _remember(request, user)
         return user
     user = await _user_from_cookie(request, session, now)
     if user is None:
         raise Unauthorised("Sign in, or send Authorization: Bearer <token>.")
     await _check_csrf(request)
-    await session.commit()
+    await _keep_touch(session)
     _remember(request, user)
     return user
 
 
 async def page_user(request: Request, session: SessionDep, now: NowDep) -> User:
     user = await _user_from_cookie(request, session, now)
-    await session.commit()
+    await _keep_touch(session)
     if user is None:
         raise LoginRequired()
     await _check_csrf(request)

@@ -48,6 +48,10 @@ def create_app() -> FastAPI:
     from app.flow import router as flow_router
     from app.flow import service as flow_service
     from app.flow import views as flow_views
+    from app.interop import views as interop_views
+    from app.interop.fhir import router as fhir_router
+    from app.reports import router as reports_router
+    from app.reports import views as reports_views
     from app.segregation import episode_views, force_router, force_views
     from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
@@ -70,6 +74,7 @@ def create_app() -> FastAPI:
         segregation_router,
         force_router,
         alerts_router,
+        reports_router,
     ):
         app.include_router(module.router)
     for module in (
@@ -83,6 +88,9 @@ def create_app() -> FastAPI:
         alerts_views,
         rules_views,
         flow_views,
+        interop_views,
+        fhir_router,  # described by its own CapabilityStatement at /fhir/r4/metadata
+        reports_views,
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)

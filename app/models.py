@@ -6,6 +6,7 @@ from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
+from app.reports.models import ReportEmail, ReportSnapshot
 from app.segregation.models import (
     InterventionStaff,
     InterventionType,
@@ -48,6 +49,8 @@ __all__ = [
     "PlacementReview",
     "PurposeReview",
     "ReadyForDischarge",
+    "ReportEmail",
+    "ReportSnapshot",
     "RestrictiveIntervention",
     "RuleRun",
     "RuleSetting",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import LoginRequired
@@ -63,12 +65,123 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+# Seconds a client should wait before trying again (the Retry-After of a 503).
+RETRY_BUSY = 2
+RETRY_UNREACHABLE = 5
+# The driver's own errors for a connection that failed, was refused or was cut, and for
+# a server shutting down, starting up or out of connections (some reach us unwrapped,
+# from connecting).
+_ASYNCPG_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,  # class 08: cannot connect, connection gone
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: shutting down, restarting
+    asyncpg.exceptions.CrashShutdownError,  # 57P02
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
+)
+
+_FILE_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+                PermissionError)  # fmt: skip
+
+
+def database_unavailable(exc: BaseException) -> str | None:
+    """Whether an error means the database cannot be used just now (a 503: try again):
+    "busy" or "unreachable"; None when it is anything else (a bug: a 500).
+
+    Looks through the chain of causes: SQLAlchemy wraps the driver's error, which may wrap
+    the socket's."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, SATimeoutError):  # no free connection in the pool
+            return "busy"
+        if isinstance(error, DBAPIError):
+            if error.connection_invalidated:
+                return "unreachable"
+            if isinstance(error, OperationalError):
+                text = str(error.orig)
+                busy = "locked" in text or "busy" in text
+                return "busy" if busy else "unreachable"
+        if isinstance(error, asyncpg.exceptions.InsufficientResourcesError):
+            return "busy"
+        if isinstance(error, _FILE_ERRORS):  # a bug of ours, not the database
+            return None
+        if isinstance(error, (OSError, *_ASYNCPG_UNAVAILABLE)):
+            return "unreachable"
+        pending += [getattr(error, "orig", None), error.__cause__]
+    return None
+
+
 def _wants_page(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/fhir/"))
 
 
+# What every refusal looks like, for /openapi.json (RFC 9457, with our "errors" for 422).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "status", "title", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "status": {"type": "integer"},
+        "title": {"type": "string"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEMS = {
+    "401": "No or bad credentials",
+    "403": "Your role or ward is not allowed",
+    "404": "Unknown id or code",
+    "422": "A field is missing, blank, malformed or out of range",
+    "503": "The database cannot be reached; nothing was saved",
+}
+CONFLICT = {"409": "The request conflicts with what is recorded"}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Every operation's refusals in the schema, as problem+json (the API's contract), in
+    place of FastAPI's own 422 body, which this API never sends."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = make_schema()
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                statuses = {**PROBLEMS, **(CONFLICT if method != "get" else {})}
+                for status, description in statuses.items():
+                    responses[status] = {
+                        "description": description,
+                        "content": {"application/problem+json": {"schema": problem}},
+                    }
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     from app.web import render_error
+
+    document_problems(app)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
@@ -97,6 +210,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # A body that is not even text is malformed input like any other: 422.
+            detail = "body is not valid JSON"
+            if _wants_page(request):
+                return render_error(request, 422, "Some details need correcting", detail)
+            return problem(
+                422, "Some details need correcting", detail, [FieldError("body", detail[5:])]
+            )
         title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
             exc.status_code, "Error"
         )
@@ -107,26 +228,53 @@ def install(app: FastAPI) -> None:
             return render_error(request, exc.status_code, title, detail)
         return problem(exc.status_code, title, detail)
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(ConnectionError)
-    @app.exception_handler(OSError)
-    async def _unavailable(request: Request, exc: Exception) -> Response:
+    async def _unavailable(request: Request, exc: Exception, reason: str) -> Response:
         log.error("database unavailable: %s", exc)
-        if isinstance(exc, DBAPIError) and not exc.connection_invalidated and "locked" in str(exc):
-            detail = "The database is busy. Try again in a moment."
+        busy = reason == "busy"
+        detail = (
+            "The database is busy. Nothing was saved; try again in a moment."
+            if busy
+            else "The database cannot be reached. Nothing was saved; try again shortly."
+        )
+        if _wants_page(request):
+            response = render_error(request, 503, "Service unavailable", detail)
         else:
-            detail = "The database cannot be reached. Nothing was saved; try again shortly."
-        return problem(503, "Service unavailable", detail)
+            response = problem(503, "Service unavailable", detail)
+        response.headers["Retry-After"] = str(RETRY_BUSY if busy else RETRY_UNREACHABLE)
+        return response
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(SATimeoutError)
+    @app.exception_handler(asyncpg.PostgresError)
+    async def _connection(request: Request, exc: Exception) -> Response:
+        reason = database_unavailable(exc)
+        if reason is None:
+            return await _unexpected(request, exc)
+        return await _unavailable(request, exc, reason)
+
+    @app.exception_handler(OverflowError)
+    async def _too_large(request: Request, exc: OverflowError) -> Response:
+        """SQLite's integers are 64-bit: a larger id in a path is an unknown id."""
+        if "too large to convert to SQLite" in str(exc):
+            detail = "No record has that id."
+            if _wants_page(request):
+                return render_error(request, 404, "Not found", detail)
+            return problem(404, "Not found", detail)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(DBAPIError)
-    async def _refused_value(request: Request, exc: DBAPIError) -> Response:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         """A number no row can have (PostgreSQL ids are 32-bit; the driver refuses 2**31)
-        is an unknown id, not a server error. Anything else still is one."""
+        is an unknown id, not a server error; a database that cannot be used just now is a
+        503. Anything else still is a server error."""
         if "out of int32 range" in str(exc) or "out of range for type integer" in str(exc):
             detail = "No record has that id."
             if _wants_page(request):
                 return render_error(request, 404, "Not found", detail)
             return problem(404, "Not found", detail)
+        reason = database_unavailable(exc)
+        if reason is not None:
+            return await _unavailable(request, exc, reason)
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
-import secrets
+import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +14,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT, get_settings
 from app.segregation import codes as segregation_codes
@@ -134,7 +138,6 @@ def render(
         "request": request,
         "user": getattr(request.state, "viewer", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
-        "cspNonce": getattr(request.state, "csp_nonce", ""),
         # Forms submit in place (htmx) only when shown inside the board's panel.
         "htmx": is_htmx(request),
         **(context or {}),
@@ -181,23 +184,167 @@ def render_error(request: Request, status: int, title: str, detail: str) -> Resp
     )
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """CSP with a per-request nonce (the NHS.UK page template's one inline script), no framing."""
+# The pages' policy: scripts, styles and everything else from this site only. No inline
+# script at all (the NHS.UK template's one inline script is static/js-enabled.js), so no
+# nonce and never 'unsafe-inline'; htmx runs with allowEval false (templates/base.html).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's API documentation (/docs, /redoc) loads Swagger UI / ReDoc from their CDN and
+# starts them with an inline script, allowed by its hash (worked out from the page itself),
+# never by 'unsafe-inline'. They show the API's shape, never patient data.
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net {hashes}; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "font-src 'self' https://fonts.gstatic.com; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+COMMON_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        nonce = secrets.token_urlsafe(16)
-        request.state.csp_nonce = nonce
-        response = await call_next(request)
-        if request.url.path in ("/docs", "/redoc"):
-            # FastAPI's API docs load their own scripts; they hold no patient data.
-            return response
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
-            "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-            "frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while reading a body past the limit: FastAPI lets HTTP errors through its body
+    parsing, so the app's own 413 (problem+json or an error page) answers it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+def _script_hashes(body: bytes) -> str:
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+
+
+class SecurityHeaders:
+    """Headers on every response, and the request body limit (pure ASGI: cheap per request).
+
+    Every response — pages, fragments, JSON, problems, redirects, static files, and the
+    500 answer of an unexpected error — carries the CSP, nosniff, a referrer policy and no
+    framing; over HTTPS, HSTS. Pages and API answers are `no-store` (a shared ward PC's
+    back button must not show patient details after signing out); static files keep
+    their caching.
+
+    A body over `max_body_bytes` gets 413 before it is read whole: at once from its
+    Content-Length, or, sent chunked without one, as soon as what has arrived passes the
+    limit.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        https = scope.get("scheme") == "https"
+        static = path.startswith("/static/")
+        docs = path in DOCS_PATHS
+        started = False
+        held: Message | None = None  # the docs' start, kept until the body is seen
+
+        def decorate(message: Message, csp: str) -> None:
+            headers = MutableHeaders(scope=message)
+            headers.setdefault("content-security-policy", csp)
+            for name, value in COMMON_HEADERS:
+                headers.setdefault(name.decode(), value.decode())
+            if https:
+                headers.setdefault(HSTS[0].decode(), HSTS[1].decode())
+            if not static:
+                headers.setdefault("cache-control", "no-store")
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started, held
+            if message["type"] == "http.response.start":
+                started = True
+                if docs:
+                    held = message
+                    return
+                decorate(message, CSP)
+            elif held is not None and message["type"] == "http.response.body":
+                # The docs pages are small and sent in one piece.
+                decorate(held, DOCS_CSP.format(hashes=_script_hashes(message.get("body", b""))))
+                await send(held)
+                held = None
+            await send(message)
+
+        limit = get_settings().max_body_bytes
+        length = _content_length(scope)
+        if length is not None and length > limit:
+            await self._too_large(scope, receive, send_with_headers, limit)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except BodyTooLarge:
+            # Read by something outside FastAPI's body parsing (or past its handlers).
+            if started:
+                raise
+            await self._too_large(scope, receive, send_with_headers, limit)
+        except Exception as exc:
+            # Starlette answers an unexpected error outside every middleware, so without
+            # this its 500 would go without the headers. Answer it here, with the app's
+            # own handler (which logs it).
+            if started:
+                raise
+            await self._unexpected(scope, receive, send_with_headers, exc)
+
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """As the app answers its other errors: problem+json for the API, a page for people."""
+        from app.problems import problem
+
+        title, detail = "Request too large", f"The request body is larger than {limit} bytes."
+        response: Response
+        if scope["path"].startswith(("/api/", "/fhir/")):
+            response = problem(413, title, detail)
+        else:
+            response = render_error(Request(scope, receive), 413, title, detail)
+        await response(scope, receive, send)
+
+    @staticmethod
+    async def _unexpected(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        from app.problems import problem
+
+        app = scope.get("app")
+        handlers = getattr(app, "exception_handlers", {})
+        handler = handlers.get(Exception) or handlers.get(500)
+        if handler is None:
+            response: Response = problem(500, "Something went wrong", "Nothing was saved.")
+        else:
+            response = await handler(Request(scope, receive), exc)
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -131,6 +131,8 @@ def test_seed_demo_builds_a_realistic_trust_once(cli_env):
     run(cli_env, "db", "upgrade")
     out = run(cli_env, "seed", "demo").stdout
     assert "wardflow-demo" in out and "nurse" in out  # tells a new user how to sign in
+    words = " ".join(out.split())  # rich wraps at the terminal's width
+    assert "people waiting for a bed" in words and "ready for discharge" in words
     again = run(cli_env, "seed", "demo", "--if-empty")
     assert "already holds data" in again.stdout
 

@@ -1,4 +1,5 @@
-"""The scheduler's jobs: a rule run every minute, then the notices it queued.
+"""The scheduler's jobs: a rule run every minute, then the notices it queued, then the
+audit log's seal.
 
 Each job is a plain idempotent function with its own session and transaction. APScheduler
 3.x runs them with coalescing and at most one instance at a time in a process; across
@@ -15,10 +16,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.alerts import engine, notify
+from app.audit import chain as audit_chain
 from app.clock import utcnow
 from app.config import get_settings
 
@@ -127,6 +131,10 @@ async def tick(sessions: async_sessionmaker[AsyncSession], leader: Leadership) -
             await notify_job(sessions)
         except Exception:
             log.exception("sending alert notices failed")
+        try:  # the minute's audit entries into the hash chain (app/audit/chain.py)
+            await audit_chain.seal_pending(sessions, utcnow(), limit=audit_chain.TICK_LIMIT)
+        except Exception:
+            log.exception("sealing the audit log failed")
 
 
 def make_scheduler(
@@ -144,7 +152,36 @@ def make_scheduler(
         misfire_grace_time=None,
         next_run_time=utcnow(),
     )
+    # The directors' weekly report, Monday 07:00 UK time; every 5 minutes the same job makes
+    # one missed while the service was down (a single query when it exists) and retries its
+    # email (app/reports/jobs.py).
+    for job_id, trigger in (
+        ("weekly_report", CronTrigger(day_of_week="mon", hour=7, timezone=get_settings().timezone)),
+        ("weekly_report_catch_up", IntervalTrigger(minutes=5)),
+    ):
+        scheduler.add_job(
+            report_tick,
+            trigger,
+            args=[sessions, leader],
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
     return scheduler
+
+
+async def report_tick(sessions: async_sessionmaker[AsyncSession], leader: Leadership) -> None:
+    """The weekly report's work, by the leader alone (as the rule runs)."""
+    from app.reports import jobs as report_jobs
+
+    async with leader.busy:
+        if not await leader.held():
+            return
+        try:
+            await report_jobs.weekly_report_job(sessions)
+        except Exception:  # reported; the next run tries again
+            log.exception("the weekly report job failed")
 
 
 async def stop(

@@ -20,6 +20,7 @@ from app.alerts.models import RuleSetting
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.db import memo
 from app.errors import FieldError, Invalid, NotFound
 from app.segregation.deadlines import Interval
 
@@ -28,6 +29,7 @@ EDITORS = {"admin", "safeguarding_lead"}
 # breaches, longer runs past the calendar (and the run's arithmetic with it).
 SHORTEST = timedelta(minutes=1)
 LONGEST = timedelta(days=3653)  # ten years
+_MEMO_KEY = "rules_in_force"
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,16 @@ def _in_force(rule: catalogue.Rule, setting: RuleSetting | None) -> RuleInForce:
 
 
 async def rules_in_force(session: AsyncSession) -> dict[str, RuleInForce]:
-    """Every rule of the catalogue, in catalogue order, as it stands now (one query)."""
+    """Every rule of the catalogue, in catalogue order, as it stands now (one query; once
+    per page inside `app.db.memo_scope`, as the board's providers each ask)."""
+    remembered = memo(session)
+    if remembered is not None and _MEMO_KEY in remembered:
+        return dict(remembered[_MEMO_KEY])
     stored = {s.code: s for s in await session.scalars(select(RuleSetting))}
-    return {rule.code: _in_force(rule, stored.get(rule.code)) for rule in catalogue.RULES}
+    rules = {rule.code: _in_force(rule, stored.get(rule.code)) for rule in catalogue.RULES}
+    if remembered is not None:
+        remembered[_MEMO_KEY] = dict(rules)
+    return rules
 
 
 async def parameters_in_force(session: AsyncSession) -> dict[str, dict[str, str | float]]:

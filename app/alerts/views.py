@@ -352,7 +352,8 @@ async def acknowledge_many(
     except (Conflict, NotFound, Forbidden) as exc:
         return await _queue_page(
             request, user, session, now, statuses=list(service.IN_QUEUE),
-            problem=f"Nothing was acknowledged: {exc.detail}", status_code=409,
+            problem=f"Nothing was acknowledged: {exc.detail}",
+            status_code=403 if isinstance(exc, Forbidden) else 409,
         )  # fmt: skip
     return await _queue_page(
         request, user, session, now, statuses=list(service.IN_QUEUE),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit import service as audit
 from app.auth.models import ROLES, ApiToken, User, UserSession
@@ -143,24 +143,32 @@ async def sign_in(
 async def resolve_session(
     session: AsyncSession, cookie_value: str, now: datetime, *, touch: bool = True
 ) -> tuple[User, UserSession] | None:
-    """The signed-in user for a session cookie, or None if unknown, ended or idle too long."""
+    """The signed-in user for a session cookie, or None if unknown, ended or idle too long.
+
+    One statement: the session row with its (active) user and the user's wards, since
+    every page asks this first."""
     idle = timedelta(minutes=get_settings().session_idle_minutes)
-    row = await session.scalar(
-        select(UserSession).where(
-            UserSession.token_hash == token_digest(cookie_value),
-            UserSession.ended_at.is_(None),
+    found = (
+        (
+            await session.execute(
+                select(UserSession, User)
+                .outerjoin(User, and_(User.id == UserSession.user_id, User.active.is_(True)))
+                .where(
+                    UserSession.token_hash == token_digest(cookie_value),
+                    UserSession.ended_at.is_(None),
+                )
+                .options(joinedload(User.wards))
+            )
         )
+        .unique()
+        .first()
     )
-    if row is None:
+    if found is None:
         return None
+    row, user = found
     if now - row.last_seen_at > idle:
         row.ended_at = now
         return None
-    user = await session.scalar(
-        select(User)
-        .where(User.id == row.user_id, User.active.is_(True))
-        .options(selectinload(User.wards))
-    )
     if user is None:
         return None
     # Touch at most once a minute: a board polling every few seconds need not write each time.
@@ -178,20 +186,27 @@ async def end_session(session: AsyncSession, cookie_value: str, now: datetime) -
 
 
 async def resolve_api_token(session: AsyncSession, token: str, now: datetime) -> User | None:
-    row = await session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None)
+    """The (active) user of a bearer token, in one statement: the token is found by its
+    SHA-256 (a unique index), never verified with a slow hash, since it is 256 random bits."""
+    found = (
+        (
+            await session.execute(
+                select(ApiToken, User)
+                .join(User, User.id == ApiToken.user_id)
+                .where(
+                    ApiToken.token_hash == token_digest(token),
+                    ApiToken.revoked_at.is_(None),
+                    User.active.is_(True),
+                )
+                .options(joinedload(User.wards))
+            )
         )
+        .unique()
+        .first()
     )
-    if row is None:
+    if found is None:
         return None
-    user = await session.scalar(
-        select(User)
-        .where(User.id == row.user_id, User.active.is_(True))
-        .options(selectinload(User.wards))
-    )
-    if user is not None and (
-        row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5)
-    ):
+    row, user = found
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now
     return user

@@ -19,6 +19,13 @@ router = APIRouter()
 LOGIN_CSRF_COOKIE = "wardflow_login_csrf"
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies are Secure when the request came over HTTPS: directly, or through the
+    reverse proxy uvicorn trusts (`forwarded_allow_ips`), whose X-Forwarded-Proto sets the
+    scheme. WARDFLOW_COOKIE_SECURE=true makes them Secure always."""
+    return get_settings().cookie_secure or request.url.scheme == "https"
+
+
 def _safe_next(target: str | None, home: str = "/wards") -> str:
     # Only paths on this site: never send someone to another site after signing in.
     if target and target.startswith("/") and not target.startswith("//"):
@@ -47,7 +54,7 @@ def _login_page(
         token,
         httponly=True,
         samesite="strict",
-        secure=get_settings().cookie_secure,
+        secure=secure_cookies(request),
         path="/login",
     )
     return response
@@ -82,16 +89,18 @@ async def login(
             status=401,
         )
     response = RedirectResponse(_safe_next(next, _home(result.user.role)), status_code=303)
-    settings = get_settings()
+    secure = secure_cookies(request)
     response.set_cookie(
         SESSION_COOKIE,
         result.cookie_value,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=secure,
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, path="/login", secure=secure, httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -100,7 +109,9 @@ async def logout(request: Request, user: PageUser, session: SessionDep, now: Now
     await service.end_session(session, request.cookies.get(SESSION_COOKIE, ""), now)
     await commit(session)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax"
+    )
     return response
 
 

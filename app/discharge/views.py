@@ -59,6 +59,8 @@ async def _context(
 async def discharge_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
+    # Not offered to those the service would refuse (readers who may not discharge).
+    await _writable_admission(session, user, admission_id, "discharge people")
     context = await _context(session, user, admission_id, {"at": input_datetime(now)}, {})
     return page_or_fragment(
         request, "discharge/discharge.html", "discharge/_discharge_form.html", context

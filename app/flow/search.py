@@ -1,7 +1,8 @@
 """Bed search: the nearest suitable empty bed for a person waiting, and the beds expected
 to free up next. Two queries whatever the trust's size: empty beds on matching wards, and
-occupied beds on matching wards with an expected discharge or a ready-for-discharge period.
-Distances are worked out per ward in Python (a trust has tens of wards, a nation hundreds)."""
+occupied beds on matching wards with an expected discharge or a ready-for-discharge period,
+ranked and cut in the database. Distances are worked out per ward in Python (a trust has
+tens of wards, a nation hundreds)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from app.auth import access
 from app.auth.models import User
@@ -33,10 +35,14 @@ class Need:
 
 async def _need(session: AsyncSession, query: schemas.SearchQuery, today: date) -> Need:
     if query.patient_id is not None:
-        patient = await session.scalar(select(Patient).where(Patient.id == query.patient_id))
+        patient = await session.scalar(
+            select(Patient)
+            .where(Patient.id == query.patient_id)
+            .options(joinedload(Patient.home_locality, innerjoin=True))
+        )
         if patient is None:
             raise NotFound(f"No patient with id {query.patient_id}.")
-        locality = await session.get_one(Locality, patient.home_locality_id)
+        locality = patient.home_locality
         return Need(
             patient.id,
             patient.sex,
@@ -114,60 +120,83 @@ async def search_beds(
             distances[ward_code] = geo.distance_km(need.home, (latitude, longitude))
         return distances[ward_code]
 
-    results = sorted(
+    # Nearest first: sorted as plain tuples, and only the beds shown are made into results.
+    nearest = sorted(
         (
-            schemas.BedResult(
-                ward_code=code,
-                ward_name=name,
-                site_code=site,
-                bed_label=label,
-                distance_km=distance(code, lat, lon),
-                ward_type=ward_type,
-                ward_sex=sex,
-            )
+            (distance(code, lat, lon), code, _natural(label), label, name, ward_type, sex, site)
             for code, name, ward_type, sex, site, lat, lon, label in empty_rows
         ),
-        key=lambda r: (r.distance_km, r.ward_code, _natural(r.bed_label)),
+        key=lambda row: row[:3],
     )[: query.limit]
+    results = [
+        schemas.BedResult(
+            ward_code=code,
+            ward_name=name,
+            site_code=site,
+            bed_label=label,
+            distance_km=km,
+            ward_type=ward_type,
+            ward_sex=sex,
+        )
+        for km, code, _, label, name, ward_type, sex, site in nearest
+    ]
 
+    # Soonest first: by expected discharge date (none given: after those with one), then
+    # the longest ready for discharge, then the nearest. A nation has thousands of occupied
+    # beds that may free; the database ranks them by the first two keys and returns only
+    # those that can still be among the first `limit` (ties on both keys included, since
+    # distance decides between them), so only a few are ordered here.
+    edd = Admission.expected_discharge_date
+    ready_since = ReadyForDischarge.started_at
+    ranked = (
+        select(
+            Ward.code.label("ward_code"),
+            Ward.name.label("ward_name"),
+            Locality.latitude.label("latitude"),
+            Locality.longitude.label("longitude"),
+            Bed.label.label("bed_label"),
+            Admission.id.label("admission_id"),
+            edd.label("expected"),
+            ready_since.label("ready_since"),
+            func.rank()
+            .over(order_by=(edd.asc().nulls_last(), ready_since.asc().nulls_last()))
+            .label("place"),
+        )
+        .select_from(WardStay)
+        .join(Bed, Bed.id == WardStay.bed_id)
+        .join(Ward, Ward.id == WardStay.ward_id)
+        .join(Site, Site.id == Ward.site_id)
+        .join(Locality, Locality.id == Site.locality_id)
+        .join(Admission, Admission.id == WardStay.admission_id)
+        .outerjoin(
+            ReadyForDischarge,
+            and_(
+                ReadyForDischarge.admission_id == Admission.id,
+                ReadyForDischarge.ended_at.is_(None),
+            ),
+        )
+        .where(
+            _suits(need),
+            WardStay.ended_at.is_(None),
+            Bed.status == "open",
+            or_(edd.is_not(None), ReadyForDischarge.id.is_not(None)),
+        )
+        .subquery("ranked")
+    )
     soon_rows = (
         await session.execute(
             select(
-                Ward.code,
-                Ward.name,
-                Locality.latitude,
-                Locality.longitude,
-                Bed.label,
-                Admission.id,
-                Admission.expected_discharge_date,
-                ReadyForDischarge.started_at,
-            )
-            .select_from(WardStay)
-            .join(Bed, Bed.id == WardStay.bed_id)
-            .join(Ward, Ward.id == WardStay.ward_id)
-            .join(Site, Site.id == Ward.site_id)
-            .join(Locality, Locality.id == Site.locality_id)
-            .join(Admission, Admission.id == WardStay.admission_id)
-            .outerjoin(
-                ReadyForDischarge,
-                and_(
-                    ReadyForDischarge.admission_id == Admission.id,
-                    ReadyForDischarge.ended_at.is_(None),
-                ),
-            )
-            .where(
-                _suits(need),
-                WardStay.ended_at.is_(None),
-                Bed.status == "open",
-                or_(
-                    Admission.expected_discharge_date.is_not(None),
-                    ReadyForDischarge.id.is_not(None),
-                ),
-            )
+                ranked.c.ward_code,
+                ranked.c.ward_name,
+                ranked.c.latitude,
+                ranked.c.longitude,
+                ranked.c.bed_label,
+                ranked.c.admission_id,
+                ranked.c.expected,
+                ranked.c.ready_since,
+            ).where(ranked.c.place <= query.limit)
         )
     ).all()
-    # Soonest first: by expected discharge date (none given: after those with one), then
-    # the longest ready for discharge, then the nearest.
     soon = sorted(
         (
             schemas.SoonBed(
@@ -175,11 +204,11 @@ async def search_beds(
                 ward_name=name,
                 bed_label=label,
                 admission_id=admission_id,
-                expected_discharge_date=edd,
-                ready_for_discharge_since=ready_since,
+                expected_discharge_date=expected,
+                ready_for_discharge_since=since,
                 distance_km=distance(code, lat, lon),
             )
-            for code, name, lat, lon, label, admission_id, edd, ready_since in soon_rows
+            for code, name, lat, lon, label, admission_id, expected, since in soon_rows
         ),
         key=lambda s: (
             s.expected_discharge_date or date.max,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit import service as audit
 from app.auth import access
@@ -79,54 +79,72 @@ async def admit(
     if data.bed_request_id is not None and not admission_links:
         raise NotFound(f"No bed request with id {data.bed_request_id}.")
 
-    patient = await session.scalar(select(Patient).where(Patient.id == data.patient_id))
-    if patient is None:
+    admitted_at = data.admitted_at.astimezone(UTC)
+    # The person (with their home, for the answer) and any admission of theirs that is
+    # open or ended after this one starts, in one statement; refused below in this order:
+    # unknown person, ward, bed, bed taken, person already in hospital.
+    found = (
+        await session.execute(
+            select(Patient, Admission)
+            .outerjoin(
+                Admission,
+                and_(
+                    Admission.patient_id == Patient.id,
+                    or_(Admission.discharged_at.is_(None), Admission.discharged_at > admitted_at),
+                ),
+            )
+            .where(Patient.id == data.patient_id)
+            .options(joinedload(Patient.home_locality, innerjoin=True))
+            .limit(1)
+        )
+    ).first()
+    if found is None:
         raise NotFound(f"No patient with id {data.patient_id}.")
+    patient, overlapping = found
     ward = await get_ward(session, data.ward_code)
     access.require_ward(actor, ward.id, "admit people")
     bed = await get_bed(session, ward, data.bed_label, lock=True)
-    await _ensure_bed_free(session, bed, data.admitted_at)
-    overlapping = await session.scalar(
-        select(Admission).where(
-            Admission.patient_id == patient.id,
-            or_(Admission.discharged_at.is_(None), Admission.discharged_at > data.admitted_at),
-        )
-    )
+    await _ensure_bed_free(session, bed, admitted_at)
     if overlapping is not None:
         if overlapping.discharged_at is None:
             raise Conflict("This patient already has an open admission.")
         raise Conflict("This patient was in hospital at that time (an earlier admission).")
 
+    # Built whole with its relationships, so the answer needs no reload: times in UTC, as
+    # the database gives them back.
     admission = Admission(
         patient_id=patient.id,
-        admitted_at=data.admitted_at,
-        decision_to_admit_at=data.decision_to_admit_at,
+        patient=patient,
+        admitted_at=admitted_at,
+        decision_to_admit_at=(
+            data.decision_to_admit_at.astimezone(UTC) if data.decision_to_admit_at else None
+        ),
         reason=data.reason,
         expected_benefit=data.expected_benefit,
         legal_status=data.legal_status,
         expected_discharge_date=data.expected_discharge_date,
-        created_at=now,
+        created_at=now.astimezone(UTC),
         created_by_id=actor.id,
+        stays=[
+            WardStay(
+                ward_id=ward.id,
+                ward=ward,
+                bed_id=bed.id,
+                bed=bed,
+                started_at=admitted_at,
+            )
+        ],
+        legal_status_changes=[
+            LegalStatusChange(
+                legal_status=data.legal_status,
+                at=admitted_at,
+                recorded_at=now.astimezone(UTC),
+                recorded_by_id=actor.id,
+            )
+        ],
+        purpose_reviews=[],
     )
     session.add(admission)
-    await flush(session)
-    session.add_all(
-        [
-            WardStay(
-                admission_id=admission.id,
-                ward_id=ward.id,
-                bed_id=bed.id,
-                started_at=data.admitted_at,
-            ),
-            LegalStatusChange(
-                admission_id=admission.id,
-                legal_status=data.legal_status,
-                at=data.admitted_at,
-                recorded_at=now,
-                recorded_by_id=actor.id,
-            ),
-        ]
-    )
     await flush(session)
     for link in admission_links:
         await link(session, admission, data.bed_request_id, now)
@@ -407,11 +425,15 @@ async def episodes_of(
 
 
 async def admissions_detail(
-    session: AsyncSession, rows: Sequence[Admission], now: datetime
+    session: AsyncSession, rows: Sequence[Admission], now: datetime, *, fresh: bool = False
 ) -> list[schemas.AdmissionOut]:
     """Admissions as the API gives them, with their restrictive episodes and what other
-    capabilities add (ready-for-discharge periods)."""
-    episodes = await episodes_of(session, [a.id for a in rows])
+    capabilities add (ready-for-discharge periods). ``fresh``: admissions made in this
+    request, which no episode can refer to yet (they are recorded against an admission
+    that exists), so none are looked for."""
+    episodes = (
+        {a.id: [] for a in rows} if fresh else await episodes_of(session, [a.id for a in rows])
+    )
     outs = [admission_out(a) for a in rows]
     for out in outs:
         out.episodes = episodes[out.id]
@@ -421,9 +443,9 @@ async def admissions_detail(
 
 
 async def admission_detail(
-    session: AsyncSession, admission: Admission, now: datetime
+    session: AsyncSession, admission: Admission, now: datetime, *, fresh: bool = False
 ) -> schemas.AdmissionOut:
-    return (await admissions_detail(session, [admission], now))[0]
+    return (await admissions_detail(session, [admission], now, fresh=fresh))[0]
 
 
 def admission_out(admission: Admission) -> schemas.AdmissionOut:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access
 from app.auth.models import User
+from app.db import memo_scope
 from app.wards import schemas
 from app.wards.models import Admission, Bed, Patient, WardStay
 from app.wards.service import age_on, get_ward, local_date, ward_out
@@ -51,17 +52,41 @@ def days_between(start: datetime, now: datetime) -> int:
 async def ward_board(
     session: AsyncSession, *, actor: User, ward_code: str, now: datetime
 ) -> schemas.BoardOut:
+    # The providers share what they all read (the rule settings) for this one board.
+    with memo_scope(session):
+        return await _ward_board(session, actor=actor, ward_code=ward_code, now=now)
+
+
+async def _ward_board(
+    session: AsyncSession, *, actor: User, ward_code: str, now: datetime
+) -> schemas.BoardOut:
     ward = await get_ward(session, ward_code)
     access.require_read_ward(actor, ward.id)
-    beds = list(await session.scalars(select(Bed).where(Bed.ward_id == ward.id).order_by(Bed.id)))
-    rows = (
+    # Every bed with its occupant, if any, in one statement (the open stay per bed is a
+    # partial unique index, so this is one index probe per bed).
+    bed_rows = (
         await session.execute(
-            select(WardStay, Admission, Patient)
-            .join(Admission, Admission.id == WardStay.admission_id)
-            .join(Patient, Patient.id == Admission.patient_id)
-            .where(WardStay.ward_id == ward.id, WardStay.ended_at.is_(None))
+            select(Bed, WardStay, Admission, Patient)
+            .outerjoin(
+                WardStay,
+                and_(
+                    WardStay.bed_id == Bed.id,
+                    WardStay.ward_id == ward.id,
+                    WardStay.ended_at.is_(None),
+                ),
+            )
+            .outerjoin(Admission, Admission.id == WardStay.admission_id)
+            .outerjoin(Patient, Patient.id == Admission.patient_id)
+            .where(Bed.ward_id == ward.id)
+            .order_by(Bed.id)
         )
     ).all()
+    beds = [bed for bed, _, _, _ in bed_rows]
+    rows = [
+        (stay, admission, patient)
+        for _, stay, admission, patient in bed_rows
+        if stay is not None and admission is not None and patient is not None
+    ]
     admission_ids = [admission.id for _, admission, _ in rows]
     flags: dict[int, set[str]] = {a: set() for a in admission_ids}
     alerts: dict[int, int] = dict.fromkeys(admission_ids, 0)

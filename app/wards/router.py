@@ -121,9 +121,8 @@ async def admit(
 ) -> schemas.AdmissionOut:
     admission = await admissions.admit(session, actor=user, data=data, now=now)
     await commit(session)
-    return await admissions.admission_detail(
-        session, await admissions.reload(session, admission.id), now
-    )
+    # Answered from what was just written (admit builds it whole), not reloaded.
+    return await admissions.admission_detail(session, admission, now, fresh=True)
 
 
 @router.get("/admissions", response_model=list[schemas.AdmissionOut])

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
 from app.auth import access
@@ -170,7 +170,7 @@ async def create_ward(
 
 async def get_ward(session: AsyncSession, code: str) -> Ward:
     ward = await session.scalar(
-        select(Ward).where(Ward.code == code).options(selectinload(Ward.site))
+        select(Ward).where(Ward.code == code).options(joinedload(Ward.site, innerjoin=True))
     )
     if ward is None:
         raise NotFound(f"No ward with code {code!r}.")
@@ -201,7 +201,9 @@ async def ward_bed_counts(
 
 async def list_wards(session: AsyncSession) -> list[Ward]:
     return list(
-        await session.scalars(select(Ward).options(selectinload(Ward.site)).order_by(Ward.code))
+        await session.scalars(
+            select(Ward).options(joinedload(Ward.site, innerjoin=True)).order_by(Ward.code)
+        )
     )
 
 
@@ -313,14 +315,16 @@ async def find_patient_by_nhs_number(session: AsyncSession, nhs_number: str) -> 
     return await session.scalar(
         select(Patient)
         .where(Patient.nhs_number == nhs_number)
-        .options(selectinload(Patient.home_locality))
+        .options(joinedload(Patient.home_locality, innerjoin=True))
     )
 
 
 async def get_patient(session: AsyncSession, *, actor: User, patient_id: int) -> Patient:
     access.require_role(actor, access.CLINICAL_READERS, "see patient records")
     patient = await session.scalar(
-        select(Patient).where(Patient.id == patient_id).options(selectinload(Patient.home_locality))
+        select(Patient)
+        .where(Patient.id == patient_id)
+        .options(joinedload(Patient.home_locality, innerjoin=True))
     )
     if patient is None:
         raise NotFound(f"No patient with id {patient_id}.")

@@ -87,7 +87,7 @@ async def test_the_job_coalesces_runs_alone_and_takes_its_interval_from_the_sett
     finally:
         del os.environ["WARDFLOW_RULES_INTERVAL_SECONDS"]
         get_settings.cache_clear()
-    [job] = scheduler.get_jobs()
+    [job] = [j for j in scheduler.get_jobs() if j.id == "rules"]
     assert job.func is jobs.tick
     assert job.trigger.interval == timedelta(seconds=17)
     assert job.coalesce is True
@@ -99,7 +99,8 @@ async def test_the_job_coalesces_runs_alone_and_takes_its_interval_from_the_sett
 async def test_the_interval_is_a_minute_by_default(engine: AsyncEngine, sessions) -> None:
     assert "WARDFLOW_RULES_INTERVAL_SECONDS" not in os.environ
     assert get_settings().rules_interval_seconds == 60
-    [job] = jobs.make_scheduler(sessions, jobs.Leadership(engine)).get_jobs()
+    scheduler = jobs.make_scheduler(sessions, jobs.Leadership(engine))
+    [job] = [j for j in scheduler.get_jobs() if j.id == "rules"]
     assert job.trigger.interval == timedelta(seconds=60)
 
 

@@ -1,0 +1,1 @@
+"""The directors' weekly report: figures, trends (SPC), equality, HTML, PDF, CSV, snapshots."""

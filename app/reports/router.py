@@ -1,0 +1,133 @@
+"""JSON, CSV and PDF of the weekly report (API.md, Reports), and the kept snapshots."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from app.deps import ApiUser, NowDep, SessionDep
+from app.reports import export, pdf, service
+from app.reports.period import finished_week, last_finished, resolve_scope
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+WeekEnding = Annotated[
+    date | None,
+    Query(
+        description="A Sunday: the week Monday 00:00 to Sunday 24:00 Europe/London ending "
+        "on it. Default: the last finished week."
+    ),
+]
+WardCode = Annotated[str | None, Query(description="One ward's report")]
+SiteCode = Annotated[str | None, Query(description="One site's report")]
+
+
+async def _report(
+    session: SessionDep,
+    user: ApiUser,
+    now: NowDep,
+    week_ending: date | None,
+    ward_code: str | None,
+    site_code: str | None,
+) -> dict[str, Any]:
+    service.require_reader(user)
+    week = finished_week(week_ending, now) if week_ending else last_finished(now)
+    scope = await resolve_scope(session, ward_code=ward_code, site_code=site_code)
+    return await service.make(session, scope=scope, week=week, now=now)
+
+
+def _name(report: dict[str, Any], suffix: str) -> str:
+    scope = report["scope"]
+    where = "trust" if scope["type"] == "trust" else f"{scope['type']}-{scope['code']}"
+    return f"wardflow-weekly-{where}-{report['week_ending']}.{suffix}"
+
+
+def _download(content: bytes | str, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/weekly")
+async def weekly(
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+    week_ending: WeekEnding = None,
+    ward_code: WardCode = None,
+    site_code: SiteCode = None,
+) -> JSONResponse:
+    """The director's weekly figures, their 26-week trends and the equality breakdowns."""
+    return JSONResponse(await _report(session, user, now, week_ending, ward_code, site_code))
+
+
+@router.get("/weekly.csv", response_class=Response)
+async def weekly_csv(
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+    week_ending: WeekEnding = None,
+    ward_code: WardCode = None,
+    site_code: SiteCode = None,
+) -> Response:
+    """The same report in long form: measure, breakdown, group, value."""
+    data = await _report(session, user, now, week_ending, ward_code, site_code)
+    return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
+
+
+@router.get("/weekly.pdf", response_class=Response)
+async def weekly_pdf(
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+    week_ending: WeekEnding = None,
+    ward_code: WardCode = None,
+    site_code: SiteCode = None,
+) -> Response:
+    data = await _report(session, user, now, week_ending, ward_code, site_code)
+    return _download(await pdf.render_async(data), "application/pdf", _name(data, "pdf"))
+
+
+@router.get("/snapshots")
+async def snapshots(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+    """The reports kept as they were made (newest first)."""
+    service.require_reader(user)
+    return [
+        {
+            "id": s.id,
+            "week_ending": s.week_ending.isoformat(),
+            "scope_type": s.scope_type,
+            "scope_code": s.scope_code or None,
+            "generated_at": s.generated_at.isoformat(),
+            "trigger": s.trigger,
+            "links": {
+                fmt: f"/api/v1/reports/snapshots/{s.id}.{fmt}" for fmt in ("json", "csv", "pdf")
+            },
+        }
+        for s in await service.list_snapshots(session)
+    ]
+
+
+@router.get("/snapshots/{snapshot_id}.json")
+async def snapshot_json(snapshot_id: int, user: ApiUser, session: SessionDep) -> JSONResponse:
+    service.require_reader(user)
+    return JSONResponse((await service.get_snapshot(session, snapshot_id)).data)
+
+
+@router.get("/snapshots/{snapshot_id}.csv", response_class=Response)
+async def snapshot_csv(snapshot_id: int, user: ApiUser, session: SessionDep) -> Response:
+    service.require_reader(user)
+    data = (await service.get_snapshot(session, snapshot_id)).data
+    return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
+
+
+@router.get("/snapshots/{snapshot_id}.pdf", response_class=Response)
+async def snapshot_pdf(snapshot_id: int, user: ApiUser, session: SessionDep) -> Response:
+    service.require_reader(user)
+    snapshot = await service.get_snapshot(session, snapshot_id)
+    return _download(snapshot.pdf, "application/pdf", _name(snapshot.data, "pdf"))
