@@ -231,10 +231,13 @@ def install(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: Exception, reason: str) -> Response:
         log.error("database unavailable: %s", exc)
         busy = reason == "busy"
+        # Not "nothing was saved": the failure may come after the request's commit (reading
+        # the record back), and retrying a note or review that was saved would record it twice.
+        check = "if you were saving something, check whether it was recorded first."
         detail = (
-            "The database is busy. Nothing was saved; try again in a moment."
+            f"The database is busy. Try again in a moment; {check}"
             if busy
-            else "The database cannot be reached. Nothing was saved; try again shortly."
+            else f"The database cannot be reached. Try again shortly; {check}"
         )
         if _wants_page(request):
             response = render_error(request, 503, "Service unavailable", detail)
