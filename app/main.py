@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import problems
 from app.db import dispose_engine
+from app.deps import NowDep, SessionDep
 from app.web import STATIC_DIR, SecurityHeaders
 
 
@@ -107,6 +108,22 @@ def create_app() -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/healthz/rules", include_in_schema=False)
+    async def rules_health(session: SessionDep, now: NowDep) -> JSONResponse:
+        """For monitoring: 503 when no rule run has finished lately or the last one could
+        not check a rule, since neither raises an alert of its own. No patient data."""
+        health = await alerts_service.rules_health(session, now)
+        finished = health.last_finished_at
+        return JSONResponse(
+            {
+                "status": "ok" if health.ok else "failing",
+                "last_finished_at": finished.isoformat() if finished else None,
+                "stale": health.stale,
+                "failing_rules": list(health.failing),
+            },
+            status_code=200 if health.ok else 503,
+        )
 
     return app
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from app.alerts.models import Alert, RuleRun
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.config import get_settings
 from app.errors import Conflict, Forbidden, NotFound
 from app.wards.models import Ward
 
@@ -195,6 +197,38 @@ def rule_out(r: settings.RuleInForce, open_alerts: int) -> schemas.RuleOut:
 
 async def recent_runs(session: AsyncSession, limit: int = 50) -> list[RuleRun]:
     return list(await session.scalars(select(RuleRun).order_by(RuleRun.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class RulesHealth:
+    """Whether the rules are being checked: a scheduler that stopped, or a rule that keeps
+    failing, raises no alert of its own, so it must be visible (hazard log H02, H09)."""
+
+    last_finished_at: datetime | None
+    failing: tuple[str, ...]
+    stale: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale and not self.failing
+
+
+def stale_after() -> timedelta:
+    """Five missed ticks, and never less than five minutes."""
+    return max(timedelta(seconds=5 * get_settings().rules_interval_seconds), timedelta(minutes=5))
+
+
+async def rules_health(session: AsyncSession, now: datetime) -> RulesHealth:
+    last = await session.scalar(
+        select(RuleRun).where(RuleRun.finished_at.is_not(None)).order_by(RuleRun.id.desc()).limit(1)
+    )
+    if last is None or last.finished_at is None:
+        return RulesHealth(None, (), stale=True)
+    return RulesHealth(
+        last.finished_at,
+        tuple(sorted(last.errors or {})),
+        stale=now - last.finished_at > stale_after(),
+    )
 
 
 # --- the boards --------------------------------------------------------------------------

@@ -183,6 +183,7 @@ async def _queue_page(
         request,
         "alerts/index.html",
         {
+            "health": await service.rules_health(session, now),
             "rows": [_row_context(user, a, people, wards, now) for a in alerts],
             "total": total,
             "filters": {

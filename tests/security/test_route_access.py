@@ -271,7 +271,13 @@ def force_body(now: datetime) -> dict[str, Any]:
 
 @pytest.fixture
 async def trust(session, client, world, clock) -> Trust:  # type: ignore[no-untyped-def]
-    return await build_trust(session, client, world, clock.now)
+    from app.alerts import engine
+
+    built = await build_trust(session, client, world, clock.now)
+    # A running service has checked its rules (so /healthz/rules answers 200).
+    await engine.run_rules(session, as_of=clock.now, now=clock.now, trigger="test")
+    await session.commit()
+    return built
 
 
 # --- who may --------------------------------------------------------------------------------
@@ -490,6 +496,7 @@ def rows(now: datetime) -> list[Row]:
         Row("GET", "/docs/oauth2-redirect", PUBLIC),
         Row("GET", "/redoc", PUBLIC),
         Row("GET", "/healthz", PUBLIC),
+        Row("GET", "/healthz/rules", PUBLIC),
         Row("GET", "/login", PUBLIC),
         Row("POST", "/login", PUBLIC, body={"username": "admin", "password": PASSWORD}),
         # --- API: places and beds ---------------------------------------------------------
