@@ -16,7 +16,7 @@ os.environ["WARDFLOW_SCHEDULER_ENABLED"] = "false"
 
 import logging
 
-from bench import config, measure, report, sets
+from bench import config, measure, report, sets, weekly
 
 # A rule check that fails is logged with its whole statement (tens of thousands of bind
 # parameters at national scale); the benchmark records the failure in its results.
@@ -42,7 +42,10 @@ def main() -> int:
         finally:
             sets.discard(settings, data, prepared)
         report.write(results, started)  # after each set, so a long run shows progress
-    path = report.write(results, started)
+    weekly_report = (
+        weekly.measure_report(settings, settings.report) if settings.report is not None else None
+    )
+    path = report.write(results, started, weekly_report)
     console.print(path.read_text())
     console.print(
         f"Whole run: {(time.monotonic() - clock) / 60:.1f} minutes. Results in {path.parent}."

@@ -9,6 +9,8 @@ BENCH_SEED [1]                       the generator's seed
 BENCH_WORKERS [4]                    web workers on PostgreSQL (SQLite always has one)
 BENCH_REQUESTS [200]                 timed requests per latency measurement
 BENCH_ADMISSIONS [600]               admissions written through the API per set
+BENCH_REPORT [1000:7000]             beds:admissions of the weekly report's set (a 1,000-bed
+                                     trust's year: about 7,000 admissions; "" for none)
 BENCH_FULL_RUN [250000]              sets (past admissions asked, or "all", or "none") that
                                      get a full rule run over all their history first; the
                                      others start from a recorded earlier run (see README)
@@ -58,6 +60,7 @@ class Config:
     max_age_hours: float
     keep: bool
     full_run: str
+    report: DataSet | None = None
 
     def wants_full_run(self, data: DataSet) -> bool:
         if self.full_run == "all" or data.engine == "sqlite":
@@ -91,4 +94,12 @@ def load() -> Config:
         max_age_hours=float(env("BENCH_MAX_AGE_HOURS", "24")),
         keep=env("BENCH_KEEP", "0") == "1",
         full_run=env("BENCH_FULL_RUN", "250000"),
+        report=_report_set(env("BENCH_REPORT", "1000:7000"), workers),
     )
+
+
+def _report_set(value: str, workers: int) -> DataSet | None:
+    if not value:
+        return None
+    beds, admissions = (int(v) for v in value.split(":"))
+    return DataSet("postgresql", beds, admissions, workers)
