@@ -278,6 +278,16 @@ def install(app: FastAPI) -> None:
         reason = database_unavailable(exc)
         if reason is not None:
             return await _unavailable(request, exc, reason)
+        if isinstance(
+            exc.orig,
+            asyncpg.CharacterNotInRepertoireError | asyncpg.UntranslatableCharacterError,
+        ) or "invalid byte sequence" in str(exc):
+            # Text the database cannot keep that reached it by a path with no schema (the
+            # schemas refuse it first): bad input, and the write was rolled back.
+            detail = "Text cannot contain a NUL or an unpaired surrogate character."
+            if _wants_page(request):
+                return render_error(request, 422, "Some details need correcting", detail)
+            return problem(422, "Some details need correcting", detail)
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
