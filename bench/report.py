@@ -136,9 +136,9 @@ def markdown(results: list[dict[str, Any]], goals: list[dict[str, Any]], started
     ]
     if any(_get(r, "rules", "full", "errors") for r in results):
         lines += [
-            "† The engine never windows a run after one with errors, so as the code stands "
-            "every run after this would be another full run; the errors were taken off the "
-            "full run's record in the measured copy to measure the windowed runs after it.",
+            "† A rule that failed looks at everything again in the next run; the errors were "
+            "taken off the full run's record in the measured copy to measure the windowed "
+            "runs after it.",
             "",
         ]
     lines += [
@@ -206,8 +206,8 @@ def goals(
         f"{windowed} s windowed, steady"
         + (f"; {full_text}" if full_text else "")
         + (
-            f"; full runs fail {', '.join(failing)} on PostgreSQL, and no run after a failed "
-            "one is windowed, so as the code stands every run is a full run"
+            f"; full runs fail {', '.join(failing)} on PostgreSQL, and each failing rule "
+            "reads everything again in every run"
             if failing
             else ""
         ),
