@@ -280,6 +280,15 @@ async def _placements(url: str, wanted: int) -> list[Placement]:
     return out
 
 
+def admission_json(place: Placement, at: datetime) -> dict[str, Any]:
+    """The body of one benchmark admission into ``place``."""
+    return {
+        "patient_id": place.patient_id, "ward_code": place.ward_code,
+        "bed_label": place.bed_label, "admitted_at": at.isoformat(), "legal_status": "informal",
+        "reason": "Benchmark admission", "expected_benefit": "Benchmark admission",
+    }  # fmt: skip
+
+
 async def _at_rate(count: int, one: Callable[[int], Awaitable[str | None]]) -> dict[str, Any]:
     """`count` calls with IN_FLIGHT at a time; how many a second, and which failed (each
     call returns None, or why it failed)."""
@@ -324,12 +333,8 @@ async def admissions(
             response = await client.post(
                 "/api/v1/admissions",
                 headers=headers,
-                json={
-                    "patient_id": p.patient_id, "ward_code": p.ward_code, "bed_label": p.bed_label,
-                    "admitted_at": at.isoformat(), "legal_status": "informal",
-                    "reason": "Benchmark admission", "expected_benefit": "Benchmark admission",
-                },
-            )  # fmt: skip
+                json=admission_json(p, at),
+            )
             body_size = max(body_size, len(response.content))
             return (
                 None

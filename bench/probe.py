@@ -251,12 +251,8 @@ async def _writes(base_url: str, access: Any, url: str, count: int) -> dict[str,
             response = await client.post(
                 "/api/v1/admissions",
                 headers=headers,
-                json={
-                    "patient_id": p.patient_id, "ward_code": p.ward_code, "bed_label": p.bed_label,
-                    "admitted_at": at.isoformat(), "legal_status": "informal",
-                    "reason": "Benchmark admission", "expected_benefit": "Benchmark admission",
-                },
-            )  # fmt: skip
+                json=measure.admission_json(p, at),
+            )
             if response.status_code == 201:
                 return None
             return f"{response.status_code} {response.text[:200]}"
