@@ -354,6 +354,14 @@ def rules_run(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="ISO 8601 with an offset; default now")
     ] = None,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--everything",
+            help="look at the whole history, not only what changed since the last run "
+            "(after a restore or a correction made in the database by hand)",
+        ),
+    ] = False,
 ) -> None:
     """One rule run, printing what was raised and cleared."""
     from rich.table import Table
@@ -363,7 +371,9 @@ def rules_run(
     moment = _parse_as_of(as_of)
 
     async def work(session: AsyncSession) -> engine.RunResult:
-        return await engine.run_rules(session, as_of=moment, now=utcnow(), trigger="cli")
+        return await engine.run_rules(
+            session, as_of=moment, now=utcnow(), trigger="cli", everything=everything
+        )
 
     result = _run(work)
     for title, alerts in (("Raised", result.raised), ("Cleared", result.cleared)):

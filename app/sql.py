@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ColumnElement, String, bindparam
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Select, String, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -25,6 +25,8 @@ class Among(ColumnElement[bool]):
 
     inherit_cache = False
     type = Boolean()
+    # A comparison already: SQLite must not get ``... = 1`` after it (that hides the index).
+    _is_implicitly_boolean = True
 
     def __init__(self, column: ColumnElement[Any], ids: Iterable[int]) -> None:
         self.column = column
@@ -49,3 +51,38 @@ def _among_default(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
         f"{compiler.process(element.column, **kw)} IN "  # noqa: S608
         f"(SELECT value FROM json_each({compiler.process(ids, **kw)}))"
     )
+
+
+class AmongSelected(ColumnElement[bool]):
+    """``column`` is one of the values a subquery selects, in a form PostgreSQL can answer
+    from ``column``'s index inside an OR. ``column IN (SELECT ...)`` there is a hashed
+    subplan: a filter applied to every row, so an OR holding it reads the whole table;
+    ``= ANY(ARRAY(SELECT ...))`` is computed once and looked up in the index (one branch of
+    a BitmapOr). SQLite answers ``IN (SELECT ...)`` from the index as it is."""
+
+    inherit_cache = False
+    type = Boolean()
+    # A comparison already: SQLite must not get ``... = 1`` after it (that hides the index).
+    _is_implicitly_boolean = True
+
+    def __init__(self, column: ColumnElement[Any], query: Select[Any]) -> None:
+        self.column = column
+        self.query = query
+
+
+def among_selected(column: Any, query: Select[Any]) -> ColumnElement[bool]:
+    return AmongSelected(column, query)
+
+
+@compiles(AmongSelected, "postgresql")
+def _among_selected_postgresql(element: AmongSelected, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    query = compiler.process(element.query, asfrom=False, **kw)
+    return f"{column} = ANY(ARRAY({query}))"
+
+
+@compiles(AmongSelected)
+def _among_selected_default(element: AmongSelected, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    query = compiler.process(element.query, asfrom=False, **kw)
+    return f"{column} IN ({query})"

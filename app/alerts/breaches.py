@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.catalogue import Severity
 
+# An alert's identity: rule, subject type, subject id, due_at (unique in the database).
+Key = tuple[str, str, int, datetime]
+
 
 @dataclass(frozen=True)
 class Breach:
@@ -32,7 +35,7 @@ class Breach:
     severity: Severity | None = None
 
     @property
-    def key(self) -> tuple[str, str, int, datetime]:
+    def key(self) -> Key:
         return (self.rule, self.subject_type, self.subject_id, self.due_at)
 
 
@@ -112,14 +115,16 @@ class Stays:
     by_admission: dict[int, list[tuple[datetime, datetime | None, int]]] = field(
         default_factory=dict
     )
+    _starts: dict[int, list[datetime]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, rows: Iterable[tuple[int, datetime, datetime | None, int]]) -> Stays:
         stays = cls()
         for admission_id, started_at, ended_at, ward_id in rows:
             stays.by_admission.setdefault(admission_id, []).append((started_at, ended_at, ward_id))
-        for items in stays.by_admission.values():
+        for admission_id, items in stays.by_admission.items():
             items.sort(key=lambda item: item[0])
+            stays._starts[admission_id] = [start for start, _, _ in items]
         return stays
 
     def ward_at(self, admission_id: int, at: datetime) -> int | None:
@@ -127,5 +132,5 @@ class Stays:
         items = self.by_admission.get(admission_id)
         if not items:
             return None
-        index = bisect_right([start for start, _, _ in items], at) - 1
+        index = bisect_right(self._starts[admission_id], at) - 1
         return items[max(index, 0)][2]

@@ -12,23 +12,24 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import catalogue, notify, settings
-from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.alerts.breaches import Breach, CheckSpec, Key, RunContext
 from app.alerts.checks import CHECKS
 from app.alerts.models import Alert, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
 from app.segregation.deadlines import LONDON
+from app.sql import among
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ RECORDING_MARGIN = timedelta(minutes=10)
 ADVISORY_LOCK = 7_305_173_001
 # Held for its lifetime by the process that leads the scheduling (jobs.Leadership).
 LEADER_LOCK = 7_305_173_002
-CHUNK = 2000
+# Alerts are inserted through Core: a run may raise tens of thousands.
+ALERTS = cast(Table, Alert.__table__)
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
@@ -64,10 +66,11 @@ async def try_lock(session: AsyncSession, *, wait: bool) -> bool:
 
 async def _context(
     session: AsyncSession, as_of: datetime, rules: dict[str, settings.RuleInForce]
-) -> tuple[RunContext, frozenset[str]]:
-    """The run's context, and the rules that failed in the previous run: those look at
+) -> tuple[RunContext, frozenset[str], dict[Key, int]]:
+    """The run's context; the rules that failed in the previous run: those look at
     everything again (their breaches since may be missing), the others only at what the
-    previous run had not settled. A run cut off before it finished is not a previous run."""
+    previous run had not settled (a run cut off before it finished is not a previous run);
+    and the alerts still open or acknowledged, by key, which most breaches a run finds are."""
     enabled = frozenset(code for code, rule in rules.items() if rule.enabled)
     previous = await session.scalar(
         select(RuleRun).where(RuleRun.finished_at.is_not(None)).order_by(RuleRun.id.desc()).limit(1)
@@ -84,10 +87,14 @@ async def _context(
             window_start = previous.as_of
             recorded_since = previous.started_at - RECORDING_MARGIN
     pending: dict[str, list[tuple[int, datetime]]] = {}
-    for rule, subject_id, due_at in await session.execute(
-        select(Alert.rule, Alert.subject_id, Alert.due_at).where(Alert.status.in_(ACTIVE))
+    active: dict[Key, int] = {}
+    for alert_id, rule, subject_type, subject_id, due_at in await session.execute(
+        select(Alert.id, Alert.rule, Alert.subject_type, Alert.subject_id, Alert.due_at).where(
+            Alert.status.in_(ACTIVE)
+        )
     ):
         pending.setdefault(rule, []).append((subject_id, due_at))
+        active[(rule, subject_type, subject_id, due_at)] = alert_id
     context = RunContext(
         as_of=as_of,
         parameters={code: rule.parameters for code, rule in rules.items()},
@@ -96,7 +103,7 @@ async def _context(
         recorded_since=recorded_since,
         pending=pending,
     )
-    return context, failed
+    return context, failed, active
 
 
 def message(rule: catalogue.Rule, breach: Breach) -> str:
@@ -105,29 +112,26 @@ def message(rule: catalogue.Rule, breach: Breach) -> str:
     return f"{text_} ({breach.detail})" if breach.detail else text_
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-async def _existing(session: AsyncSession, breaches: list[Breach]) -> dict[tuple[Any, ...], Alert]:
-    """The alerts already raised for these breaches: one query per few thousand subjects."""
-    found: dict[tuple[Any, ...], Alert] = {}
+async def _raised_before(session: AsyncSession, breaches: Iterable[Breach]) -> set[Key]:
+    """Which of these breaches (none of them open or acknowledged) already have an alert:
+    cleared or resolved ones, found again. Plain rows, one query per rule."""
     by_rule: dict[str, set[int]] = {}
     for breach in breaches:
         by_rule.setdefault(breach.rule, set()).add(breach.subject_id)
+    found: set[Key] = set()
     for rule, ids in by_rule.items():
-        for chunk in _chunks(sorted(ids)):
-            for alert in await session.scalars(
-                select(Alert).where(Alert.rule == rule, Alert.subject_id.in_(chunk))
-            ):
-                found[(alert.rule, alert.subject_type, alert.subject_id, alert.due_at)] = alert
+        for subject_type, subject_id, due_at in await session.execute(
+            select(Alert.subject_type, Alert.subject_id, Alert.due_at).where(
+                Alert.rule == rule, among(Alert.subject_id, ids)
+            )
+        ):
+            found.add((rule, subject_type, subject_id, due_at))
     return found
 
 
 def _insert(session: AsyncSession) -> Any:
     dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(Alert)
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(ALERTS)
 
 
 async def _store(
@@ -136,45 +140,78 @@ async def _store(
     rules: dict[str, settings.RuleInForce],
     run: RuleRun,
     now: datetime,
+    active: dict[Key, int],
 ) -> tuple[list[int], list[Alert]]:
-    existing = await _existing(session, breaches)
-    rows, cleared = [], []
+    """New breaches become alerts; open ones whose action has now happened are cleared.
+    Most breaches a run finds are alerts already open, known from the run's start without
+    loading them: a steady run's cost is what changed, not what is open."""
+    to_clear: dict[int, Breach] = {}
+    unknown: dict[Key, Breach] = {}
     for breach in breaches:
-        alert = existing.get(breach.key)
-        if alert is None:
-            rule = rules[breach.rule]
-            rows.append(
-                {
-                    "rule": breach.rule,
-                    "severity": breach.severity or rule.severity,
-                    "status": "cleared" if breach.cleared_at else "open",
-                    "subject_type": breach.subject_type,
-                    "subject_id": breach.subject_id,
-                    "admission_id": breach.admission_id,
-                    "ward_id": breach.ward_id,
-                    "due_at": breach.due_at,
-                    "raised_at": now,
-                    "cleared_at": breach.cleared_at,
-                    "parameters": dict(rule.parameters),
-                    "message": message(rule.rule, breach),
-                    "run_id": run.id,
-                }
-            )
-        elif alert.status in ACTIVE and breach.cleared_at is not None:
-            before = snapshot(alert)
-            alert.status, alert.cleared_at = "cleared", breach.cleared_at
-            session.add(_audit("alert.clear", alert.id, before, snapshot(alert), now))
-            cleared.append(alert)
+        alert_id = active.get(breach.key)
+        if alert_id is None:
+            unknown.setdefault(breach.key, breach)
+        elif breach.cleared_at is not None:
+            to_clear.setdefault(alert_id, breach)
+    known = await _raised_before(session, unknown.values()) if unknown else set()
+    rows = [
+        _row(breach, rules[breach.rule], run, now)
+        for key, breach in unknown.items()
+        if key not in known
+    ]
+    cleared = await _clear(session, to_clear, now)
     raised: list[int] = []
-    for chunk in _chunks(rows):
+    if rows:
+        # executemany: SQLAlchemy batches it into multi-row INSERT ... RETURNING.
         statement = (
             _insert(session)
-            .values(list(chunk))
             .on_conflict_do_nothing(index_elements=["rule", "subject_type", "subject_id", "due_at"])
-            .returning(Alert.id)
+            .returning(ALERTS.c.id)
         )
-        raised += list(await session.scalars(statement))
+        connection = await session.connection()
+        raised = list((await connection.execute(statement, rows)).scalars())
     return raised, cleared
+
+
+def _row(breach: Breach, rule: settings.RuleInForce, run: RuleRun, now: datetime) -> dict[str, Any]:
+    return {
+        "rule": breach.rule,
+        "severity": breach.severity or rule.severity,
+        "status": "cleared" if breach.cleared_at else "open",
+        "subject_type": breach.subject_type,
+        "subject_id": breach.subject_id,
+        "admission_id": breach.admission_id,
+        "ward_id": breach.ward_id,
+        "due_at": breach.due_at,
+        "raised_at": now,
+        "cleared_at": breach.cleared_at,
+        "parameters": dict(rule.parameters),
+        "message": message(rule.rule, breach),
+        "run_id": run.id,
+    }
+
+
+async def _clear(session: AsyncSession, to_clear: dict[int, Breach], now: datetime) -> list[Alert]:
+    """Clear these open or acknowledged alerts, each audited; one resolved by someone since
+    the run began is left as they left it."""
+    if not to_clear:
+        return []
+    cleared = []
+    # Locked in id order, as bulk acknowledge locks them (service.acknowledge_many).
+    for alert in await session.scalars(
+        select(Alert)
+        .where(among(Alert.id, to_clear))
+        .order_by(Alert.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ):
+        if alert.status not in ACTIVE:
+            continue
+        before = snapshot(alert)
+        alert.status, alert.cleared_at = "cleared", to_clear[alert.id].cleared_at
+        session.add(_audit("alert.clear", alert.id, before, snapshot(alert), now))
+        cleared.append(alert)
+    return cleared
 
 
 def _audit(
@@ -197,13 +234,14 @@ async def _check(
     rules: dict[str, settings.RuleInForce],
     run: RuleRun,
     now: datetime,
+    active: dict[Key, int],
 ) -> tuple[list[int], list[Alert]]:
     # Each check in its own savepoint, so a failing one leaves the run's transaction usable
     # and writes nothing of its own.
     async with session.begin_nested():
         breaches = await spec.run(session, ctx)
         wanted = [b for b in breaches if b.rule in ctx.enabled and b.rule in spec.codes]
-        return await _store(session, wanted, rules, run, now)
+        return await _store(session, wanted, rules, run, now, active)
 
 
 async def run_rules(
@@ -213,8 +251,11 @@ async def run_rules(
     now: datetime,
     trigger: str,
     wait_for_lock: bool = True,
+    everything: bool = False,
 ) -> RunResult:
-    """One run of the catalogue at ``as_of``. The caller commits."""
+    """One run of the catalogue at ``as_of``. The caller commits. ``everything``: every rule
+    looks at the whole history, not only at what changed since the previous run (after a
+    restore or a correction made in the database by hand)."""
     started = time.monotonic()
     run = RuleRun(
         as_of=as_of,
@@ -228,9 +269,9 @@ async def run_rules(
     if not await try_lock(session, wait=wait_for_lock):
         return RunResult(run, skipped=True)
     rules = await settings.rules_in_force(session)
-    ctx, failed = await _context(session, as_of, rules)
+    ctx, failed, active = await _context(session, as_of, rules)
     # One rule failing (a bug, a bad record) must not make every later run a full one.
-    everything = replace(ctx, window_start=None, recorded_since=None)
+    whole = replace(ctx, window_start=None, recorded_since=None)
     session.add(run)
     await session.flush()
     errors: dict[str, str] = {}
@@ -240,8 +281,8 @@ async def run_rules(
         if not ctx.enabled & set(spec.codes):
             continue
         try:
-            spec_ctx = everything if failed & set(spec.codes) else ctx
-            ids, done = await _check(session, spec, spec_ctx, rules, run, now)
+            spec_ctx = whole if everything or failed & set(spec.codes) else ctx
+            ids, done = await _check(session, spec, spec_ctx, rules, run, now, active)
         except Exception as exc:  # one rule's failure must not stop the others
             log.exception("rule check %s failed", ",".join(spec.codes))
             for code in spec.codes:
@@ -269,7 +310,10 @@ async def run_rules(
 
 
 async def _load(session: AsyncSession, ids: list[int]) -> list[Alert]:
-    alerts: list[Alert] = []
-    for chunk in _chunks(sorted(ids)):
-        alerts += await session.scalars(select(Alert).where(Alert.id.in_(chunk)))
-    return sorted(alerts, key=lambda a: (a.due_at, a.id))
+    if not ids:
+        return []
+    return list(
+        await session.scalars(
+            select(Alert).where(among(Alert.id, ids)).order_by(Alert.due_at, Alert.id)
+        )
+    )

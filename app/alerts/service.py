@@ -16,6 +16,7 @@ from app.auth import access
 from app.auth.models import User
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, NotFound
+from app.sql import among
 from app.wards.models import Ward
 
 ACTIVE = ("open", "acknowledged")
@@ -113,6 +114,14 @@ async def acknowledge_many(
     session: AsyncSession, *, actor: User, ids: Sequence[int], note: str | None, now: datetime
 ) -> list[Alert]:
     """Acknowledge several at once: all or none (one refused refuses the lot)."""
+    # Locked first in id order, as a rule run locks the alerts it clears: two transactions
+    # taking the same rows in different orders could each wait for the other.
+    await session.execute(
+        select(Alert.id)
+        .where(among(Alert.id, [i for i in ids if 0 < i <= MAX_ID]))
+        .order_by(Alert.id)
+        .with_for_update()
+    )
     return [
         await acknowledge(session, actor=actor, alert_id=alert_id, note=note, now=now)
         for alert_id in dict.fromkeys(ids)

@@ -122,6 +122,7 @@ class PlacementReview(Base):
     __table_args__ = (
         CheckConstraint("length(trim(note)) > 0", name="note_not_blank"),
         Index("ix_out_of_area_reviews_placement_at", "placement_id", "at"),
+        Index("ix_out_of_area_reviews_recorded_at", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

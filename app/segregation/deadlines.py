@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,11 @@ class Interval:
 
     @classmethod
     def parse(cls, iso: str) -> Interval:
+        # Intervals are immutable and few; a rule run parses its thresholds once per stay.
+        return _parse(iso)
+
+    @classmethod
+    def _parse(cls, iso: str) -> Interval:
         try:
             value = isodate.parse_duration(iso)
         except (isodate.ISO8601Error, ValueError) as exc:
@@ -64,6 +70,11 @@ class Interval:
         local = moment.astimezone(LONDON).replace(tzinfo=None)
         shifted = local + self._value
         return shifted.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+@lru_cache(maxsize=256)
+def _parse(iso: str) -> Interval:
+    return Interval._parse(iso)
 
 
 def hours(n: float) -> Interval:

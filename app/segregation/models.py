@@ -188,6 +188,7 @@ class RestrictiveIntervention(Base):
         ),
         CheckConstraint("debriefed_at IS NULL OR debriefed_at >= started_at", name="debrief_after"),
         Index("ix_restrictive_interventions_started_at", "started_at"),
+        Index("ix_restrictive_interventions_ended_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,6 +238,7 @@ class InterventionType(Base):
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
         Index("ix_intervention_types_current", "intervention_id", "retired_at"),
         Index("ix_intervention_types_code", "type_code"),
+        Index("ix_intervention_types_started_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -215,6 +215,8 @@ class WardStay(Base):
         ),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
         Index("ix_ward_stays_ward_open", "ward_id", "ended_at"),
+        # Stays open at a moment in the past (ward occupancy at a rule run's as_of).
+        Index("ix_ward_stays_ended_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -69,6 +69,28 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def force_record(start: datetime, end: datetime, **overrides: Any) -> dict[str, Any]:
+    """A complete use-of-force record (nothing the Act requires is missing); an override of
+    ... drops an item."""
+    body: dict[str, Any] = {
+        "started_at": iso(start),
+        "ended_at": iso(end),
+        "reason_code": "10",
+        "types": [{"type_code": "07"}],
+        "staff": [{"name": "Sam Okafor", "job_title": "Staff nurse"}],
+        "description": "Held standing by two staff.",
+        "in_care_plan": True,
+        "non_unit_staff_reason": "No one from outside the unit's staff took part.",
+        "outcome": "Settled; reviewed by the duty doctor.",
+        "avoidance_efforts": "Talked down; offered PRN and a quiet room.",
+        "patient_injury": False,
+        "staff_injury": False,
+        "care_plan_notification_sent": True,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
 @dataclass
 class Scenario:
     session: AsyncSession

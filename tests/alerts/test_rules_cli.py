@@ -182,3 +182,52 @@ def test_the_rules_and_scheduler_commands_are_listed(cli_env) -> None:
     assert "rules" in out and "scheduler" in out
     out = run(cli_env, "rules", "run", "--help").stdout
     assert "--as-of" in out
+
+
+def test_everything_looks_again_at_what_windowed_runs_skip(cli_env) -> None:
+    """A correction made in the database by hand (here, a seclusion that really lasted two
+    hours, recorded as ten minutes) is invisible to the windowed runs, which read only what
+    changed through the service since the last run; `--everything` reads the whole history
+    and raises what the correction uncovers."""
+    sid = in_db(cli_env, seclusion)  # began at NOW - 3 h
+
+    async def end_then_correct(session: AsyncSession) -> None:
+
+        from app.auth.models import User
+        from app.segregation import schemas, service
+
+        admin = await session.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        start = NOW - timedelta(hours=3)
+        await service.end_seclusion(
+            session,
+            actor=admin,
+            seclusion_id=sid,
+            data=schemas.EndIn(at=start + timedelta(minutes=10), note="Calm"),
+            now=start + timedelta(minutes=12),
+        )
+        await session.commit()
+
+    in_db(cli_env, end_then_correct)
+    first = run(cli_env, "rules", "run", "--as-of", "2026-03-10T12:00:00Z")
+    assert summary(first.stdout)[1:] == (0, 0)  # ten minutes: nothing was yet due
+
+    async def correct(session: AsyncSession) -> None:
+        from sqlalchemy import update
+
+        from app.segregation.models import Seclusion
+
+        await session.execute(
+            update(Seclusion).where(Seclusion.id == sid).values(ended_at=NOW - timedelta(hours=1))
+        )
+        await session.commit()
+
+    in_db(cli_env, correct)
+    windowed = run(cli_env, "rules", "run", "--as-of", "2026-03-10T12:01:00Z")
+    assert summary(windowed.stdout)[1:] == (0, 0)
+    everything = run(cli_env, "rules", "run", "--as-of", "2026-03-10T12:01:00Z", "--everything")
+    _, raised, cleared = summary(everything.stdout)
+    # Two hours secluded with nothing recorded: 7 observations (every 15 minutes; the one
+    # due at the end was not owed) and the first medical review (1 h).
+    assert (raised, cleared) == (8, 0)
+    assert "SECL_OBSERVATION" in everything.stdout and "SECL_MEDICAL_FIRST" in everything.stdout

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.alerts.scenario import MIN, SEC, D, H, Scenario, iso, utc
+from tests.alerts.scenario import MIN, SEC, D, H, Scenario, force_record, iso, utc
 
 I0 = utc(2026, 3, 9, 10)  # the incident starts (GMT)
 END = I0 + 12 * MIN
@@ -24,25 +24,8 @@ async def sc(session, client, world, clock) -> Scenario:
 
 
 def record(**overrides: Any) -> dict[str, Any]:
-    """A complete record (nothing the Act requires is missing); ... drops an item."""
-    body: dict[str, Any] = {
-        "started_at": iso(I0),
-        "ended_at": iso(END),
-        "reason_code": "10",
-        "types": [{"type_code": "07"}],
-        "staff": [{"name": "Sam Okafor", "job_title": "Staff nurse"}],
-        "description": "Held standing by two staff.",
-        "in_care_plan": True,
-        "non_unit_staff_reason": "No one from outside the unit's staff took part.",
-        "outcome": "Settled; reviewed by the duty doctor.",
-        "avoidance_efforts": "Talked down; offered PRN and a quiet room.",
-        "patient_injury": False,
-        "staff_injury": False,
-        "care_plan_notification_sent": True,
-        "debriefed_at": iso(I0 + 5 * H),
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not ...}
+    """A complete record, debriefed 5 hours after it began; ... drops an item."""
+    return force_record(I0, END, **{"debriefed_at": iso(I0 + 5 * H), **overrides})
 
 
 async def intervention(sc: Scenario, **overrides: Any) -> int:

@@ -199,3 +199,35 @@ async def test_a_review_recorded_late_and_dated_long_ago_moves_the_chain(sc: Sce
         (B + 7 * D, "cleared", B + 13 * D),
         (B + 12 * D, "cleared", B + 13 * D),  # B + 5 d + 7 d, met by the review at 13 d
     ]
+
+
+async def test_an_overdue_chain_is_skipped_between_its_deadlines_and_walked_at_each(
+    sc: Scenario,
+) -> None:
+    """An admission already overdue (its alert open) is walked again only when its next
+    missed deadline falls in the run's window, or a review or discharge moves it: at the
+    next deadline exactly nothing new, one second after it the second alert; after a long
+    downtime every missed week at once; a late review clears the open ones."""
+    sc.clock.now = A
+    admission = await sc.admit(A)
+    first = A + 72 * H
+    await sc.run(first + SEC)
+    assert await sc.dues("ADM_PURPOSE_REVIEW") == [first]
+    await sc.run(first + 3 * D)  # between deadlines: nothing new, the first still open
+    assert await sc.states("ADM_PURPOSE_REVIEW") == [(first, "open", None)]
+    await sc.run(first + 7 * D)
+    assert await sc.dues("ADM_PURPOSE_REVIEW") == [first]
+    await sc.run(first + 7 * D + SEC)
+    assert await sc.dues("ADM_PURPOSE_REVIEW") == [first, first + 7 * D]
+    await sc.run(first + 7 * D + 2 * SEC)  # a window with no deadline in it
+    assert len(await sc.dues("ADM_PURPOSE_REVIEW")) == 2
+    await sc.run(first + 30 * D)  # downtime: the weeks missed meanwhile, all at once
+    assert await sc.dues("ADM_PURPOSE_REVIEW") == [first + k * 7 * D for k in range(5)]
+    sc.clock.now = first + 30 * D + H
+    await sc.purpose_review(admission, first + 29 * D)  # done yesterday, typed in now
+    await sc.run(first + 30 * D + H)
+    states = await sc.states("ADM_PURPOSE_REVIEW")
+    assert [(due, status) for due, status, _ in states] == [
+        (first + k * 7 * D, "cleared") for k in range(5)
+    ]
+    assert states[-1][2] == first + 29 * D

@@ -1,7 +1,11 @@
 """A rule run killed in the middle of writing its alerts (SIGKILL: no chance to clean up),
 then the next run: in the end the alerts are exactly those of one uninterrupted run on a
 copy of the same records. Nothing of the killed run is kept, so the next run cannot take
-it for a finished one and read only what came after it."""
+it for a finished one and read only what came after it.
+
+On PostgreSQL the kill is placed exactly: the test holds a lock on the audit log, which a
+run writes only after its alerts, so the run is caught with its alerts written and not yet
+committed. (Watching for its INSERT went by too fast once inserts were batched.)"""
 
 from __future__ import annotations
 
@@ -9,11 +13,15 @@ import asyncio
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import NullPool
@@ -62,14 +70,59 @@ async def run_rules(db: Database, as_of: datetime) -> RuleRun:
         await database.dispose()
 
 
+@contextmanager
+def audit_log_held(db: Database) -> Iterator[None]:
+    """On PostgreSQL, a transaction of the test's own holding the audit log against inserts
+    until the block ends (nothing on SQLite, whose run holds the one write lock from its
+    start)."""
+    if db.dialect != "postgresql":
+        yield
+        return
+    held, release = threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    async def hold() -> None:
+        from app.db import make_engine
+
+        engine = make_engine(db.url, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("LOCK TABLE audit_log IN SHARE MODE"))
+                held.set()
+                await asyncio.to_thread(release.wait, 600)
+                await conn.rollback()
+        finally:
+            await engine.dispose()
+
+    def main() -> None:
+        try:
+            asyncio.run(hold())
+        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+            failure.append(exc)
+            held.set()
+
+    holder = threading.Thread(target=main, daemon=True)
+    holder.start()
+    held.wait(60)
+    if failure:
+        raise failure[0]
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(60)
+
+
 def writing(db: Database) -> bool:
-    """Whether a rule run is under way and writing: on PostgreSQL, a transaction that has
-    written and is inserting alerts; on SQLite, the write lock held."""
+    """Whether a rule run is under way and has written its alerts: on PostgreSQL, its
+    transaction waiting to write the audit log behind `audit_log_held`; on SQLite, the
+    write lock held."""
     if db.dialect == "postgresql":
         return bool(
             db.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND backend_xid IS NOT NULL AND query LIKE 'INSERT INTO alerts%'"
+                "AND backend_xid IS NOT NULL AND wait_event_type = 'Lock' "
+                "AND query LIKE 'INSERT INTO audit_log%'"
             )
         )
     probe = sqlite3.connect(str(make_url(db.url).database), timeout=0, isolation_level=None)
@@ -94,17 +147,18 @@ def test_a_rule_run_killed_mid_write_is_followed_by_one_that_misses_nothing(
     copy = databases.copy(source, "copy")
     as_of = iso(built)
 
-    killed = rules_run(source, as_of, tmp_path / "killed.log")
-    deadline = time.monotonic() + 120
-    while not writing(source):
-        if killed.poll() is not None or time.monotonic() > deadline:
-            pytest.fail("the rule run ended before it was seen writing:\n"
-                        + (tmp_path / "killed.log").read_text())  # fmt: skip
-        time.sleep(0.05)
-    if source.dialect == "sqlite":
-        time.sleep(0.5)  # the lock is taken at the start: let it reach its checks
-    killed.send_signal(signal.SIGKILL)
-    killed.wait(10)
+    with audit_log_held(source):
+        killed = rules_run(source, as_of, tmp_path / "killed.log")
+        deadline = time.monotonic() + 120
+        while not writing(source):
+            if killed.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the rule run ended before it was seen writing:\n"
+                            + (tmp_path / "killed.log").read_text())  # fmt: skip
+            time.sleep(0.05)
+        if source.dialect == "sqlite":
+            time.sleep(0.5)  # the lock is taken at the start: let it reach its checks
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(10)
 
     # Nothing of it was kept: no run, no alert, no notice queued, no audit entry.
     assert source.scalar("SELECT count(*) FROM rule_runs") == 0

@@ -35,7 +35,31 @@ class Stay:
 
 
 async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[Stay]:
-    """Every ward stay begun by as_of in the admissions the run must look at."""
+    """Every ward stay begun by as_of in the admissions the run must look at.
+
+    Two reads, the admissions (a few index scans) and then their stays by admission: as one
+    join, PostgreSQL hashes the whole history of stays to find the open ones' stays."""
+    people = {
+        row[0]: row[1:]
+        for row in await session.execute(
+            select(
+                Admission.id,
+                Admission.admitted_at,
+                Admission.discharged_at,
+                Patient.date_of_birth,
+                Patient.sex,
+            )
+            .join(Patient, Patient.id == Admission.patient_id)
+            .where(
+                Admission.admitted_at <= ctx.as_of,
+                still_relevant(
+                    ctx, Admission.discharged_at, Admission.created_at, Admission.id, *codes
+                ),
+            )
+        )
+    }
+    if not people:
+        return []
     rows = await session.execute(
         select(
             WardStay.admission_id,
@@ -45,23 +69,12 @@ async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[St
             Ward.ward_type,
             Ward.sex,
             Ward.min_age,
-            Admission.admitted_at,
-            Admission.discharged_at,
-            Patient.date_of_birth,
-            Patient.sex,
         )
         .join(Ward, Ward.id == WardStay.ward_id)
-        .join(Admission, Admission.id == WardStay.admission_id)
-        .join(Patient, Patient.id == Admission.patient_id)
-        .where(
-            WardStay.started_at <= ctx.as_of,
-            still_relevant(
-                ctx, Admission.discharged_at, Admission.created_at, Admission.id, *codes
-            ),
-        )
+        .where(WardStay.started_at <= ctx.as_of, among(WardStay.admission_id, people))
         .order_by(WardStay.admission_id, WardStay.started_at)
     )
-    return [Stay(*row) for row in rows]
+    return [Stay(*row, *people[row[0]]) for row in rows]
 
 
 def _eighteenth_birthday(date_of_birth: date) -> datetime:
@@ -172,7 +185,12 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
     )
     latest = (
         select(func.max(PurposeReview.at))
-        .where(PurposeReview.admission_id == Admission.id, PurposeReview.at <= ctx.as_of)
+        .where(
+            PurposeReview.admission_id == Admission.id,
+            # As chain() counts actions: within the admission, by as_of.
+            PurposeReview.at >= Admission.admitted_at,
+            PurposeReview.at <= ctx.as_of,
+        )
         .scalar_subquery()
     )
     rows = (
@@ -236,37 +254,55 @@ async def _chains_that_may_have_moved(
     session: AsyncSession, ctx: RunContext, rows: Sequence[Any], first: Interval, every: Interval
 ) -> list[Any]:
     """Of the admissions a windowed run looks at, those whose purpose-review chain can hold
-    a deadline after the window's start, or an alert to clear; walking only these keeps a
-    run's cost to what is open now, not to years of weekly reviews.
+    a deadline in the window, or an alert to clear; walking only these keeps a run's cost
+    to what changes each minute, not to years of weekly reviews or to every overdue one.
 
-    The others are skipped, and need not be walked: their latest review L (at or before
-    as_of) is at or before the window's start, and the next deadline after it, L + every,
-    is not yet passed. The walk anchors at the last action whatever came before (the
-    first deadline at or after L finds L as the latest action), so every breach such a
-    chain holds fell due before L: found by earlier runs. A review recorded since the last
-    run (even one dated long ago, which moves the chain), a new or discharged admission,
-    and an open alert each put the admission back in."""
+    The others need no walk. Their latest review L (at or before as_of) is at or before
+    the window's start, and no review was recorded since. The walk anchors at the last
+    action whatever came before (the first deadline at or after L finds L as the latest
+    action), so every deadline the chain holds up to L fell due before the window: found by
+    earlier runs. After L, with no action, the deadlines are L + every, then every after
+    each missed one (from the admission: first, then every), and none of them falls in the
+    window (``_falls_due_in``). An alert already open clears only by a review (recorded
+    since, or dated after the window's start) or a discharge, which each put the admission
+    back in, as does being new.
+
+    This rests on what the service allows: reviews are only added (nothing clinical is
+    deleted), dated within the admission; admitted_at never changes; a discharge is not
+    undone. After a correction made in the database by hand, `wardflow rules run
+    --everything` (hazard H15)."""
     assert ctx.window_start is not None and ctx.recorded_since is not None
     reviewed = set(
         await session.scalars(
             select(PurposeReview.admission_id).where(PurposeReview.recorded_at > ctx.recorded_since)
         )
     )
-    pending = ctx.pending_ids("ADM_PURPOSE_REVIEW")
     kept = []
     for row in rows:
         admission_id, admitted_at, discharged_at, created_at, latest = row
         next_due = every.after(latest) if latest is not None else first.after(admitted_at)
         if (
-            ctx.as_of > next_due
+            _falls_due_in(next_due, every, ctx.window_start, ctx.as_of)
             or (latest is not None and latest > ctx.window_start)
             or discharged_at is not None
             or created_at > ctx.recorded_since
             or admission_id in reviewed
-            or admission_id in pending
         ):
             kept.append(row)
     return kept
+
+
+def _falls_due_in(due: datetime, every: Interval, start: datetime, as_of: datetime) -> bool:
+    """Whether a deadline of the missed run ``due``, every after it, every after that...
+    is breached in the window: at or after its start (one exactly at the previous as_of
+    was not yet breached then) and before as_of."""
+    step = every.fixed_length()
+    if step is not None and due < start:
+        # Fixed steps: jump over the missed ones (a chain overdue for years is one step).
+        due += step * -((due - start) // step)  # the first at or after start
+    while due < start:
+        due = every.after(due)
+    return as_of > due
 
 
 async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[Breach]:

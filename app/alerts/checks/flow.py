@@ -24,7 +24,7 @@ from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
 from app.segregation.deadlines import LONDON, Interval, chain
-from app.sql import among
+from app.sql import among, among_selected
 from app.wards.models import WardStay
 
 ACTIVE = ("open", "acknowledged")
@@ -273,10 +273,11 @@ async def placement_review(session: AsyncSession, ctx: RunContext) -> list[Breac
     # A review recorded since the last run can move a finished placement's chain (a new
     # anchor gives new deadlines), so its placement is read again.
     reviewed = (
-        OAP.id.in_(
+        among_selected(
+            OAP.id,
             select(PlacementReview.placement_id).where(
                 PlacementReview.recorded_at > ctx.recorded_since
-            )
+            ),
         )
         if ctx.window_start is not None and ctx.recorded_since is not None
         else None

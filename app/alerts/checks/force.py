@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext, happened
@@ -13,17 +15,30 @@ from app.alerts.checks.window import reach_of, still_relevant
 from app.segregation.codes import PRONE
 from app.segregation.deadlines import Interval
 from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
-from app.sql import among
+from app.sql import among, among_selected
 
 RI = RestrictiveIntervention
 
 
-def _last_recorded(since: datetime) -> ColumnElement[bool]:
+def _recorded(identity: Any) -> Callable[[datetime], ColumnElement[bool]]:
     """Written since: a record completed later (types, end, debrief added with PATCH) is
     "recorded since" the previous run, whenever it was created. Every write is a version."""
-    return RI.id.in_(
-        select(InterventionVersion.intervention_id).where(InterventionVersion.recorded_at > since)
-    )
+
+    def since(moment: datetime) -> ColumnElement[bool]:
+        return among_selected(
+            identity,
+            select(InterventionVersion.intervention_id).where(
+                InterventionVersion.recorded_at > moment
+            ),
+        )
+
+    return since
+
+
+def _ended_since(moment: datetime) -> ColumnElement[bool]:
+    """coalesce(ended_at, started_at) >= moment, written so each branch has its index
+    (started_at is never null: a record with no end counts from its start)."""
+    return or_(RI.ended_at >= moment, and_(RI.ended_at.is_(None), RI.started_at >= moment))
 
 
 async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -44,7 +59,14 @@ async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
             InterventionType.type_code == PRONE,
             InterventionType.retired_at.is_(None),
             InterventionType.started_at < ctx.as_of,
-            still_relevant(ctx, InterventionType.started_at, _last_recorded, RI.id, code),
+            # On the types' own columns, so each branch of the OR is an index lookup.
+            still_relevant(
+                ctx,
+                InterventionType.started_at,
+                _recorded(InterventionType.intervention_id),
+                InterventionType.intervention_id,
+                code,
+            ),
         )
     )
     result = []
@@ -75,8 +97,8 @@ async def _candidates(
                 RI.started_at <= ctx.as_of,
                 still_relevant(
                     ctx,
-                    func.coalesce(RI.ended_at, RI.started_at),
-                    _last_recorded,
+                    _ended_since,
+                    _recorded(RI.id),
                     RI.id,
                     code,
                     reach=reach_of(within),

@@ -25,15 +25,19 @@ def still_relevant(
 ) -> ColumnElement[bool]:
     """Unfinished at the window's start, recorded since the last run, or with an alert to
     clear. With no window (first run, a run into the past): everything. ``reach`` is how
-    long after its end a subject can still fall due (a record to complete within 24 h)."""
+    long after its end a subject can still fall due (a record to complete within 24 h).
+
+    ``ended`` is the column holding the end, or a function giving "unfinished, or ended at
+    or after" a time where the end is an expression (so the condition can use indexes)."""
     if ctx.window_start is None:
         return true()
     pending = ctx.pending_ids(*codes)
     # At or after: a deadline exactly at the previous as_of was not yet breached then.
-    conditions = [ended.is_(None), ended >= ctx.window_start - reach]
+    since = ctx.window_start - reach
+    conditions = [ended(since)] if callable(ended) else [ended.is_(None), ended >= since]
     if ctx.recorded_since is not None:
         # A column (when the subject was last written) or, where that lives in another
-        # table, a function giving the condition from the time (an indexed IN subquery:
+        # table, a function giving the condition from the time (app.sql.among_selected:
         # a correlated max() inside this OR would be computed for every row of history).
         conditions.append(
             created(ctx.recorded_since) if callable(created) else created > ctx.recorded_since
