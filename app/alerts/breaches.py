@@ -86,6 +86,10 @@ class RunContext:
             if due >= ended and due not in seen
         ]
 
+    def pending_dues(self, code: str, subject_id: int) -> list[datetime]:
+        """When this subject's open or acknowledged alerts of this rule fell due."""
+        return self._pending_by_subject.get((code, subject_id), [])
+
 
 # A check covers one or more rules that share their records (all six seclusion rules
 # come from one walk of each episode) and returns breaches for those rules only.

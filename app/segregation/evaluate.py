@@ -154,6 +154,10 @@ def _split_first(medical: Chain, first_due: datetime | None) -> tuple[Chain, Cha
     return Chain((), None), medical
 
 
+# Rules whose action is still owed after the episode ends: its end does not clear them.
+OWED_AFTER_END = frozenset({"LTS_NOTIFICATION"})
+
+
 def segregation_chains(
     episode: Episode,
     *,
@@ -173,9 +177,13 @@ def segregation_chains(
             start=start, as_of=as_of, ended_at=ended_at, actions=actions, interval=interval
         )
 
-    def once(interval: Interval, actions: list[datetime]) -> Chain:
+    def once(interval: Interval, actions: list[datetime], *, owed_after_end: bool) -> Chain:
         return single(
-            start=start, as_of=as_of, ended_at=ended_at, due_after=interval, actions=actions
+            start=start,
+            as_of=as_of,
+            ended_at=None if owed_after_end else ended_at,
+            due_after=interval,
+            actions=actions,
         )
 
     # Both must be told: the notification is done when the later of the two happened.
@@ -189,9 +197,15 @@ def segregation_chains(
         "LTS_AC_REVIEW": every(p.approved_clinician, *AC_KINDS),
         "LTS_MDT_REVIEW": every(p.mdt, "mdt"),
         "LTS_EXTERNAL_REVIEW": every(p.external, "external"),
-        "LTS_NOTIFICATION": once(p.notification, informed),
-        # Only for a person with a learning disability or an autistic person.
-        "LTS_ICETR": once(p.icetr, icetr) if needs_icetr else Chain((), None),
+        # Owed even when the segregation ended sooner: RULES.md gives no exemption for a
+        # short one, and the commissioner's part in the decision does not lapse with it
+        # (the reading that raises the alert).
+        "LTS_NOTIFICATION": once(p.notification, informed, owed_after_end=True),
+        # Only for a person with a learning disability or an autistic person; a review of
+        # segregation under way, so not owed once it has ended.
+        "LTS_ICETR": (
+            once(p.icetr, icetr, owed_after_end=False) if needs_icetr else Chain((), None)
+        ),
     }
 
 

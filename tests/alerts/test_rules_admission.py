@@ -273,6 +273,49 @@ async def test_long_stay_threshold_change(sc: Scenario) -> None:
     assert alert.parameters["older_adult_acute"] == "P90D"
 
 
+async def test_a_transfer_after_the_threshold_is_the_same_long_stay(sc: Scenario) -> None:
+    """Moved between two adult acute wards on day 70: one long stay, one alert, not one
+    more per ward."""
+    sc.clock.now = L + 100 * D
+    admission = await sc.admit(L)
+    await sc.run(L + 61 * D)
+    await sc.transfer(admission, L + 70 * D, "CEDAR", "C1")
+    await sc.run(L + 70 * D)
+    await sc.run(L + 70 * D + SEC)
+    await sc.run(L + 75 * D)
+    assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "open", None)]
+    await sc.discharge(admission, L + 80 * D)
+    await sc.run(L + 81 * D)
+    assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "cleared", L + 80 * D)]
+
+
+async def test_a_long_stay_moved_by_a_transfer_recorded_late_clears_at_the_discharge(
+    sc: Scenario,
+) -> None:
+    """Raised at day 60 on an adult acute ward; a transfer to an older adult ward on day 50
+    is typed in afterwards, so the records now give day 90. The alert already raised is
+    kept (the lead decides), and clears with the stay, not never."""
+    sc.clock.now = L + 100 * D
+    await sc.ward("OAK", "older_adult_acute", "mixed", 65, 2)
+    admission = await sc.admit(L, ward="CEDAR", date_of_birth="1950-01-01")
+    await sc.run(L + 60 * D + SEC)
+    assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "open", None)]
+    await sc.transfer(admission, L + 50 * D, "OAK", "O1")
+    await sc.run(L + 62 * D)
+    assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "open", None)]
+    await sc.run(L + 90 * D + SEC)
+    assert await sc.states("LOS_LONG", admission) == [
+        (L + 60 * D, "open", None),
+        (L + 90 * D, "open", None),
+    ]
+    await sc.discharge(admission, L + 95 * D)
+    await sc.run(L + 95 * D)
+    assert await sc.states("LOS_LONG", admission) == [
+        (L + 60 * D, "cleared", L + 95 * D),
+        (L + 90 * D, "cleared", L + 95 * D),
+    ]
+
+
 # --- WARD_OCCUPANCY ----------------------------------------------------------------------
 
 DAY = utc(2026, 3, 9)  # local midnight (GMT)

@@ -202,3 +202,79 @@ async def test_prone_restraint_added_when_the_record_is_completed_later(sc: Scen
     await sc.patch_force(ri, {"types": prone(3), "ended_at": iso(END)})
     await sc.run(I0 + 5 * H)
     assert await sc.dues("RI_PRONE", ri) == [PRONE_AT]
+
+
+# --- an end recorded after the deadline counted from the start ----------------------------
+
+
+async def test_an_end_recorded_late_moves_the_deadline_and_the_first_alert_still_clears(
+    sc: Scenario,
+) -> None:
+    """The record is saved with no end and no outcome; 24 h after the start it is a breach.
+    The end added a day later moves the deadline, but the alert already raised is still
+    owed its action: it must clear when the record is completed, not stay open for ever."""
+    ri = await intervention(sc, ended_at=None, outcome=None)
+    await sc.run(I0 + 24 * H + SEC)
+    assert await sc.states("RI_RECORD_INCOMPLETE", ri) == [(I0 + 24 * H, "open", None)]
+
+    sc.clock.now = I0 + 30 * H
+    await sc.patch_force(ri, {"ended_at": iso(END)})
+    await sc.run(I0 + 30 * H)
+    # still incomplete at both deadlines, the one from the start and the one from the end
+    assert await sc.states("RI_RECORD_INCOMPLETE", ri) == [
+        (I0 + 24 * H, "open", None),
+        (DUE, "open", None),
+    ]
+
+    completed = I0 + 40 * H
+    sc.clock.now = completed
+    await sc.patch_force(ri, {"outcome": "Settled."})
+    await sc.run(completed - SEC, now=completed)
+    assert [s for _, s, _ in await sc.states("RI_RECORD_INCOMPLETE", ri)] == ["open", "open"]
+    await sc.run(completed)
+    assert await sc.states("RI_RECORD_INCOMPLETE", ri) == [
+        (I0 + 24 * H, "cleared", completed),
+        (DUE, "cleared", completed),
+    ]
+
+
+async def test_an_end_recorded_late_then_a_debrief_clears_every_debrief_alert(
+    sc: Scenario,
+) -> None:
+    ri = await intervention(sc, ended_at=None, debriefed_at=None)
+    await sc.run(I0 + 72 * H + SEC)
+    assert await sc.states("RI_DEBRIEF", ri) == [(I0 + 72 * H, "open", None)]
+
+    sc.clock.now = I0 + 73 * H
+    await sc.patch_force(ri, {"ended_at": iso(END)})
+    await sc.run(I0 + 73 * H)
+    assert await sc.states("RI_DEBRIEF", ri) == [
+        (I0 + 72 * H, "open", None),
+        (DEBRIEF_DUE, "open", None),
+    ]
+
+    debriefed = I0 + 4 * D
+    sc.clock.now = debriefed + H
+    await sc.patch_force(ri, {"debriefed_at": iso(debriefed)})
+    await sc.run(debriefed)
+    assert await sc.states("RI_DEBRIEF", ri) == [
+        (I0 + 72 * H, "cleared", debriefed),
+        (DEBRIEF_DUE, "cleared", debriefed),
+    ]
+
+
+async def test_a_debrief_before_an_end_recorded_late_clears_the_alert_from_the_start(
+    sc: Scenario,
+) -> None:
+    """Debriefed at 80 h, the end (12 min in) typed in afterwards: the deadline from the end
+    was missed too, so both alerts are there, and both were done at the debrief."""
+    ri = await intervention(sc, ended_at=None, debriefed_at=None)
+    await sc.run(I0 + 72 * H + SEC)
+    debriefed = I0 + 80 * H
+    sc.clock.now = debriefed + H
+    await sc.patch_force(ri, {"ended_at": iso(END), "debriefed_at": iso(debriefed)})
+    await sc.run(debriefed + H)
+    assert await sc.states("RI_DEBRIEF", ri) == [
+        (I0 + 72 * H, "cleared", debriefed),
+        (DEBRIEF_DUE, "cleared", debriefed),
+    ]

@@ -189,9 +189,43 @@ async def test_the_chains_stop_when_segregation_ends(sc: Scenario) -> None:
         (T + 24 * H, "cleared", ended),
         (T + 48 * H, "cleared", ended),
     ]
-    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "cleared", ended)]
+    # nobody was told: still owed after the end, so still open
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
     for rule in ("LTS_MDT_REVIEW", "LTS_EXTERNAL_REVIEW", "LTS_ICETR"):
         assert await sc.dues(rule, segregation) == []
+
+
+async def test_the_notification_is_owed_after_a_segregation_shorter_than_24_hours(
+    sc: Scenario,
+) -> None:
+    """Ended after 10 hours with nobody told: runs every few hours (windowed, the episode
+    long finished) still raise it just after 24 h, and telling both afterwards clears it."""
+    sc.clock.now = T + 10 * H + MIN  # the scheduler's runs, each at the time it happens
+    segregation = await segregated(sc)
+    ended = T + 10 * H
+    await sc.end_segregation(segregation, ended)
+    for as_of in (T + 11 * H, T + 16 * H, T + 20 * H, T + 24 * H, T + 24 * H + SEC):
+        sc.clock.now = as_of
+        await sc.run(as_of)
+        if as_of == T + 24 * H:
+            assert await sc.dues("LTS_NOTIFICATION", segregation) == []
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
+    assert await sc.dues("LTS_AC_REVIEW", segregation) == []
+    told = T + 30 * H
+    sc.clock.now = told + H
+    await sc.inform(segregation, commissioner=T + 12 * H, imha=told)
+    await sc.run(told - SEC)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
+    await sc.run(told)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "cleared", told)]
+
+
+async def test_a_short_segregation_told_in_time_raises_no_notification(sc: Scenario) -> None:
+    segregation = await segregated(sc)
+    await sc.end_segregation(segregation, T + 10 * H)
+    await sc.inform(segregation, commissioner=T + 12 * H, imha=T + 24 * H)
+    await sc.run(T + 3 * D)
+    assert await sc.dues("LTS_NOTIFICATION", segregation) == []
 
 
 async def test_open_alerts_are_cleared_at_the_end_on_the_next_run(sc: Scenario) -> None:

@@ -432,14 +432,13 @@ SEGREGATION_DEADLINES = {
     "LTS_AC_REVIEW": S + 24 * H,
     "LTS_MDT_REVIEW": S + 7 * D,
     "LTS_EXTERNAL_REVIEW": local(2026, 6, 10, 8, 0),
-    "LTS_NOTIFICATION": S + 24 * H,
     "LTS_ICETR": S + 28 * D,
 }
 
 
 @OFFSETS
 @pytest.mark.parametrize(("rule", "due"), SEGREGATION_DEADLINES.items())
-def test_segregation_chains_stop_at_the_end(rule, due, offset):
+def test_segregation_reviews_stop_at_the_end(rule, due, offset):
     ended = due + offset * M
     result = segregation(S + 400 * D, ended=ended)[rule]
     assert result.next_due is None
@@ -447,6 +446,28 @@ def test_segregation_chains_stop_at_the_end(rule, due, offset):
         assert due not in result.breaches
     else:
         assert result.breaches[-1] == due
+
+
+@OFFSETS
+def test_the_notification_is_owed_however_soon_the_segregation_ended(offset):
+    """No exemption for a short segregation in RULES.md: the commissioner and the IMHA are
+    still to be told within 24 h of the start (the reading that raises the alert)."""
+    due = S + 24 * H
+    ended = S + 2 * H
+    before = segregation(due, ended=ended)["LTS_NOTIFICATION"]
+    assert (before.breaches, before.next_due) == ((), due)
+    result = segregation(due + offset * M, ended=ended)["LTS_NOTIFICATION"]
+    if offset <= 0:
+        assert (result.breaches, result.next_due) == ((), due)
+    else:
+        assert (result.breaches, result.satisfied_at) == ((due,), (None,))
+    # told after it ended: on time (at the deadline at the latest), or late
+    told = segregation(due + H, ended=ended, commissioner=S + 3 * H, imha=due + offset * M)
+    notification = told["LTS_NOTIFICATION"]
+    if offset <= 0:
+        assert (notification.breaches, notification.next_due) == ((), None)
+    else:
+        assert (notification.breaches, notification.satisfied_at) == ((due,), (due + M,))
 
 
 def test_an_independent_review_breach_is_cleared_by_the_episode_ending():

@@ -140,11 +140,12 @@ def mixed_sex(stays: list[Stay], ctx: RunContext) -> list[Breach]:
 
 
 def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
-    """The stay reaches the threshold of the ward type the person is on at that moment; a
-    transfer onto such a ward after the threshold raises it on arrival."""
+    """One breach per admission: the first moment its length of stay reaches the threshold
+    of the ward type the person is on (a transfer onto such a ward after the threshold
+    raises it on arrival; a later transfer is the same long stay, not another)."""
     code = "LOS_LONG"
     parameters = ctx.parameters[code]
-    result: dict[tuple[int, datetime], Breach] = {}
+    result: dict[int, Breach] = {}
     for stay in stays:
         threshold = parameters.get(stay.ward_type)
         if threshold is None:
@@ -154,7 +155,10 @@ def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
             continue
         if not ctx.as_of > due:
             continue
-        result[(stay.admission_id, due)] = Breach(
+        first = result.get(stay.admission_id)
+        if first is not None and first.due_at <= due:
+            continue
+        result[stay.admission_id] = Breach(
             code,
             "admission",
             stay.admission_id,
@@ -164,15 +168,20 @@ def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
             cleared_at=happened(stay.discharged_at, ctx.as_of),
             detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
         )
-    found: dict[int, list[datetime]] = {}
-    for subject, due in result:
-        found.setdefault(subject, []).append(due)
+    # Alerts at another due (the stay as it looked before a transfer recorded late, or
+    # raised once per transfer before this was one breach) last as long as the stay: they
+    # clear at the discharge, like the breach itself.
     late = []
     for admission_id, discharged_at in {s.admission_id: s.discharged_at for s in stays}.items():
         ended = happened(discharged_at, ctx.as_of)
-        late += ctx.ended_late(
-            code, "admission", admission_id, ended, found.get(admission_id, []), admission_id
-        )
+        current = result.get(admission_id)
+        if ended is None or code not in ctx.enabled:
+            continue
+        late += [
+            Breach(code, "admission", admission_id, due, admission_id, None, cleared_at=ended)
+            for due in ctx.pending_dues(code, admission_id)
+            if current is None or due != current.due_at
+        ]
     return [*result.values(), *late]
 
 

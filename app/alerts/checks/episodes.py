@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.alerts import catalogue
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, earliest
-from app.alerts.checks.window import stays_of, still_relevant
+from app.alerts.checks.window import reach_of, stays_of, still_relevant
 from app.segregation import evaluate, readout
 from app.segregation.deadlines import Chain
 from app.segregation.models import Seclusion, Segregation
@@ -44,8 +44,9 @@ def _breaches(
                     due_at=due,
                     admission_id=record.admission_id,
                     ward_id=stays.ward_at(record.admission_id, due),
-                    # Done late, or the episode ended: the alert is cleared, not gone.
-                    cleared_at=earliest(done, ended),
+                    # Done late, or the episode ended: the alert is cleared, not gone
+                    # (unless its action is owed whether or not the episode goes on).
+                    cleared_at=done if code in evaluate.OWED_AFTER_END else earliest(done, ended),
                 )
             )
     for code in chains:
@@ -106,6 +107,8 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
                     Segregation.created_at,
                     Segregation.id,
                     *SEGREGATION_CODES,
+                    # The notification is still owed after a segregation shorter than it.
+                    reach=reach_of(policy.notification),
                 ),
             )
             .options(selectinload(Segregation.reviews))

@@ -113,14 +113,29 @@ def _due(record: RestrictiveIntervention, within: Interval) -> datetime:
     return within.after(record.ended_at or record.started_at)
 
 
+def _deadlines(
+    record: RestrictiveIntervention, within: Interval, ctx: RunContext, code: str
+) -> list[datetime]:
+    """The deadline the record gives now, once passed, and those its open alerts were
+    raised at. An end recorded after the deadline counted from the start moves the deadline
+    (as does a threshold change), but the alert already raised stays a breach until its
+    action is done: judged at its own due, it clears then rather than staying open for
+    ever."""
+    due = _due(record, within)
+    dues = {due} if ctx.as_of > due else set()
+    return sorted(dues | set(ctx.pending_dues(code, record.id)))
+
+
 async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     """Judged on the versions as recorded: complete at the deadline if the latest version
     recorded by then lacked nothing; cleared by the first complete version after it."""
     code = "RI_RECORD_INCOMPLETE"
     within = Interval.parse(str(ctx.parameters[code]["within"]))
-    records = [
-        r for r in await _candidates(session, ctx, code, within) if ctx.as_of > _due(r, within)
-    ]
+    records = {
+        r: dues
+        for r in await _candidates(session, ctx, code, within)
+        if (dues := _deadlines(r, within, ctx, code))
+    }
     if not records:
         return []
     versions: dict[int, list[tuple[datetime, bool]]] = {}
@@ -138,20 +153,27 @@ async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Brea
     ):
         versions.setdefault(intervention_id, []).append((recorded_at, not data.get("missing")))
     result = []
-    for record in records:
-        due = _due(record, within)
+    for record, dues in records.items():
         history = versions.get(record.id, [])
-        at_due = [complete for at, complete in history if at <= due]
-        if at_due and at_due[-1]:
-            continue
-        completed = [at for at, complete in history if at > due and complete]
-        result.append(
-            Breach(
-                code, "restrictive_intervention", record.id, due, record.admission_id,
-                record.ward_id, cleared_at=completed[0] if completed else None,
-            )
-        )  # fmt: skip
+        for due in dues:
+            at_due = [(at, complete) for at, complete in history if at <= due]
+            if at_due and at_due[-1][1]:
+                if due in ctx.pending_dues(code, record.id):
+                    # Raised when it was not (a threshold since lengthened): done by then.
+                    result.append(_breach(code, record, due, cleared_at=at_due[-1][0]))
+                continue
+            completed = [at for at, complete in history if at > due and complete]
+            result.append(_breach(code, record, due, completed[0] if completed else None))
     return result
+
+
+def _breach(
+    code: str, record: RestrictiveIntervention, due: datetime, cleared_at: datetime | None
+) -> Breach:
+    return Breach(
+        code, "restrictive_intervention", record.id, due, record.admission_id, record.ward_id,
+        cleared_at=cleared_at,
+    )  # fmt: skip
 
 
 async def debrief(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -159,17 +181,12 @@ async def debrief(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     within = Interval.parse(str(ctx.parameters[code]["within"]))
     result = []
     for record in await _candidates(session, ctx, code, within):
-        due = _due(record, within)
-        if not ctx.as_of > due:
-            continue
-        if record.debriefed_at is not None and record.debriefed_at <= due:
-            continue
-        result.append(
-            Breach(
-                code, "restrictive_intervention", record.id, due, record.admission_id,
-                record.ward_id, cleared_at=happened(record.debriefed_at, ctx.as_of),
-            )
-        )  # fmt: skip
+        debriefed = happened(record.debriefed_at, ctx.as_of)
+        for due in _deadlines(record, within, ctx, code):
+            pending = due in ctx.pending_dues(code, record.id)
+            if debriefed is not None and debriefed <= due and not pending:
+                continue
+            result.append(_breach(code, record, due, debriefed))
     return result
 
 
