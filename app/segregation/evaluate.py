@@ -210,7 +210,8 @@ def segregation_chains(
 
 
 def next_due(chains: dict[str, Chain], keys: dict[str, str]) -> dict[str, datetime | None]:
-    """The next deadline per review kind (None: nothing more due, or the episode ended)."""
+    """The next deadline per review kind (None: nothing more due, or the episode ended;
+    the notification stays due after the end until both are told, see OWED_AFTER_END)."""
     due: dict[str, datetime | None] = dict.fromkeys(dict.fromkeys(keys.values()))
     for code, result in chains.items():
         key = keys[code]

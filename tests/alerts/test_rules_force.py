@@ -278,3 +278,17 @@ async def test_a_debrief_before_an_end_recorded_late_clears_the_alert_from_the_s
         (I0 + 72 * H, "cleared", debriefed),
         (DEBRIEF_DUE, "cleared", debriefed),
     ]
+
+
+async def test_a_run_into_the_past_leaves_an_incomplete_record_alert_open(sc: Scenario) -> None:
+    """Complete at first, then an item removed by a correction: the alert at the deadline
+    is open. A person asking what was breached as of a time before the deadline must not
+    clear it (the versions then were complete, but the deadline had not come)."""
+    ri = await intervention(sc)
+    sc.clock.now = I0 + 20 * H
+    await sc.patch_force(ri, {"outcome": "", "correction_reason": "Outcome was for another case"})
+    sc.clock.now = DUE + H
+    await sc.run(DUE + H)
+    assert await sc.states("RI_RECORD_INCOMPLETE", ri) == [(DUE, "open", None)]
+    await sc.run(I0 + 10 * H, now=DUE + 2 * H)
+    assert await sc.states("RI_RECORD_INCOMPLETE", ri) == [(DUE, "open", None)]

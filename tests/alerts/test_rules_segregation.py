@@ -252,3 +252,80 @@ async def test_threshold_change_applies_from_the_next_run(sc: Scenario) -> None:
     new = {due: a.parameters for due, a in alerts.items() if a.id != old.id}
     assert T + 9 * D in new
     assert set(map(str, new.values())) == {str({"every": "P3D"})}
+
+
+# --- the notification's alert after the episode: cleared only by telling both -------------
+
+
+async def short_segregation(sc: Scenario, **told: datetime) -> int:
+    """T to T+2h, the end typed in at T+3h."""
+    sc.clock.now = T + 3 * H
+    segregation = await segregated(sc, **told)
+    await sc.end_segregation(segregation, T + 2 * H)
+    return segregation
+
+
+async def run_at(sc: Scenario, *moments: datetime) -> None:
+    """Scheduled runs, each at the time it happens (windowed after the first)."""
+    for moment in moments:
+        sc.clock.now = moment
+        await sc.run(moment)
+
+
+async def test_a_run_into_the_past_leaves_an_owed_notification_open(sc: Scenario) -> None:
+    segregation = await short_segregation(sc)
+    await run_at(sc, T + 25 * H)
+    # "what was breached as of T+3h?": before the deadline, so it says nothing of it
+    await sc.run(T + 3 * H, now=T + 26 * H)
+    await run_at(sc, T + 27 * H)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
+
+
+async def test_an_owed_notification_survives_a_longer_threshold_until_both_are_told(
+    sc: Scenario,
+) -> None:
+    segregation = await short_segregation(sc)
+    await run_at(sc, T + 25 * H)
+    await sc.change_rule("LTS_NOTIFICATION", {"within": "PT48H"})
+    await run_at(sc, T + 30 * H)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
+    await run_at(sc, T + 48 * H + SEC)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [
+        (T + 24 * H, "open", None),
+        (T + 48 * H, "open", None),
+    ]
+    told = T + 50 * H
+    sc.clock.now = told
+    await sc.inform(segregation, commissioner=told, imha=told)
+    await run_at(sc, told + H)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [
+        (T + 24 * H, "cleared", told),
+        (T + 48 * H, "cleared", told),
+    ]
+
+
+async def test_a_notification_typed_in_late_and_dated_in_time_clears_the_alert(
+    sc: Scenario,
+) -> None:
+    """Both were told at T+20h, which was typed in after the alert was raised."""
+    segregation = await segregated(sc)
+    await run_at(sc, T + 25 * H)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
+    sc.clock.now = T + 26 * H
+    await sc.inform(segregation, commissioner=T + 20 * H, imha=T + 20 * H)
+    await run_at(sc, T + 27 * H)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "cleared", T + 20 * H)]
+
+
+async def test_a_notification_corrected_away_is_seen_by_the_next_scheduled_run(
+    sc: Scenario,
+) -> None:
+    """Told at T+1h, the segregation long over; days later the IMHA's time is corrected
+    to "not told". The next windowed run must find the notification owed."""
+    segregation = await short_segregation(sc, commissioner=T + H, imha=T + H)
+    await run_at(sc, T + 3 * H, T + 30 * H, T + 60 * H, T + 90 * H)
+    assert await sc.dues("LTS_NOTIFICATION", segregation) == []
+    sc.clock.now = T + 100 * H
+    await sc.call("PATCH", f"/segregations/{segregation}", {"imha_informed_at": None})
+    await run_at(sc, T + 100 * H + MIN)
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]

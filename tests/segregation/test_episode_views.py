@@ -358,6 +358,34 @@ async def test_segregation_notifications_are_recorded_from_their_form(world, nur
     assert segregation.imha_informed_at is None
 
 
+async def test_an_ended_segregation_still_offers_the_notification_until_both_are_told(
+    world, nurse, session
+):
+    """The commissioner and the IMHA are owed notice however soon it ended (LTS_NOTIFICATION),
+    so the page keeps the way to record it, and only that."""
+    admission = await world.admit(bed="A1")
+    await nurse.post(
+        f"/admissions/{admission.id}/segregations/new",
+        {"started_at": "2026-03-10T10:00", "reason": "Sustained risk of harm to others"},
+    )
+    segregation = await session.scalar(select(Segregation))
+    ended = await nurse.post(
+        f"/segregations/{segregation.id}/end", {"at": "2026-03-10T11:00", "note": "Settled"}
+    )
+    assert ended.status_code in (200, 303)
+    link = f"/segregations/{segregation.id}/notifications"
+
+    page = (await nurse.get(f"/segregations/{segregation.id}")).text
+    assert link in page
+    assert "due-next" not in page and f"/segregations/{segregation.id}/review" not in page
+
+    await nurse.post(
+        link,
+        {"commissioner_informed_at": "2026-03-10T11:30", "imha_informed_at": "2026-03-10T11:40"},
+    )
+    assert link not in (await nurse.get(f"/segregations/{segregation.id}")).text
+
+
 # --- episode pages and the admission page ------------------------------------------------
 
 

@@ -3,17 +3,21 @@ countdowns and the episode pages, from app/segregation/evaluate.py."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Integer, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.alerts import catalogue
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, earliest
 from app.alerts.checks.window import reach_of, stays_of, still_relevant
+from app.audit.models import AuditEntry
 from app.segregation import evaluate, readout
 from app.segregation.deadlines import Chain
 from app.segregation.models import Seclusion, Segregation
-from app.sql import among
+from app.sql import among, among_selected
 from app.wards.models import Admission, Patient
 
 SECLUSION_CODES = tuple(evaluate.SECLUSION_DUE_KEYS)
@@ -26,7 +30,9 @@ def _breaches(
     record: Seclusion | Segregation,
     chains: dict[str, Chain],
     stays: Stays,
+    done_by: Mapping[str, datetime | None] | None = None,
 ) -> list[Breach]:
+    done_by = done_by or {}
     ended = (
         record.ended_at if record.ended_at is not None and record.ended_at <= ctx.as_of else None
     )
@@ -51,8 +57,31 @@ def _breaches(
             )
     for code in chains:
         found = [b.due_at for b in result if b.rule == code]
-        result += ctx.ended_late(code, kind, record.id, ended, found, record.admission_id)
+        if code in evaluate.OWED_AFTER_END:
+            result += _owed_after_end(ctx, code, kind, record, found, done_by.get(code))
+        else:
+            result += ctx.ended_late(code, kind, record.id, ended, found, record.admission_id)
     return result
+
+
+def _owed_after_end(
+    ctx: RunContext,
+    code: str,
+    kind: str,
+    record: Seclusion | Segregation,
+    found: list[datetime],
+    done: datetime | None,
+) -> list[Breach]:
+    """An open alert the chain no longer gives (the threshold since changed, the action
+    typed in later and dated before it): the episode's end does not clear it, only the
+    action, once done by as_of. Deadlines after as_of are left alone (a run into the past)."""
+    if code not in ctx.enabled or done is None or done > ctx.as_of:
+        return []
+    return [
+        Breach(code, kind, record.id, due, record.admission_id, None, cleared_at=done)
+        for due in ctx.pending_dues(code, record.id)
+        if due not in found and ctx.as_of > due
+    ]
 
 
 async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -94,6 +123,23 @@ async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Bre
     return result
 
 
+def _segregation_written_since(moment: datetime) -> ColumnElement[bool]:
+    """Started, or its notification times recorded or corrected, since: a correction can
+    take an action away, so the episode must be judged again (the audit log keeps when)."""
+    corrected = select(cast(AuditEntry.entity_id, Integer)).where(
+        AuditEntry.action == "segregation.notification",
+        AuditEntry.entity_type == Segregation.__tablename__,
+        AuditEntry.at > moment,
+    )
+    return or_(Segregation.created_at > moment, among_selected(Segregation.id, corrected))
+
+
+def _notified(segregation: Segregation) -> datetime | None:
+    """Both told: when the later of the two was."""
+    told = (segregation.commissioner_informed_at, segregation.imha_informed_at)
+    return None if None in told else max(t for t in told if t is not None)
+
+
 async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     policy = catalogue.segregation_policy(ctx.parameters)
     segregations = list(
@@ -104,7 +150,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
                 still_relevant(
                     ctx,
                     Segregation.ended_at,
-                    Segregation.created_at,
+                    _segregation_written_since,
                     Segregation.id,
                     *SEGREGATION_CODES,
                     # The notification is still owed after a segregation shorter than it.
@@ -129,7 +175,8 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
         chains = readout.chains_for_segregation(
             segregation, icetr.get(segregation.admission_id, False), ctx.as_of, policy
         )
-        result += _breaches(ctx, "segregation", segregation, chains, stays)
+        done_by = {"LTS_NOTIFICATION": _notified(segregation)}
+        result += _breaches(ctx, "segregation", segregation, chains, stays, done_by)
     return result
 
 

@@ -121,9 +121,9 @@ def _deadlines(
     (as does a threshold change), but the alert already raised stays a breach until its
     action is done: judged at its own due, it clears then rather than staying open for
     ever."""
-    due = _due(record, within)
-    dues = {due} if ctx.as_of > due else set()
-    return sorted(dues | set(ctx.pending_dues(code, record.id)))
+    dues = {_due(record, within), *ctx.pending_dues(code, record.id)}
+    # Only deadlines passed by as_of: a run into the past judges nothing after it.
+    return sorted(d for d in dues if ctx.as_of > d)
 
 
 async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -156,11 +156,8 @@ async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Brea
     for record, dues in records.items():
         history = versions.get(record.id, [])
         for due in dues:
-            at_due = [(at, complete) for at, complete in history if at <= due]
-            if at_due and at_due[-1][1]:
-                if due in ctx.pending_dues(code, record.id):
-                    # Raised when it was not (a threshold since lengthened): done by then.
-                    result.append(_breach(code, record, due, cleared_at=at_due[-1][0]))
+            at_due = [complete for at, complete in history if at <= due]
+            if at_due and at_due[-1]:
                 continue
             completed = [at for at, complete in history if at > due and complete]
             result.append(_breach(code, record, due, completed[0] if completed else None))
