@@ -65,6 +65,39 @@ async def record(
     return entry
 
 
+async def record_event(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    action: str,
+    entity_type: str,
+    entity_id: str | int,
+    details: dict[str, Any] | None = None,
+    username: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Add one entry for something that is not a change of a record: a read of a person's
+    record, an export, a sign-in failure, a sign-out, a token used from a new client.
+
+    One insert and no flush: reads must stay cheap, and the seal (app/audit/chain.py)
+    chains the entry later, so nobody waits on the hash chain. `details` goes in `after`
+    (for example {"via": "api", "client": "10.0.0.7"}); `username` names an actor that
+    has no account (a failed sign-in with an unknown name).
+    """
+    entry = AuditEntry(
+        at=at or utcnow(),
+        user_id=actor.id if actor else None,
+        username=actor.username if actor else (username or SYSTEM),
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=None,
+        after=details,
+    )
+    session.add(entry)
+    return entry
+
+
 async def list_entries(
     session: AsyncSession,
     *,
