@@ -255,7 +255,11 @@ def print_demo_users(users: list[tuple[str, str, str]]) -> None:
 def users_create(
     name: str,
     role: Annotated[
-        str, typer.Option(help="admin, ward_staff, bed_manager, safeguarding_lead, director")
+        str,
+        typer.Option(
+            help="admin, ward_staff, bed_manager, safeguarding_lead, director, "
+            "service (an integration: API reads only)"
+        ),
     ],
     ward: Annotated[
         list[str] | None, typer.Option(help="A ward code (repeat for several).")
@@ -267,10 +271,7 @@ def users_create(
     """Add a person who can sign in."""
     from app.auth import service
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
 
     async def work(session: AsyncSession) -> None:
         await service.create_user(
@@ -287,17 +288,120 @@ def users_create(
 
 
 @users_app.command("token")
-def users_token(name: str) -> None:
+def users_token(
+    name: str,
+    label: Annotated[
+        str, typer.Option("--name", help="What the token is for, to know it by later.")
+    ] = "command line",
+    days: Annotated[
+        int | None, typer.Option("--days", help="Days until it ends (default 90).")
+    ] = None,
+) -> None:
     """Make an API token for a user; the token is printed alone on the last line."""
     from app.auth import service
 
     async def work(session: AsyncSession) -> str:
         user = await service.get_user(session, name)
-        return await service.make_api_token(session, user=user, now=utcnow())
+        return await service.make_api_token(
+            session, user=user, now=utcnow(), name=label, days=days
+        )
 
     token = _run(work)
     err.print("Keep this token secret; it is shown once and stored only as a hash.")
     print(token)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Stop a person signing in; every session and token of theirs ends now."""
+    from app.auth import service
+
+    async def work(session: AsyncSession) -> None:
+        user = await service.get_user(session, name)
+        await service.disable_user(session, user=user, now=utcnow(), actor=None)
+
+    _run(work)
+    console.print(f"User [bold]{name}[/bold] disabled; their sessions and tokens have ended.")
+
+
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Let a disabled person sign in again (their old sessions and tokens stay ended)."""
+    from app.auth import service
+
+    async def work(session: AsyncSession) -> None:
+        user = await service.get_user(session, name)
+        await service.enable_user(session, user=user, now=utcnow(), actor=None)
+
+    _run(work)
+    console.print(f"User [bold]{name}[/bold] enabled.")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a person's password; every session and token of theirs ends now."""
+    from app.auth import service
+
+    password = _read_password(password_stdin)
+
+    async def work(session: AsyncSession) -> None:
+        user = await service.get_user(session, name)
+        await service.set_password(session, user=user, password=password, now=utcnow(), actor=None)
+
+    _run(work)
+    console.print(f"Password of [bold]{name}[/bold] changed; their sessions and tokens have ended.")
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(name: str) -> None:
+    """Revoke every API token a person holds."""
+    from app.auth import service
+
+    async def work(session: AsyncSession) -> int:
+        user = await service.get_user(session, name)
+        return await service.revoke_all_tokens(session, user=user, now=utcnow(), actor=None)
+
+    revoked = _run(work)
+    console.print(f"{revoked} token{'s' if revoked != 1 else ''} of [bold]{name}[/bold] revoked.")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Everyone who can sign in: role, wards, whether active, live tokens."""
+    from rich.table import Table
+
+    from app.auth import service
+
+    async def work(session: AsyncSession) -> list[tuple[str, str, str, str, str]]:
+        return [
+            (
+                a.user.username,
+                a.user.role,
+                ",".join(w.code for w in a.user.wards),
+                ("active" if a.user.active else "disabled")
+                + (" (demo password)" if a.user.demo_password and a.user.active else ""),
+                str(a.live_tokens),
+            )
+            for a in await service.list_users(session, utcnow())
+        ]
+
+    table = Table(title="Users")
+    for column in ("username", "role", "wards", "state", "live tokens"):
+        table.add_column(column)
+    for row in _run(work):
+        table.add_row(*row)
+    console.print(table)
 
 
 @app.command("serve")

@@ -47,9 +47,18 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # A request body larger than this is refused with 413 before it is read whole.
     max_body_bytes: int = 1_048_576
-    # After this many failed sign-ins in a row an account is locked for lockout_minutes.
+    # Sign-in throttling, counted in the database so every worker sees the same counts.
+    # From one client address: after max_failed_logins failures for one typed name within
+    # lockout_minutes, that name is refused from that address until the window passes (the
+    # person at their own PC can still sign in: nobody can lock another out); after
+    # sign_in_address_limit failures for any names, that address is refused altogether.
+    # The same answer for every name, real or not.
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    sign_in_address_limit: int = 30
+    # API tokens end this many days after they are made; a person holds at most this many.
+    api_token_days: int = 90
+    api_tokens_per_user: int = 5
     # How far in the future a clinical time may be (clock drift between devices).
     future_tolerance_minutes: int = 5
     # Rule runs: how often the scheduler runs the whole catalogue.

@@ -36,6 +36,13 @@ class Viewer:
     role: str
 
 
+def client_address(request: Request) -> str:
+    """Who is calling, as far as the server can tell: the connecting address, or the one
+    the trusted reverse proxy (WARDFLOW_FORWARDED_ALLOW_IPS) put in X-Forwarded-For, which
+    uvicorn has already made the client's."""
+    return request.client.host if request.client else auth_service.UNKNOWN_CLIENT
+
+
 def _remember(request: Request, user: User) -> None:
     request.state.user = user
     request.state.viewer = Viewer(user.username, user.role)
@@ -97,7 +104,9 @@ async def api_user(request: Request, session: SessionDep, now: NowDep) -> User:
     """API callers: a bearer token, or a browser session (which must also send its CSRF token)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = await auth_service.resolve_api_token(session, header[7:].strip(), now)
+        user = await auth_service.resolve_api_token(
+            session, header[7:].strip(), now, client=client_address(request)
+        )
         if user is None:
             raise Unauthorised("The API token is not valid.")
         await _keep_touch(session)
@@ -112,15 +121,32 @@ async def api_user(request: Request, session: SessionDep, now: NowDep) -> User:
     return user
 
 
-async def page_user(request: Request, session: SessionDep, now: NowDep) -> User:
+async def account_user(request: Request, session: SessionDep, now: NowDep) -> User:
+    """Anyone signed in, integration (service) accounts included: for their own account
+    page (their tokens) and signing out. Admins are also told of any account that still
+    has the demo password."""
     user = await _user_from_cookie(request, session, now)
     await _keep_touch(session)
     if user is None:
         raise LoginRequired()
     await _check_csrf(request)
     _remember(request, user)
+    if user.role == "admin":
+        request.state.demo_accounts = await auth_service.demo_accounts(session)
+    return user
+
+
+async def page_user(request: Request, session: SessionDep, now: NowDep) -> User:
+    """A person using the pages. An integration (service) account reads through the API
+    only: its pages are its account page and signing out."""
+    user = await account_user(request, session, now)
+    if user.role == "service":
+        raise Forbidden(
+            "This is an integration account: it uses the API with a token, not these pages."
+        )
     return user
 
 
 ApiUser = Annotated[User, Depends(api_user)]
+AccountUser = Annotated[User, Depends(account_user)]
 PageUser = Annotated[User, Depends(page_user)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import problems
 from app.db import dispose_engine
@@ -23,6 +26,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     from app.config import get_settings
     from app.db import get_engine, get_sessionmaker
 
+    await _flag_demo_accounts(get_sessionmaker())
     scheduler = leader = None
     if get_settings().scheduler_enabled:
         leader = jobs.Leadership(get_engine())
@@ -36,12 +40,26 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await dispose_engine()
 
 
+async def _flag_demo_accounts(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Warn in the log while any account still has the demo seed's password (admins also
+    see a banner). A database not made yet is no reason not to start."""
+    from app.auth import service as auth_service
+
+    try:
+        async with sessionmaker() as session:
+            await auth_service.check_demo_passwords(session)
+            await session.commit()
+    except SQLAlchemyError:
+        logging.getLogger("wardflow.auth").exception("Could not check for demo passwords")
+
+
 def create_app() -> FastAPI:
     from app.alerts import router as alerts_router
     from app.alerts import rules_views
     from app.alerts import service as alerts_service
     from app.alerts import views as alerts_views
     from app.audit import views as audit_views
+    from app.auth import admin_views as auth_admin_views
     from app.auth import views as auth_views
     from app.discharge import ready as discharge_ready
     from app.discharge import router as discharge_router
@@ -80,6 +98,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     for module in (
         auth_views,
+        auth_admin_views,
         wards_views,
         discharge_views,
         segregation_views,

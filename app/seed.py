@@ -782,6 +782,8 @@ async def _write_users(
             password=DEMO_PASSWORD,
             ward_codes=list(ward_codes),
             now=now,
+            # Past the breached-password check (its password is public); flagged until changed.
+            demo=True,
         )
         created.append((username, role, DEMO_PASSWORD))
         report("accounts", done, len(DEMO_USERS))

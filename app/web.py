@@ -138,6 +138,8 @@ def render(
         "request": request,
         "user": getattr(request.state, "viewer", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        # For admins: accounts that still have the demo password (a banner on every page).
+        "demo_accounts": getattr(request.state, "demo_accounts", ()),
         # Forms submit in place (htmx) only when shown inside the board's panel.
         "htmx": is_htmx(request),
         **(context or {}),

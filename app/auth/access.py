@@ -2,7 +2,9 @@
 
 Ward staff work only on their own wards; bed managers place people anywhere but do not
 make clinical entries; the safeguarding lead reads everything clinical; directors read
-aggregate figures, not individual records; admins do everything.
+aggregate figures, not individual records; admins do everything. An integration account
+(role "service") reads what a clinical reader with no ward limit reads, through the API
+only (app/deps.page_user refuses it every page but its own account), and writes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 from app.auth.models import User
 from app.errors import Forbidden
 
-CLINICAL_READERS = {"admin", "safeguarding_lead", "bed_manager", "ward_staff"}
+CLINICAL_READERS = {"admin", "safeguarding_lead", "bed_manager", "ward_staff", "service"}
 PLACERS = {"admin", "bed_manager", "ward_staff"}
 CLINICAL_WRITERS = {"admin", "ward_staff"}
 

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service
-from app.auth.models import ROLES
+from app.auth.models import ROLES, TOKEN_ROLES, User
+from app.auth.security import verify_password
 from app.config import get_settings
-from app.deps import SESSION_COOKIE, NowDep, PageUser, SessionDep, commit
-from app.errors import Forbidden
+from app.deps import SESSION_COOKIE, AccountUser, NowDep, SessionDep, client_address, commit
+from app.errors import Conflict, Forbidden, Invalid
+from app.forms import errors_from
 from app.web import render
 
 router = APIRouter()
@@ -78,7 +80,9 @@ async def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise Forbidden("The sign-in form had expired. Reload the page and try again.")
-    result = await service.sign_in(session, username=username, password=password, now=now)
+    result = await service.sign_in(
+        session, username=username, password=password, now=now, client=client_address(request)
+    )
     await commit(session)
     if result.user is None or result.cookie_value is None:
         return _login_page(
@@ -105,8 +109,14 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, user: PageUser, session: SessionDep, now: NowDep) -> Response:
-    await service.end_session(session, request.cookies.get(SESSION_COOKIE, ""), now)
+async def logout(request: Request, user: AccountUser, session: SessionDep, now: NowDep) -> Response:
+    await service.end_session(
+        session,
+        request.cookies.get(SESSION_COOKIE, ""),
+        now,
+        user=user,
+        client=client_address(request),
+    )
     await commit(session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
@@ -116,28 +126,88 @@ async def logout(request: Request, user: PageUser, session: SessionDep, now: Now
 
 
 @router.get("/account", response_class=HTMLResponse)
-async def account(request: Request, user: PageUser) -> HTMLResponse:
-    return _account_page(request, user, token=None)
+async def account(
+    request: Request, user: AccountUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _account_page(request, session, user, now)
 
 
-def _account_page(request: Request, user: object, token: str | None) -> HTMLResponse:
-    return render(
+async def _account_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    now: NowDep,
+    *,
+    token: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    settings = get_settings()
+    response = render(
         request,
         "auth/account.html",
         {
-            "role_name": ROLES.get(user.role, user.role),  # type: ignore[attr-defined]
-            "wards": [w.code for w in user.wards] if user.role == "ward_staff" else [],  # type: ignore[attr-defined]
+            "role_name": ROLES.get(user.role, user.role),
+            "wards": [w.code for w in user.wards] if user.role == "ward_staff" else [],
             "token": token,
+            "tokens": await service.list_tokens(session, user),
+            "may_make_tokens": user.role in TOKEN_ROLES,
+            "token_days": settings.api_token_days,
+            "token_cap": settings.api_tokens_per_user,
+            "now": now,
+            "values": values or {},
+            "errors": errors or {},
+            "message": message,
         },
+        status_code=status,
     )
+    # A new token is shown once: no cache may keep the page that shows it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 async def make_token(
-    request: Request, user: PageUser, session: SessionDep, now: NowDep
+    request: Request,
+    user: AccountUser,
+    session: SessionDep,
+    now: NowDep,
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    token = await service.make_api_token(session, user=user, now=now)
+    """Admins and integration accounts make their own tokens, giving their password again
+    (a session left open on a shared PC is not enough to make a key that outlives it)."""
+    if user.role not in TOKEN_ROLES:
+        raise Forbidden(
+            "Only administrators and integration accounts make API tokens; "
+            "ask an administrator if a system needs one."
+        )
+    values = {"name": name}
+    errors: dict[str, str] = {}
+    if not verify_password(user.password_hash, password):
+        errors["password"] = "Your password is not right"  # noqa: S105 (a message)
+    else:
+        try:
+            token = await service.make_api_token(session, user=user, now=now, name=name)
+            await commit(session)
+            return await _account_page(request, session, user, now, token=token)
+        except Invalid as exc:
+            errors.update(errors_from(exc))
+        except Conflict as exc:
+            errors["name"] = exc.detail
+    # Nothing was written: the checks come before the token is added.
+    return await _account_page(
+        request, session, user, now, values=values, errors=errors, status=422
+    )
+
+
+@router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
+async def revoke_token(
+    request: Request, token_id: int, user: AccountUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    row = await service.revoke_token(session, user=user, token_id=token_id, now=now)
+    name = row.name
     await commit(session)
-    response = _account_page(request, user, token=token)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await _account_page(request, session, user, now, message=f"Token {name!r} revoked.")
