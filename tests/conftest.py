@@ -153,12 +153,13 @@ def tmp_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def browser(app) -> AsyncIterator[Callable[[], Browser]]:  # type: ignore[no-untyped-def]
-    """Make browsers (each with its own cookies); closed after the test."""
+async def browser(app) -> AsyncIterator[Callable[..., Browser]]:  # type: ignore[no-untyped-def]
+    """Make browsers (each with its own cookies, and a client address: 127.0.0.1 unless
+    given); closed after the test."""
     opened: list[Browser] = []
 
-    def make() -> Browser:
-        opened.append(Browser(app))
+    def make(address: str = "127.0.0.1") -> Browser:
+        opened.append(Browser(app, address))
         return opened[-1]
 
     yield make

@@ -153,9 +153,12 @@ def set_cookie_headers(response: httpx.Response, name: str) -> list[str]:
 class Browser:
     """One person's browser: its own cookies, signing in through the login form."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, address: str = "127.0.0.1") -> None:
+        # The address the app sees the browser connect from (sign-in throttling is by it).
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            transport=httpx.ASGITransport(
+                app=app, raise_app_exceptions=False, client=(address, 50000)
+            ),
             base_url="http://testserver",
         )
         self.csrf = ""
