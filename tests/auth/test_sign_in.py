@@ -162,9 +162,7 @@ async def test_five_failures_stop_that_name_from_that_address_for_fifteen_minute
     assert (await b.client.get("/wards")).status_code == 200
 
 
-async def test_guessing_from_one_address_never_locks_the_person_out_of_their_own(
-    world, browser
-):
+async def test_guessing_from_one_address_never_locks_the_person_out_of_their_own(world, browser):
     """Finding 7: anyone could lock any account for 15 minutes. Now the guesser is slowed,
     and the nurse at her own PC signs in as usual."""
     attacker = browser("10.0.0.66")
@@ -177,9 +175,7 @@ async def test_guessing_from_one_address_never_locks_the_person_out_of_their_own
     assert (await nurse.client.get("/wards")).status_code == 200
 
 
-async def test_many_failures_from_one_address_stop_that_address_for_every_name(
-    world, browser
-):
+async def test_many_failures_from_one_address_stop_that_address_for_every_name(world, browser):
     """Per address as well as per account: trying one password against many names (each
     below the per-name limit) is stopped once the address has failed 30 times."""
     attacker = browser("10.0.0.66")
@@ -226,9 +222,7 @@ async def _answers(b, username: str, tries: int) -> list[str]:  # type: ignore[n
     return texts
 
 
-async def test_a_real_name_and_a_made_up_one_get_the_same_answers_in_the_same_order(
-    world, browser
-):
+async def test_a_real_name_and_a_made_up_one_get_the_same_answers_in_the_same_order(world, browser):
     """Finding 7: only real accounts ever said "locked". Now the sixth try from an address
     is stopped alike whether the name exists or not."""
     real = await _answers(browser("10.0.0.1"), "nurse", 7)

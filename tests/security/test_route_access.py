@@ -27,13 +27,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.auth.models import UserSession
-from app.auth.security import token_digest
+from app.auth import service as auth_service
+from app.auth.models import ApiToken, User, UserSession
+from app.auth.security import hash_password, token_digest
 from tests.auth.helpers import hidden_csrf, parse
-from tests.factories import PASSWORD, World, next_nhs_number, patient_body
+from tests.factories import PASSWORD, TEST_CLIENT, World, next_nhs_number, patient_body
 
 API = "/api/v1"
 # Patients admitted to ASH, to BIRCH, and people not on any ward: their names show who saw what.
@@ -231,6 +232,29 @@ async def build_trust(
             step="review",
         )
 
+    # An integration account (role "service", issue 17): API reads, no pages but its own
+    # account. Made here, not in every test's World.
+    service = User(
+        username="svc",
+        role="service",
+        password_hash=hash_password(PASSWORD),
+        created_at=now,
+        active=True,
+        failed_logins=0,
+    )
+    session.add(service)
+    await session.flush()
+    world.users["svc"] = service
+    world.tokens["svc"] = await auth_service.make_api_token(session, user=service, now=now)
+    await session.execute(update(ApiToken).values(last_client=TEST_CLIENT))
+    admins_token = await session.scalar(
+        select(ApiToken.id).where(ApiToken.user_id == world.users["admin"].id)
+    )
+    for records in on.values():
+        # Account management reaches for the director (disabling them harms no other row);
+        # a token is revoked by its holder, the admin.
+        records.ids.update(user_id=world.users["director"].id, token_id=admins_token)
+
     trust = Trust(world, now, on)
     # Browser sessions made directly (signing in through the form is tested elsewhere and
     # is slow on purpose: argon2).
@@ -300,8 +324,12 @@ class Who:
         return not (self.own_ward and role == "ward_staff" and records_ward not in wards)
 
 
-ROLES = frozenset({"admin", "ward_staff", "bed_manager", "safeguarding_lead", "director"})
-CLINICAL_READERS = frozenset({"admin", "safeguarding_lead", "bed_manager", "ward_staff"})
+ROLES = frozenset(
+    {"admin", "ward_staff", "bed_manager", "safeguarding_lead", "director", "service"}
+)
+# "service" (an integration) reads like a clinical reader with no ward limit, through the
+# API only: on the pages it reaches only SERVICE_PAGES (see try_row).
+CLINICAL_READERS = frozenset({"admin", "safeguarding_lead", "bed_manager", "ward_staff", "service"})
 PLACERS = frozenset({"admin", "bed_manager", "ward_staff"})
 CLINICAL_WRITERS = frozenset({"admin", "ward_staff"})
 
@@ -318,7 +346,11 @@ BEDS = Who("open or close beds (own ward)", PLACERS, own_ward=True)
 READ_ANY = Who("clinical readers", CLINICAL_READERS)
 PLACE_ANY = Who("placers", PLACERS)
 PLACEMENT_WRITERS = Who("admin and bed manager", frozenset({"admin", "bed_manager"}))
-ALERT_WORK = Who("alert workers (own ward)", CLINICAL_READERS, own_ward=True)
+ALERT_WORK = Who("alert workers (own ward)", CLINICAL_READERS - {"service"}, own_ward=True)
+# Issue 17: API tokens are made by the roles that integrate; a token is revoked by its holder
+# (anyone else is told "not found", not "forbidden": the ids say nothing).
+TOKEN_MAKERS = Who("admin and service", frozenset({"admin", "service"}))
+TOKEN_HOLDER = Who("the token's holder (the admin)", frozenset({"admin"}))
 RULES_READ = Who("clinical readers and director", CLINICAL_READERS | {"director"})
 RULES_EDIT = Who("admin and safeguarding lead", frozenset({"admin", "safeguarding_lead"}))
 RUNS_READ = RULES_EDIT
@@ -336,6 +368,7 @@ class Row:
     who: Who
     url: str | None = None  # the request's path, {names} from the records; default: path
     body: dict[str, Any] | None = None  # JSON for the API, a form for the pages
+    refused_status: int = 403  # what a signed-in person who may not gets
     # Records counted before and after (a refused write changes none of them).
 
     @property
@@ -628,7 +661,25 @@ def rows(now: datetime) -> list[Row]:
         # --- pages: signing in, the account ------------------------------------------------
         Row("POST", "/logout", SIGNED_IN),
         Row("GET", "/account", SIGNED_IN),
-        Row("POST", "/account/tokens", SIGNED_IN),
+        Row(
+            "POST",
+            "/account/tokens",
+            TOKEN_MAKERS,
+            body={"name": "access table", "password": PASSWORD},
+        ),
+        Row("POST", "/account/tokens/{token_id}/revoke", TOKEN_HOLDER, refused_status=404),
+        # --- pages: account management (issue 17) ------------------------------------------
+        Row("GET", "/admin/users", ADMIN),
+        Row("GET", "/admin/users/{user_id}", ADMIN),
+        Row("POST", "/admin/users/{user_id}/disable", ADMIN),
+        Row("POST", "/admin/users/{user_id}/enable", ADMIN),
+        Row("POST", "/admin/users/{user_id}/revoke-tokens", ADMIN),
+        Row(
+            "POST",
+            "/admin/users/{user_id}/password",
+            ADMIN,
+            body={"password": "tulip-harbour-lantern"},
+        ),
         Row("GET", "/", PUBLIC),  # a redirect to /wards, which asks for sign-in
         # --- pages: wards, beds, admissions -----------------------------------------------
         Row("GET", "/wards", SIGNED_IN),
@@ -782,8 +833,21 @@ USERS: list[tuple[str | None, str | None, set[str], str]] = [
     ("beds", "bed_manager", set(), "ASH"),
     ("lead", "safeguarding_lead", set(), "ASH"),
     ("director", "director", set(), "ASH"),
+    ("svc", "service", set(), "ASH"),
     (None, None, set(), "ASH"),
 ]
+# The only pages an integration (service) account reaches, besides the public ones.
+SERVICE_PAGES = {"/account", "/account/tokens", "/account/tokens/{token_id}/revoke", "/logout"}
+
+
+def may(row: Row, role: str | None, wards: set[str], ward: str) -> bool:
+    """The table's answer, with the service role's rule: API reads, no pages but its own."""
+    if not row.who.allows(role, wards, ward):
+        return False
+    if role == "service" and not row.is_api and not row.who.signed_out:
+        return row.path in SERVICE_PAGES
+    return True
+
 
 ALL_ROWS = rows(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))  # the keys; each test makes its own
 
@@ -882,7 +946,7 @@ def judge(row: Row, allowed: bool, signed_in: bool, outcome: Outcome) -> str | N
         if status == 303 and outcome.location.startswith("/login?next="):
             return None
         return f"expected a redirect to sign in, got {status} {outcome.location}"
-    expected = 403 if signed_in else 401
+    expected = row.refused_status if signed_in else 401
     if status == expected:
         return None
     return f"expected {expected}, got {status}"
@@ -956,7 +1020,7 @@ async def test_route_access(app, session, trust, group_name):
 async def try_row(app: FastAPI, session: AsyncSession, trust: Trust, row: Row) -> list[str]:
     failures: list[str] = []
     for username, role, wards, ward in USERS:
-        allowed = row.who.allows(role, wards, ward)
+        allowed = may(row, role, wards, ward)
         who = f"{username or 'no one'} on {ward}'s records"
         writes = row.method != "GET"
         async with rolled_back(session):
@@ -1011,7 +1075,7 @@ async def test_prefixed_routes_refuse_who_they_must(app, session, trust, prefix,
         url = re.sub(r"\{[^}]+\}", "1", path)
         row = Row(method, path, who, url=url, body={})
         for username, role, wards, ward in USERS:
-            if row.who.allows(role, wards, ward):
+            if may(row, role, wards, ward):
                 continue
             async with rolled_back(session):
                 outcome = await request_as(app, trust, row, username, ward)
