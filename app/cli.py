@@ -302,9 +302,7 @@ def users_token(
 
     async def work(session: AsyncSession) -> str:
         user = await service.get_user(session, name)
-        return await service.make_api_token(
-            session, user=user, now=utcnow(), name=label, days=days
-        )
+        return await service.make_api_token(session, user=user, now=utcnow(), name=label, days=days)
 
     token = _run(work)
     err.print("Keep this token secret; it is shown once and stored only as a hash.")

@@ -43,9 +43,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "name", sa.String(length=64), server_default="API token", nullable=False
-            )
+            sa.Column("name", sa.String(length=64), server_default="API token", nullable=False)
         )
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_client", sa.String(length=64), nullable=True))
@@ -105,9 +103,7 @@ def downgrade() -> None:
         batch_op.drop_column("name")
     # Service accounts cannot exist under the old constraint: they are disabled and given
     # the old constraint's least role (their rows stay, for the audit log's sake).
-    op.execute(
-        sa.text("UPDATE users SET role = 'director', active = false WHERE role = 'service'")
-    )
+    op.execute(sa.text("UPDATE users SET role = 'director', active = false WHERE role = 'service'"))
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("demo_password")
         batch_op.drop_constraint(op.f("ck_users_role"), type_="check")

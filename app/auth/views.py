@@ -37,7 +37,10 @@ def _safe_next(target: str | None, home: str = "/wards") -> str:
 
 def _home(role: str) -> str:
     """Where signing in lands when no page was asked for: bed managers work the whole
-    trust's beds, everyone else starts from the wards."""
+    trust's beds, an integration (service) account has only its account page, everyone
+    else starts from the wards."""
+    if role == "service":
+        return "/account"
     return "/flow" if role == "bed_manager" else "/wards"
 
 

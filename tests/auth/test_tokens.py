@@ -177,6 +177,8 @@ async def test_no_one_revokes_or_sees_another_persons_token(world, client, sessi
 async def test_a_service_account_reads_the_api_but_no_pages_and_writes_nothing(
     world, client, browser, service_user
 ):
+    signing_in = await browser().submit_login("feed")
+    assert signing_in.headers["location"] == "/account"  # its only page
     feed = await browser().sign_in("feed")
     token = new_token(await make(feed, name="nightly extract"))
     bearer = {"Authorization": f"Bearer {token}"}
