@@ -324,6 +324,8 @@ async def _users(
             password=DEMO_PASSWORD,
             ward_codes=nurse_wards if role == "ward_staff" else [],
             now=now,
+            # The public demo password, past the breached-password check; flagged until changed.
+            demo=True,
         )
         await session.flush()
         if role == "ward_staff":
