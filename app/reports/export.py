@@ -3,11 +3,11 @@ Figures for the whole scope have breakdown and group `all`."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
 
+from app import csvsafe
 from app.reports.equality import MEASURES
 
 Row = tuple[str, str, str, Any]
@@ -85,7 +85,7 @@ def rows(report: dict[str, Any]) -> Iterator[Row]:
 
 def to_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csvsafe.writer(buffer, lineterminator="\n")
     writer.writerow(("measure", "breakdown", "group", "value"))
     for measure, breakdown, group, value in rows(report):
         writer.writerow((measure, breakdown, group, "" if value is None else value))
