@@ -53,6 +53,7 @@ def create_app() -> FastAPI:
     from app.interop.fhir import router as fhir_router
     from app.reports import router as reports_router
     from app.reports import views as reports_views
+    from app.reports.heavy import ReportCache
     from app.segregation import episode_views, force_router, force_views
     from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
         description="Inpatient bed flow and least-restrictive-practice monitoring.",
         lifespan=lifespan,
     )
+    app.state.reports = ReportCache.from_settings()  # kept reports, PDF slots (per process)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
