@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import problems
+from app import logs, problems
 from app.db import dispose_engine
 from app.deps import NowDep, SessionDep
 from app.web import STATIC_DIR, SecurityHeaders
@@ -97,6 +97,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
+    logs.install()
     segregation_readout.install()
     alerts_service.install()
     discharge_ready.install()

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import LoginRequired
 from app.errors import Busy, DomainError, FieldError, Invalid
+from app.schemas import CODE_MESSAGE
 
 log = logging.getLogger("wardflow")
 
@@ -32,6 +33,8 @@ _MESSAGES = {
     "int_parsing": "must be a whole number",
     "bool_parsing": "must be true or false",
     "json_invalid": "is not valid JSON",
+    # The only constrained pattern is a code's (app/schemas.py).
+    "string_pattern_mismatch": CODE_MESSAGE,
 }
 
 

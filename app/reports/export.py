@@ -63,11 +63,18 @@ def rows(report: dict[str, Any]) -> Iterator[Row]:
                         yield (f"alerts.{name}", "rule", rule, n)
             else:
                 yield (f"{section}.{key}", "all", "all", value)
+    hidden = "*"  # a suppressed count, its rate and its ratio (equality.suppress), as NHS
     for breakdown, table in report["equality"].items():
         reference = table["reference"]
         for group, figures in table["groups"].items():
             yield ("occupied_bed_days", breakdown, group, figures["occupied_bed_days"])
+            suppressed = set(figures.get("suppressed", ()))
             for measure, _what in MEASURES:
+                if measure in suppressed:
+                    for name in (measure, f"{measure}.per_1000_obd"):
+                        yield (name, breakdown, group, hidden)
+                    yield (f"{measure}.ratio_to_{reference}", breakdown, group, hidden)
+                    continue
                 yield (measure, breakdown, group, figures[measure])
                 yield (f"{measure}.per_1000_obd", breakdown, group, figures["rates"][measure])
                 yield (
