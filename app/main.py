@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import logs, problems
 from app.db import dispose_engine
 from app.deps import NowDep, SessionDep
 from app.web import STATIC_DIR, SecurityHeaders
+
+SWAGGER_UI = "/static/vendor/swagger-ui"  # swagger-ui-dist 5.35.0 (static/vendor/README.md)
 
 
 @asynccontextmanager
@@ -66,6 +69,9 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Inpatient bed flow and least-restrictive-practice monitoring.",
         lifespan=lifespan,
+        # The documentation is served below from static/ (pinned), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.reports = ReportCache.from_settings()  # kept reports, PDF slots (per process)
     app.add_middleware(SecurityHeaders)
@@ -107,6 +113,23 @@ def create_app() -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/wards", status_code=303)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """Swagger UI from static/vendor/swagger-ui (npm swagger-ui-dist, version pinned
+        there), not from a CDN: no third party can change the script run on this site."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Wardflow API",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def docs_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -25,9 +25,7 @@ async def built(client, world, clock, session):
     return await scenario.build(client, world, clock)
 
 
-async def test_the_json_hides_counts_below_five_with_their_rates_and_ratios(
-    client, world, built
-):
+async def test_the_json_hides_counts_below_five_with_their_rates_and_ratios(client, world, built):
     r = (await client.get(API, headers=world.auth("director"), params=WEEK)).json()
     assert r["equality_suppression"]["below"] == 5
     assert r["equality_suppression"]["suppressed_as"] is None
