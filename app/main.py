@@ -37,6 +37,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # sent would be sent again by the next leader.
         await jobs.stop(scheduler, leader)
     await dispose_engine()
+    from app.reports import heavy
+
+    heavy.shutdown()
 
 
 def create_app() -> FastAPI:

@@ -108,7 +108,9 @@ def measure_report(config: Config, data: DataSet) -> dict[str, Any]:
         }
         token = asyncio.run(_director_token(prepared.url))
         nurse_token, ward = asyncio.run(contention.nurse_access(prepared.url))
-        with running(prepared.url, data.workers) as (service, bare):
+        # Every request makes its report: nothing kept (the goal is about making one).
+        uncached = {"WARDFLOW_REPORT_CACHE_SECONDS": "0"}
+        with running(prepared.url, data.workers, settings=uncached) as (service, bare):
             result.update(
                 asyncio.run(_measure(service.base_url, bare.base_url, prepared.url, token))
             )

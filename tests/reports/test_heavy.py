@@ -2,18 +2,18 @@
 are laid out at once, one more is told "busy, try again" at once, a finished week's report
 is kept and served again, and the same PDF asked for twice is laid out once.
 
-No timing: the slots are held by the test, and the layout waits on events the test sets."""
+No timing: the slots are held by the test, and the layout waits on events the test sets.
+The layout itself is replaced by a stand-in (the real one runs in a child process)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import date, timedelta
 
 import pytest
 
 from app.errors import Busy
-from app.reports import pdf, report
+from app.reports import report
 from app.reports.heavy import ReportCache
 from app.reports.period import TRUST, Week
 
@@ -22,15 +22,16 @@ WEEK = {"week_ending": "2026-03-08"}  # a finished week at the test clock (10 Ma
 
 
 @pytest.fixture
-def renders(monkeypatch):
-    """Count the layouts, and the threads they ran in; each gives a tiny stand-in PDF."""
-    calls: list[int] = []
+def renders(app):
+    """Count the layouts; each gives a tiny stand-in PDF (the real one is laid out in a
+    child process: tests/reports/test_outputs.py)."""
+    calls: list[str] = []
 
-    def fake(data):
-        calls.append(threading.get_ident())
+    async def fake(data):
+        calls.append(data["week_ending"])
         return b"%PDF-1.7 " + data["week_ending"].encode()
 
-    monkeypatch.setattr(pdf, "render", fake)
+    app.state.reports.render = fake
     return calls
 
 
@@ -88,8 +89,7 @@ async def test_a_pdf_past_the_limit_is_busy_at_once_while_the_board_still_answer
         app.state.reports.slots.release()
     r = await client.get(API + ".pdf", headers=world.auth("director"), params=WEEK)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
-    # Laid out in a worker thread, not on the event loop every request shares.
-    assert renders and renders[0] != threading.get_ident()
+    assert renders == ["2026-03-08"]
 
 
 async def test_a_finished_weeks_report_is_kept_and_made_again_when_it_is_old(
@@ -125,41 +125,38 @@ class NoDatabase:
 async def test_the_same_pdf_asked_twice_is_laid_out_once_and_takes_no_second_slot(
     monkeypatch, clock
 ):
-    started, release = threading.Event(), threading.Event()
+    started, release = asyncio.Event(), asyncio.Event()
     calls: list[str] = []
 
     async def build(session, *, scope, week, now, weeks=26):
         return {"week_ending": week.ending.isoformat()}
 
-    def slow(data):
+    async def slow(data):
         calls.append(data["week_ending"])
         started.set()
-        release.wait()
+        await release.wait()
         return b"%PDF-1.7"
 
     monkeypatch.setattr(report, "build", build)
-    monkeypatch.setattr(pdf, "render", slow)
-    cache = ReportCache(pdf_slots=2, keep_for=timedelta(minutes=5))
+    cache = ReportCache(pdf_slots=2, keep_for=timedelta(minutes=5), render=slow)
     await cache.slots.acquire()  # one of the two slots taken by someone else
     this, other = Week(date(2026, 3, 8)), Week(date(2026, 3, 1))
 
     def ask(week):
         return cache.pdf(NoDatabase(), scope=TRUST, week=week, now=clock.now)  # type: ignore[arg-type]
 
-    try:
-        first = asyncio.create_task(ask(this))
-        await asyncio.to_thread(started.wait)
-        # Both slots are in use; the same PDF waits for the one under way ...
-        second = asyncio.create_task(ask(this))
-        await asyncio.sleep(0)  # let it reach the wait
-        # ... while another week is refused at once.
-        with pytest.raises(Busy):
-            await ask(other)
-        release.set()
-        assert [(await t)[1] for t in (first, second)] == [b"%PDF-1.7", b"%PDF-1.7"]
-    finally:
-        release.set()
+    first = asyncio.create_task(ask(this))
+    await started.wait()
+    # Both slots are in use; the same PDF waits for the one under way ...
+    second = asyncio.create_task(ask(this))
+    await asyncio.sleep(0)  # let it reach the wait
+    # ... while another week is refused at once.
+    with pytest.raises(Busy):
+        await ask(other)
+    release.set()
+    assert [(await t)[1] for t in (first, second)] == [b"%PDF-1.7", b"%PDF-1.7"]
     assert calls == ["2026-03-08"]
     # Its slot is free again, and the PDF is kept: asked again, it is not laid out again.
-    assert cache.slots._value == 1
+    cache.slots.release()
+    assert not cache.slots.locked()
     assert (await ask(this))[1] == b"%PDF-1.7" and calls == ["2026-03-08"]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.reports import pdf, service
+from app.reports import service
 from app.reports.period import TRUST, Week
 from tests.test_cli import cli_env, run  # noqa: F401  (the fixture)
 
@@ -28,8 +28,11 @@ async def exports(session) -> list[AuditEntry]:
 
 
 @pytest.fixture(autouse=True)
-def quick_pdf(monkeypatch):
-    monkeypatch.setattr(pdf, "render", lambda data: b"%PDF-1.7")
+def quick_pdf(app):
+    async def render(data):
+        return b"%PDF-1.7"
+
+    app.state.reports.render = render
 
 
 async def test_the_mhsds_download_is_recorded_with_who_what_and_where(world, signed_in, session):
