@@ -516,7 +516,13 @@ def export_mhsds(
         raise typer.BadParameter(exc.errors[0].message, param_hint="--month") from exc
 
     async def work(session: AsyncSession) -> mhsds.Extract:
-        return await mhsds.build(session, first)
+        from app.audit.exports import record_export
+
+        extract = await mhsds.build(session, first)
+        await record_export(
+            session, kind="mhsds_extract", ident=extract.label, details={"format": "csv"}
+        )
+        return extract
 
     extract = _run(work)
     console.print(f"MHSDS extract for {extract.label} in {output}:", soft_wrap=True)
@@ -557,8 +563,16 @@ def report_weekly(
         raise typer.BadParameter("a date like 2026-03-08", param_hint="'--week-ending'") from exc
 
     async def work(session: AsyncSession) -> tuple[dict[str, object], bytes | None]:
+        from app.audit.exports import record_export
+
         week = finished_week(ending, now, "--week-ending") if ending else last_finished(now)
         scope = await resolve_scope(session, ward_code=ward, site_code=site)
+        await record_export(
+            session,
+            kind="weekly_report",
+            ident=week.ending.isoformat(),
+            details={"format": format, "scope": scope.type, "code": scope.code or None},
+        )
         if keep:
             snapshot, _made = await service.keep(
                 session, scope=scope, week=week, now=now, trigger="cli"

@@ -76,8 +76,27 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 8
     # The link in a notice: where people reach this service.
     public_url: str = "http://127.0.0.1:8000"
+    # Where clients reach the API: the start of every link FHIR answers carry (Bundle
+    # self/next links, fullUrl). Never taken from the request's Host header, which a
+    # client chooses. Default: public_url.
+    base_url: str | None = None
     # Who gets the weekly report (PDF attached) each Monday: a JSON list, like alert_email_to.
     report_recipients: list[str] = []
+    # Weekly report PDFs laid out at once by one process; one more is answered 503 "busy,
+    # try again" (Retry-After) at once, so PDFs cannot starve the ward board.
+    report_pdf_concurrency: int = Field(default=2, ge=1)
+    # A finished week's report (data, CSV, PDF) is kept in memory and served again for
+    # this long; records typed in late for that week appear once it has passed.
+    report_cache_seconds: int = Field(default=300, ge=0)
+    # Counts in the weekly report's equality tables below this are suppressed (shown as
+    # "fewer than N", null in the JSON), as NHS statistics do: a count of 1 for one ward
+    # and one week can name a person. 1 turns suppression off.
+    equality_min_count: int = Field(default=5, ge=1)
+
+    @property
+    def api_base_url(self) -> str:
+        """Where clients reach this service, without a trailing slash."""
+        return (self.base_url or self.public_url).rstrip("/")
 
 
 @lru_cache

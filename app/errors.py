@@ -53,3 +53,15 @@ class Invalid(DomainError):
             errors = [errors]
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class Busy(DomainError):
+    """Heavy work (a PDF being laid out) is at its limit just now: try again shortly. Sent
+    to the one asking for the heavy thing, never to the ward board (503, Retry-After)."""
+
+    status = 503
+    title = "Busy: try again shortly"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import problems
+from app import logs, problems
 from app.db import dispose_engine
 from app.deps import NowDep, SessionDep
 from app.web import STATIC_DIR, SecurityHeaders
+
+SWAGGER_UI = "/static/vendor/swagger-ui"  # swagger-ui-dist 5.35.0 (static/vendor/README.md)
 
 
 @asynccontextmanager
@@ -38,6 +41,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # sent would be sent again by the next leader.
         await jobs.stop(scheduler, leader)
     await dispose_engine()
+    from app.reports import heavy
+
+    heavy.shutdown()
 
 
 async def _flag_demo_accounts(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -71,6 +77,7 @@ def create_app() -> FastAPI:
     from app.interop.fhir import router as fhir_router
     from app.reports import router as reports_router
     from app.reports import views as reports_views
+    from app.reports.heavy import ReportCache
     from app.segregation import episode_views, force_router, force_views
     from app.segregation import readout as segregation_readout
     from app.segregation import router as segregation_router
@@ -83,7 +90,11 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Inpatient bed flow and least-restrictive-practice monitoring.",
         lifespan=lifespan,
+        # The documentation is served below from static/ (pinned), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.reports = ReportCache.from_settings()  # kept reports, PDF slots (per process)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
@@ -114,6 +125,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
+    logs.install()
     segregation_readout.install()
     alerts_service.install()
     discharge_ready.install()
@@ -123,6 +135,23 @@ def create_app() -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/wards", status_code=303)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """Swagger UI from static/vendor/swagger-ui (npm swagger-ui-dist, version pinned
+        there), not from a CDN: no third party can change the script run on this site."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Wardflow API",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def docs_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -14,7 +14,8 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import LoginRequired
-from app.errors import DomainError, FieldError, Invalid
+from app.errors import Busy, DomainError, FieldError, Invalid
+from app.schemas import CODE_MESSAGE
 
 log = logging.getLogger("wardflow")
 
@@ -32,6 +33,8 @@ _MESSAGES = {
     "int_parsing": "must be a whole number",
     "bool_parsing": "must be true or false",
     "json_invalid": "is not valid JSON",
+    # The only constrained pattern is a code's (app/schemas.py).
+    "string_pattern_mismatch": CODE_MESSAGE,
 }
 
 
@@ -144,7 +147,7 @@ PROBLEMS = {
     "403": "Your role or ward is not allowed",
     "404": "Unknown id or code",
     "422": "A field is missing, blank, malformed or out of range",
-    "503": "The database cannot be reached; nothing was saved",
+    "503": "The database cannot be reached, or heavy work is at its limit (Retry-After)",
 }
 CONFLICT = {"409": "The request conflicts with what is recorded"}
 
@@ -196,6 +199,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         errors = exc.errors if isinstance(exc, Invalid) else None
+        if isinstance(exc, Busy):
+            # A person who followed a download link gets a page, a program problem+json.
+            response: Response
+            if _wants_page(request) or "text/html" in request.headers.get("accept", ""):
+                response = render_error(request, exc.status, exc.title, exc.detail)
+            else:
+                response = problem(exc.status, exc.title, exc.detail)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         if _wants_page(request):
             return render_error(request, exc.status, exc.title, exc.detail)
         return problem(exc.status, exc.title, exc.detail, errors)

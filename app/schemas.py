@@ -8,7 +8,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, fi
 
 # Blank or whitespace-only text is refused: "reason" must say something.
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+# Codes (ward, site, locality, bed labels, type and reason codes) go into addresses, file
+# names of downloads and CSV cells: letters, digits, "-" and "_" only (422 otherwise).
+CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
+CODE_MESSAGE = "may contain only letters, digits, - and _"
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=CODE_PATTERN),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # A time with no offset is refused (422): never guess the zone of a clinical event.
 Instant = AwareDatetime

@@ -194,15 +194,14 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's API documentation (/docs, /redoc) loads Swagger UI / ReDoc from their CDN and
-# starts them with an inline script, allowed by its hash (worked out from the page itself),
-# never by 'unsafe-inline'. They show the API's shape, never patient data.
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+# The API documentation (/docs) is Swagger UI served from static/vendor/swagger-ui
+# (pinned; no CDN), started by an inline script allowed by its hash (worked out from the
+# page itself), never by 'unsafe-inline'. It shows the API's shape, never patient data.
+# Swagger UI sets inline styles, hence 'unsafe-inline' for styles on these pages only.
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net {hashes}; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; worker-src 'self' blob:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; worker-src 'self' blob:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)

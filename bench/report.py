@@ -225,6 +225,17 @@ def goals(
                 "met": slowest < 3000,
             }
         )
+        if "contention" in weekly:
+            kept = weekly["contention"]["kept_speed"]
+            loaded = weekly["contention"]["loaded"]
+            out.append(
+                {
+                    "goal": "Board and sign-in keep their speed while 10 PDF reports are asked for",
+                    "measured": f"p95 under load: board {loaded['board']['p95_ms']:.0f} ms, "
+                    f"sign-in {loaded['sign_in']['p95_ms']:.0f} ms",
+                    "met": all(kept.values()),
+                }
+            )
     rate = _get(top, "admissions", "api", "per_second")
     add(
         f"≥ 200 admissions/s with {top['set']['workers']} workers",
@@ -366,7 +377,29 @@ def weekly_table(weekly: dict[str, Any] | None) -> str:
         value = weekly[key]
         timing = f"{value['p50_ms']:.1f} / {value['p95_ms']:.1f}"
         lines.append(f"| {label} | {timing} | {value.get('bytes', '')} |")
+    if "contention" in weekly:
+        lines += ["", contention_table(weekly["contention"])]
     return "\n".join(lines) + "\n"
+
+
+def contention_table(c: dict[str, Any]) -> str:
+    """The ward board and a sign-in, quiet and while PDF clients ask (bench/contention.py)."""
+    lines = [
+        f"While {c['pdf_clients']} clients keep asking for weekly-report PDFs (answers "
+        f"meanwhile: {c['pdf_answers_during']}):",
+        "",
+        "| Request | quiet p50 / p95 ms | under load p50 / p95 ms | failed under load "
+        "| kept its speed |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label in (("board", "Ward board (JSON)"), ("sign_in", "Sign-in (form and POST)")):
+        q, loaded = c["quiet"][name], c["loaded"][name]
+        lines.append(
+            f"| {label} | {q['p50_ms']:.1f} / {q['p95_ms']:.1f} | {loaded['p50_ms']:.1f} / "
+            f"{loaded['p95_ms']:.1f} | {loaded['failed']} | "
+            f"{'yes' if c['kept_speed'][name] else 'no'} |"
+        )
+    return "\n".join(lines)
 
 
 def write(

@@ -75,11 +75,14 @@ def stop(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def running(url: str, workers: int, port: int = 8765) -> Iterator[tuple[Server, Server]]:
-    """The service on `url`, and the bare floor beside it, with the same workers."""
+def running(
+    url: str, workers: int, port: int = 8765, settings: dict[str, str] | None = None
+) -> Iterator[tuple[Server, Server]]:
+    """The service on `url` (with any WARDFLOW_ `settings` besides), and the bare floor
+    beside it, with the same workers."""
     service = _start(
         [WARDFLOW, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        _env(url),
+        {**_env(url), **(settings or {})},
         port,
         workers,
         "service.log",

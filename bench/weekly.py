@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bench import raw, sets
+from bench import contention, raw, sets
 from bench.config import Config, DataSet
 from bench.measure import _get, _timed, console, facts, latency
 from bench.servers import running
@@ -107,7 +107,10 @@ def measure_report(config: Config, data: DataSet) -> dict[str, Any]:
             }
         }
         token = asyncio.run(_director_token(prepared.url))
-        with running(prepared.url, data.workers) as (service, bare):
+        nurse_token, ward = asyncio.run(contention.nurse_access(prepared.url))
+        # Every request makes its report: nothing kept (the goal is about making one).
+        uncached = {"WARDFLOW_REPORT_CACHE_SECONDS": "0"}
+        with running(prepared.url, data.workers, settings=uncached) as (service, bare):
             result.update(
                 asyncio.run(_measure(service.base_url, bare.base_url, prepared.url, token))
             )
@@ -115,6 +118,24 @@ def measure_report(config: Config, data: DataSet) -> dict[str, Any]:
             f"  weekly report p95: JSON {result['json']['p95_ms']:.0f} ms, "
             f"PDF {result['pdf']['p95_ms']:.0f} ms, CSV {result['csv']['p95_ms']:.0f} ms"
         )
+        # A fresh service (nothing kept from the measurement above) for the contention.
+        with running(prepared.url, data.workers) as (service, _bare):
+            sunday = date.fromisoformat(result["week_ending"])
+            result["contention"] = asyncio.run(
+                contention.measure(service.base_url, token, nurse_token, ward, sunday, REQUESTS * 5)
+            )
+        print_contention(result["contention"])
         return result
     finally:
         sets.discard(config, data, prepared)
+
+
+def print_contention(c: dict[str, Any]) -> None:
+    for name in ("board", "sign_in"):
+        q, loaded = c["quiet"][name], c["loaded"][name]
+        console.print(
+            f"  {name} p50/p95 quiet {q['p50_ms']:.0f}/{q['p95_ms']:.0f} ms, while "
+            f"{c['pdf_clients']} PDF clients ask {loaded['p50_ms']:.0f}/{loaded['p95_ms']:.0f}"
+            f" ms, {loaded['failed']} failed"
+        )
+    console.print(f"  PDF answers meanwhile: {c['pdf_answers_during']}")

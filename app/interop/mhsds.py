@@ -35,7 +35,6 @@ Files and their items (MHSDS v6 data item names; codes mapped in ``app/interop/c
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
@@ -51,6 +50,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app import csvsafe
 from app.config import get_settings
 from app.discharge.models import ReadyForDischarge
 from app.errors import FieldError, Invalid
@@ -110,7 +110,7 @@ class Extract:
 
     def csv(self, table: str) -> str:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csvsafe.writer(out, lineterminator="\r\n")
         writer.writerow(COLUMNS[table])
         writer.writerows(self.tables.get(table, []))
         return out.getvalue()

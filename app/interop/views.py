@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.audit.exports import record_export
 from app.auth import access
 from app.deps import NowDep, PageUser, SessionDep
 from app.errors import Invalid
@@ -50,6 +51,14 @@ async def download(
     except Invalid as exc:
         return _page(request, month, exc.errors[0].message, status=422)
     extract = await mhsds.build(session, first)
+    await record_export(
+        session,
+        kind="mhsds_extract",
+        ident=extract.label,
+        details={"format": "zip"},
+        actor=user,
+        request=request,
+    )
     return Response(
         extract.zip_bytes(),
         media_type="application/zip",

@@ -77,8 +77,9 @@ def equality(
     interventions: list[Intervention],
     seclusions: list[Episode],
     segregations: list[Episode],
+    min_count: int = 1,
 ) -> dict[str, Any]:
-    """Every breakdown of one week of the span."""
+    """Every breakdown of one week of the span, counts below `min_count` suppressed."""
     result: dict[str, Any] = {}
     for name, (group_of, groups) in breakdowns(span.weeks[week].ending).items():
         obd: Counter[str] = Counter()
@@ -124,7 +125,76 @@ def equality(
                 figures["ratios"]["restrictive_interventions"]
             )
         result[name] = {"reference": reference, "groups": rows}
+        suppress(result[name], min_count)
     return result
+
+
+# Each measure's count, and the figures that follow it (hours and days are of the episodes
+# counted, so they are hidden with them).
+COUNTED_BY = {
+    "restrictive_interventions": "restrictive_interventions",
+    "prone": "prone",
+    "seclusion_episodes": "seclusion_episodes",
+    "seclusion_hours": "seclusion_episodes",
+    "segregation_episodes": "segregation_episodes",
+    "segregation_days": "segregation_episodes",
+}
+SUPPRESSION_NOTE = (
+    "Counts from 1 to {below_minus_one} in a group are suppressed, as NHS statistics do: the "
+    "count, its rate and its ratio are null and the measure is listed in the group's "
+    "`suppressed`; where one group alone would be suppressed, the next smallest is too, so "
+    "that it cannot be worked out from the total. Ratios to a suppressed reference are null "
+    "and the measure is listed in the table's `reference_suppressed`."
+)
+
+
+def suppress(table: dict[str, Any], below: int) -> None:
+    """Hide small counts in one breakdown (in place): a count of 1 for one ward and one
+    week can name the person. Zero is shown (it names nobody); so are bed days, the
+    denominator, which count days rather than people or events."""
+    groups: dict[str, dict[str, Any]] = table["groups"]
+    table["reference_suppressed"] = []
+    for figures in groups.values():
+        figures["suppressed"] = []
+    if below <= 1:
+        return
+    hidden: dict[str, set[str]] = {}
+    for count in dict.fromkeys(COUNTED_BY.values()):
+        small = {g for g, f in groups.items() if 0 < f[count] < below}
+        if len(small) == 1:
+            # Secondary suppression: the smallest other count among the groups with bed
+            # days, or the scope's total (shown elsewhere) would give the hidden one away.
+            others = [g for g, f in groups.items() if g not in small and f["occupied_bed_days"]]
+            if others:
+                small.add(min(others, key=lambda g: (groups[g][count], g)))
+        hidden[count] = small
+    for group, figures in groups.items():
+        for measure, count in COUNTED_BY.items():
+            if group in hidden[count]:
+                figures[measure] = None
+                figures["rates"][measure] = None
+                figures["ratios"][measure] = None
+                figures["suppressed"].append(measure)
+    reference = table["reference"]
+    for measure, count in COUNTED_BY.items():
+        if reference in hidden[count]:
+            table["reference_suppressed"].append(measure)
+            for figures in groups.values():
+                figures["ratios"][measure] = None
+    for figures in groups.values():
+        figures["per_1000_obd"] = figures["rates"]["restrictive_interventions"]
+        for key in ("ratio_to_white", "ratio_to_reference"):
+            if key in figures:
+                figures[key] = figures["ratios"]["restrictive_interventions"]
+
+
+def suppression(below: int) -> dict[str, Any]:
+    """How the report says what it suppressed (the JSON's `equality_suppression`)."""
+    return {
+        "below": below,
+        "suppressed_as": None,
+        "note": SUPPRESSION_NOTE.format(below_minus_one=below - 1) if below > 1 else "",
+    }
 
 
 def label(breakdown: str, group: str) -> str:

@@ -3,11 +3,11 @@ Figures for the whole scope have breakdown and group `all`."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
 
+from app import csvsafe
 from app.reports.equality import MEASURES
 
 Row = tuple[str, str, str, Any]
@@ -63,11 +63,18 @@ def rows(report: dict[str, Any]) -> Iterator[Row]:
                         yield (f"alerts.{name}", "rule", rule, n)
             else:
                 yield (f"{section}.{key}", "all", "all", value)
+    hidden = "*"  # a suppressed count, its rate and its ratio (equality.suppress), as NHS
     for breakdown, table in report["equality"].items():
         reference = table["reference"]
         for group, figures in table["groups"].items():
             yield ("occupied_bed_days", breakdown, group, figures["occupied_bed_days"])
+            suppressed = set(figures.get("suppressed", ()))
             for measure, _what in MEASURES:
+                if measure in suppressed:
+                    for name in (measure, f"{measure}.per_1000_obd"):
+                        yield (name, breakdown, group, hidden)
+                    yield (f"{measure}.ratio_to_{reference}", breakdown, group, hidden)
+                    continue
                 yield (measure, breakdown, group, figures[measure])
                 yield (f"{measure}.per_1000_obd", breakdown, group, figures["rates"][measure])
                 yield (
@@ -85,7 +92,7 @@ def rows(report: dict[str, Any]) -> Iterator[Row]:
 
 def to_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csvsafe.writer(buffer, lineterminator="\n")
     writer.writerow(("measure", "breakdown", "group", "value"))
     for measure, breakdown, group, value in rows(report):
         writer.writerow((measure, breakdown, group, "" if value is None else value))

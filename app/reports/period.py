@@ -20,6 +20,9 @@ from app.wards.service import local_date, local_tz
 
 DAY = timedelta(days=1)
 TREND_WEEKS = 26
+# No report for weeks before this: nothing was recorded then (and dates near year 1
+# cannot be stepped back from).
+EARLIEST = date(1900, 1, 1)
 
 
 def local_midnight(day: date) -> datetime:
@@ -61,8 +64,11 @@ def finished_week(ending: date, now: datetime, field: str = "week_ending") -> We
     or to come, has no report yet)."""
     if ending.weekday() != 6:
         raise Invalid(FieldError(field, f"{ending.isoformat()} is not a Sunday"))
+    if ending < EARLIEST:
+        # The report looks back TREND_WEEKS weeks; near year 1 there are no such dates.
+        raise Invalid(FieldError(field, f"must be {EARLIEST.year} or later"))
     week = Week(ending)
-    if week.end > now:
+    if ending >= date.max - 7 * DAY or week.end > now:
         raise Invalid(
             FieldError(field, f"the week ending {ending.isoformat()} has not finished yet")
         )

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import get_settings
 from app.reports import flow_figures as flow
 from app.reports import rights_figures as rights
-from app.reports.equality import equality
+from app.reports.equality import equality, suppression
 from app.reports.period import Scope, Week
 from app.reports.span import Span
 from app.reports.trends import trends
@@ -67,13 +68,15 @@ async def build(
             }
         )
     last = len(span.weeks) - 1
-    breakdowns = equality(span, last, stays, interventions, seclusions, segregations)
+    below = get_settings().equality_min_count
+    breakdowns = equality(span, last, stays, interventions, seclusions, segregations, below)
     report = {
         "version": VERSION,
         "scope": scope.as_dict(),
         **series[-1],
         "by_ethnic_group": breakdowns["ethnic_group"]["groups"],
         "equality": breakdowns,
+        "equality_suppression": suppression(below),
         "trends": trends(series),
         "generated_at": now.isoformat(),
     }

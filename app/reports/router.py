@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from app.audit.exports import record_export
 from app.deps import ApiUser, NowDep, SessionDep
-from app.reports import export, pdf, service
-from app.reports.period import finished_week, last_finished, resolve_scope
+from app.reports import export, service
+from app.reports.heavy import ReportCache
+from app.reports.period import Scope, Week, finished_week, last_finished, resolve_scope
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -25,18 +27,27 @@ WardCode = Annotated[str | None, Query(description="One ward's report")]
 SiteCode = Annotated[str | None, Query(description="One site's report")]
 
 
-async def _report(
+def reports(request: Request) -> ReportCache:
+    """The application's kept reports and PDF slots (app/reports/heavy.py)."""
+    cache: ReportCache = request.app.state.reports
+    return cache
+
+
+Reports = Annotated[ReportCache, Depends(reports)]
+
+
+async def _where(
     session: SessionDep,
     user: ApiUser,
     now: NowDep,
     week_ending: date | None,
     ward_code: str | None,
     site_code: str | None,
-) -> dict[str, Any]:
+) -> tuple[Scope, Week]:
     service.require_reader(user)
     week = finished_week(week_ending, now) if week_ending else last_finished(now)
     scope = await resolve_scope(session, ward_code=ward_code, site_code=site_code)
-    return await service.make(session, scope=scope, week=week, now=now)
+    return scope, week
 
 
 def _name(report: dict[str, Any], suffix: str) -> str:
@@ -53,44 +64,70 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response:
     )
 
 
+async def _audit(
+    session: SessionDep, user: ApiUser, request: Request, data: dict[str, Any], form: str
+) -> None:
+    scope = data["scope"]
+    await record_export(
+        session,
+        kind="weekly_report",
+        ident=data["week_ending"],
+        details={"format": form, "scope": scope["type"], "code": scope["code"]},
+        actor=user,
+        request=request,
+    )
+
+
 @router.get("/weekly")
 async def weekly(
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
+    cache: Reports,
     week_ending: WeekEnding = None,
     ward_code: WardCode = None,
     site_code: SiteCode = None,
 ) -> JSONResponse:
     """The director's weekly figures, their 26-week trends and the equality breakdowns."""
-    return JSONResponse(await _report(session, user, now, week_ending, ward_code, site_code))
+    scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
+    return JSONResponse(await cache.data(session, scope=scope, week=week, now=now))
 
 
 @router.get("/weekly.csv", response_class=Response)
 async def weekly_csv(
+    request: Request,
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
+    cache: Reports,
     week_ending: WeekEnding = None,
     ward_code: WardCode = None,
     site_code: SiteCode = None,
 ) -> Response:
     """The same report in long form: measure, breakdown, group, value."""
-    data = await _report(session, user, now, week_ending, ward_code, site_code)
+    scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
+    data = await cache.data(session, scope=scope, week=week, now=now)
+    await _audit(session, user, request, data, "csv")
     return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
 
 
 @router.get("/weekly.pdf", response_class=Response)
 async def weekly_pdf(
+    request: Request,
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
+    cache: Reports,
     week_ending: WeekEnding = None,
     ward_code: WardCode = None,
     site_code: SiteCode = None,
 ) -> Response:
-    data = await _report(session, user, now, week_ending, ward_code, site_code)
-    return _download(await pdf.render_async(data), "application/pdf", _name(data, "pdf"))
+    """The same report as a PDF. At most a few are laid out at once: when all are busy the
+    answer is 503 with Retry-After, at once (app/reports/heavy.py)."""
+    scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
+    data, document = await cache.pdf(session, scope=scope, week=week, now=now)
+    await _audit(session, user, request, data, "pdf")
+    return _download(document, "application/pdf", _name(data, "pdf"))
 
 
 @router.get("/snapshots")
@@ -119,15 +156,45 @@ async def snapshot_json(snapshot_id: int, user: ApiUser, session: SessionDep) ->
     return JSONResponse((await service.get_snapshot(session, snapshot_id)).data)
 
 
+async def _audit_snapshot(
+    session: SessionDep,
+    user: ApiUser,
+    request: Request,
+    snapshot_id: int,
+    data: dict[str, Any],
+    form: str,
+) -> None:
+    scope = data["scope"]
+    await record_export(
+        session,
+        kind="report_snapshot",
+        ident=str(snapshot_id),
+        details={
+            "format": form,
+            "week_ending": data["week_ending"],
+            "scope": scope["type"],
+            "code": scope["code"],
+        },
+        actor=user,
+        request=request,
+    )
+
+
 @router.get("/snapshots/{snapshot_id}.csv", response_class=Response)
-async def snapshot_csv(snapshot_id: int, user: ApiUser, session: SessionDep) -> Response:
+async def snapshot_csv(
+    snapshot_id: int, request: Request, user: ApiUser, session: SessionDep
+) -> Response:
     service.require_reader(user)
     data = (await service.get_snapshot(session, snapshot_id)).data
+    await _audit_snapshot(session, user, request, snapshot_id, data, "csv")
     return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
 
 
 @router.get("/snapshots/{snapshot_id}.pdf", response_class=Response)
-async def snapshot_pdf(snapshot_id: int, user: ApiUser, session: SessionDep) -> Response:
+async def snapshot_pdf(
+    snapshot_id: int, request: Request, user: ApiUser, session: SessionDep
+) -> Response:
     service.require_reader(user)
     snapshot = await service.get_snapshot(session, snapshot_id)
+    await _audit_snapshot(session, user, request, snapshot_id, snapshot.data, "pdf")
     return _download(snapshot.pdf, "application/pdf", _name(snapshot.data, "pdf"))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.deps import NowDep, PageUser, SessionDep
 from app.errors import FieldError, Invalid
 from app.reports import service
+from app.reports.heavy import ReportCache
 from app.reports.period import finished_week, last_finished, resolve_scope
 from app.reports.views_context import context
 from app.wards.models import Site, Ward
@@ -64,7 +65,8 @@ async def weekly_page(
         page["problem"] = "; ".join(e.message for e in exc.errors)
         status = 422
     else:
-        data = await service.make(session, scope=scope, week=week, now=now)
+        cache: ReportCache = request.app.state.reports
+        data = await cache.data(session, scope=scope, week=week, now=now)
         page.update(context(data))
         query = {"week_ending": week.ending.isoformat()}
         if scope.type != "trust":

@@ -8,6 +8,8 @@ import pytest
 
 from tests.reports import scenario
 
+pytestmark = pytest.mark.usefixtures("no_suppression")
+
 API = "/api/v1/reports/weekly"
 
 

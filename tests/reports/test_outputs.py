@@ -10,6 +10,8 @@ import pytest
 
 from tests.reports import scenario
 
+pytestmark = pytest.mark.usefixtures("no_suppression")
+
 API = "/api/v1/reports/weekly"
 WEEK = {"week_ending": "2026-03-29"}
 

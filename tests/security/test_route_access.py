@@ -527,7 +527,6 @@ def rows(now: datetime) -> list[Row]:
         Row("GET", "/openapi.json", PUBLIC),
         Row("GET", "/docs", PUBLIC),
         Row("GET", "/docs/oauth2-redirect", PUBLIC),
-        Row("GET", "/redoc", PUBLIC),
         Row("GET", "/healthz", PUBLIC),
         Row("GET", "/healthz/rules", PUBLIC),
         Row("GET", "/login", PUBLIC),

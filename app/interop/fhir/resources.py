@@ -46,7 +46,7 @@ GENDERS = {"male": "male", "female": "female", "other": "other", "not_known": "u
 
 def local_system(name: str) -> str:
     """Wardflow's own code systems and extensions, named under the service's address."""
-    return f"{get_settings().public_url.rstrip('/')}/fhir/r4/{name}"
+    return f"{get_settings().api_base_url}/fhir/r4/{name}"
 
 
 def instant(moment: datetime) -> str:

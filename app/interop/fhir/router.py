@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from app.config import get_settings
 from app.deps import ApiUser, NowDep, SessionDep
 from app.errors import DomainError
 from app.interop.fhir import params, queries
@@ -78,8 +79,10 @@ class FhirRoute(APIRoute):
 router = APIRouter(prefix="/fhir/r4", route_class=FhirRoute, tags=["FHIR R4"])
 
 
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/fhir/r4"
+def base_url() -> str:
+    """The FHIR base every link starts with: from WARDFLOW_BASE_URL (or PUBLIC_URL), never
+    from the request's Host header, which the client chooses (a link to another site)."""
+    return get_settings().api_base_url + "/fhir/r4"
 
 
 def _links(
@@ -89,7 +92,7 @@ def _links(
 
     def url(offset: int) -> str:
         query = urlencode([*kept, ("_count", str(paging.count)), ("_offset", str(offset))])
-        return f"{base_url(request)}/{resource_type}?{query}"
+        return f"{base_url()}/{resource_type}?{query}"
 
     links = {"self": url(paging.offset)}
     if paging.count and paging.offset + paging.count < total:
@@ -109,13 +112,13 @@ async def _search(
     )
     entries, total = await run(values, paging)
     links = _links(request, resource_type, paging, total)
-    return fhir_response(fr.bundle(base_url(request), entries, total, links))
+    return fhir_response(fr.bundle(base_url(), entries, total, links))
 
 
 @router.get("/metadata")
 async def metadata(request: Request, now: NowDep) -> JSONResponse:
     """The CapabilityStatement: open to anyone, as FHIR expects, and holding no records."""
-    return fhir_response(capability_statement(base_url(request), now))
+    return fhir_response(capability_statement(base_url(), now))
 
 
 def capability_statement(base: str, now: datetime) -> fr.Resource:
