@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from weakref import WeakKeyDictionary
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +25,22 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# argon2 takes ~100 ms of CPU and 64 MiB per check. A flood of sign-ins checked on the event
+# loop would stall every request of that worker (the ward board included), and checked on
+# an unbounded thread pool would eat the machine's memory. So checks run in a thread, at
+# most this many at once per process; the others wait their turn, the board does not.
+ARGON2_AT_ONCE = 2
+_slots: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+async def check_password(password_hash: str | None, password: str) -> bool:
+    """verify_password off the event loop, bounded (see ARGON2_AT_ONCE)."""
+    loop = asyncio.get_running_loop()
+    slots = _slots.setdefault(loop, asyncio.Semaphore(ARGON2_AT_ONCE))
+    async with slots:
+        return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def new_token() -> str:

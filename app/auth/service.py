@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.audit import service as audit
 from app.auth import passwords
 from app.auth.models import ROLES, ApiToken, SignInFailure, User, UserSession
-from app.auth.security import hash_password, new_token, token_digest, verify_password
+from app.auth.security import check_password, hash_password, new_token, token_digest
 from app.config import get_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards.models import Ward
@@ -233,7 +233,7 @@ async def check_demo_passwords(session: AsyncSession) -> list[str]:
     )
     still = []
     for user in users:
-        if verify_password(user.password_hash, DEMO_PASSWORD):
+        if await check_password(user.password_hash, DEMO_PASSWORD):
             still.append(user.username)
         else:
             user.demo_password = False
@@ -389,7 +389,9 @@ async def sign_in(
         return SignInResult(None, error=THROTTLED.format(minutes=settings.lockout_minutes))
     known = user is not None and user.active
     # Always one argon2 verify: against the dummy hash when there is no such active account.
-    good = verify_password(user.password_hash if user is not None and known else None, password)
+    good = await check_password(
+        user.password_hash if user is not None and known else None, password
+    )
     if user is None or not known or not good:
         # Old rows are of no use past the window: cleared as new ones come (index on at).
         await session.execute(delete(SignInFailure).where(SignInFailure.at <= now - window))

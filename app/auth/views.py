@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service
 from app.auth.models import ROLES, TOKEN_ROLES, User
-from app.auth.security import verify_password
+from app.auth.security import check_password
 from app.config import get_settings
 from app.deps import SESSION_COOKIE, AccountUser, NowDep, SessionDep, client_address, commit
 from app.errors import Conflict, Forbidden, Invalid
@@ -189,7 +189,7 @@ async def make_token(
         )
     values = {"name": name}
     errors: dict[str, str] = {}
-    if not verify_password(user.password_hash, password):
+    if not await check_password(user.password_hash, password):
         errors["password"] = "Your password is not right"  # noqa: S105 (a message)
     else:
         try:
