@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.reports import flow_figures as flow
 from app.reports import rights_figures as rights
 from app.reports.equality import equality
+from app.reports.late_figures import late_records
 from app.reports.period import Scope, Week
 from app.reports.span import Span
 from app.reports.trends import trends
@@ -72,6 +73,8 @@ async def build(
         "version": VERSION,
         "scope": scope.as_dict(),
         **series[-1],
+        # Records typed in late, by ward (issue 22): the report's week only.
+        "late_records": await late_records(session, scope, week),
         "by_ethnic_group": breakdowns["ethnic_group"]["groups"],
         "equality": breakdowns,
         "trends": trends(series),
