@@ -10,8 +10,10 @@ admissions (some of 17-year-olds, some of men on the women's ward), transfers, p
 reviews on time, late or typed in days later, discharges, seclusions with their reviews,
 uses of force debriefed late or never, and ready-for-discharge periods, with windowed
 runs at random moments; at checkpoints, straight after a run, what every check finds
-looking at everything is compared with the alerts' states, and a run over everything
-(``wardflow rules run --everything``) in a savepoint must raise and clear nothing."""
+looking at everything is compared with the alerts' states (including the withdrawn ones
+of RULES.md 1.1: an alert of a rule with a chain or an end that the records no longer bear
+out must be withdrawn), and a run over everything (``wardflow rules run --everything``) in
+a savepoint must raise, clear, withdraw and reinstate nothing."""
 
 from __future__ import annotations
 
