@@ -50,6 +50,9 @@ class Typed:
     what: str
     at: datetime
     recorded_at: datetime | None
+    # The end of the episode (or the discharge): after it nothing is owed, whatever the
+    # thresholds (an alert raised under others is withdrawn by it too).
+    ends: bool = False
 
 
 # The records of one subject that can move a rule's chain (given the rule's code): read only

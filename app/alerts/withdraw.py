@@ -15,7 +15,8 @@ What a person did stays: an acknowledged alert is withdrawn too (its note is kep
 longer owed, and the person who took it on sees why), a resolved one stays resolved.
 An alert raised under other parameters than the rule's now (a threshold changed since) is
 left alone: RULES.md 3 keeps it to the parameters it was raised under, by which the
-deadline may well have been missed.
+deadline may well have been missed; unless the episode (or admission) had ended at or
+before its deadline, when nothing was owed under any threshold.
 
 The work is proportional to the subjects the check read, which a windowed run keeps to
 those with records typed since the previous run, an alert to clear, or a deadline in the
@@ -91,9 +92,10 @@ def reason(record: Typed | None) -> str:
 def _action(alert: Any, breach: Breach | None, rule: settings.RuleInForce, as_of: datetime) -> str:
     """What this run does to the alert (a plain row or an Alert): '' for nothing."""
     if breach is None:
-        if alert.status in WITHDRAWABLE and dict(rule.parameters) == alert.parameters:
-            return "withdraw"
-        return ""
+        if alert.status not in WITHDRAWABLE:
+            return ""
+        # Raised under other thresholds: only an end before it shows nothing was owed.
+        return "withdraw" if dict(rule.parameters) == alert.parameters else "withdraw_ended"
     if alert.status == "withdrawn":
         return "reinstate"
     # A cleared one whose action turned out to come earlier (typed late), or whose action
@@ -158,10 +160,24 @@ async def follow(
         if action != wanted[alert.id]:
             continue
         before = snapshot(alert)
-        if action == "withdraw":
+        if action.startswith("withdraw"):
             subject = (alert.rule, alert.subject_type, alert.subject_id)
             if subject not in evidence:
                 evidence[subject] = ctx.examined[alert.rule][subject[1:]](alert.rule)
+            if action == "withdraw_ended":
+                ends = [r for r in evidence[subject] if r.ends and r.at <= ctx.as_of]
+                if not ends:
+                    continue
+                if ends[0].at > alert.due_at:
+                    # Missed under its own thresholds, then the episode ended: cleared
+                    # at the end (RULES.md 1.1), instead of open for ever.
+                    if alert.status not in ("open", "acknowledged"):
+                        continue
+                    alert.status, alert.cleared_at = "cleared", ends[0].at
+                    done.recleared.append(alert)
+                    session.add(_audit("alert.clear", alert.id, before, snapshot(alert), now))
+                    continue
+                action = "withdraw"
             record = withdrawer(alert.due_at, alert.raised_at, evidence[subject])
             # No right was missed: the time it looked cleared stays in the audit log only.
             alert.status, alert.withdrawn_at, alert.cleared_at = "withdrawn", now, None

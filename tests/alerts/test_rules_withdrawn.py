@@ -261,3 +261,29 @@ async def test_a_withdrawn_alert_is_reinstated_when_a_later_record_moves_the_cha
         (S + 4 * H, "open", None),
     ]
     assert [a.due_at for a in result.reinstated] == [S + 4 * H]
+
+
+async def test_an_alert_raised_under_another_threshold_is_withdrawn_only_by_an_end_before_it(
+    sc: Scenario,
+) -> None:
+    """RULES.md 3 keeps an alert to the thresholds it was raised under: a chain that no
+    longer gives it after a threshold change does not show the deadline was met. An end
+    typed late, before the deadline, does (nothing was owed under any threshold)."""
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await sc.run(S + 4 * H + MIN)  # S+2h and S+4h, every 2 hours
+    await sc.change_rule(rule, {"every": "PT3H"})
+    await sc.run(S + 4 * H + 2 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "open", None),  # missed under the 2-hourly threshold: stays
+        (S + 3 * H, "open", None),
+        (S + 4 * H, "open", None),
+    ]
+    await at(sc, S + 4 * H + 3 * MIN)
+    await sc.end_seclusion(seclusion, S + 3 * H + 30 * MIN)  # ended before S+4h
+    await sc.run(S + 4 * H + 4 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "cleared", S + 3 * H + 30 * MIN),
+        (S + 3 * H, "cleared", S + 3 * H + 30 * MIN),
+        (S + 4 * H, "withdrawn", None),
+    ]

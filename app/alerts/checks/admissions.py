@@ -276,7 +276,7 @@ def _purpose_typed(
 ) -> list[Typed]:
     if discharged_at is None:
         return reviews
-    return [*reviews, Typed("admissions", admission_id, "discharge", discharged_at, None)]
+    return [*reviews, Typed("admissions", admission_id, "discharge", discharged_at, None, True)]
 
 
 def _purpose_written_since(moment: datetime) -> ColumnElement[bool]:

@@ -95,7 +95,8 @@ def _typed(
             for o in record.observations
         ]
     if record.ended_at is not None:
-        typed.append(Typed(f"{kind}s", record.id, f"end of the {kind}", record.ended_at, None))
+        end = Typed(f"{kind}s", record.id, f"end of the {kind}", record.ended_at, None, ends=True)
+        typed.append(end)
     return typed
 
 
