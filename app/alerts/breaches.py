@@ -40,6 +40,27 @@ class Breach:
 
 
 @dataclass(frozen=True)
+class Typed:
+    """A record as it was typed in: which row, what it is (for a sentence), when it
+    happened, and when it was typed (None for an end or discharge: a change to the episode
+    or admission, whose time of typing the audit log keeps)."""
+
+    table: str
+    id: int
+    what: str
+    at: datetime
+    recorded_at: datetime | None
+    # The end of the episode (or the discharge): after it nothing is owed, whatever the
+    # thresholds (an alert raised under others is withdrawn by it too).
+    ends: bool = False
+
+
+# The records of one subject that can move a rule's chain (given the rule's code): read only
+# for an alert to withdraw.
+Evidence = Callable[[str], list[Typed]]
+
+
+@dataclass(frozen=True)
 class RunContext:
     as_of: datetime
     # Every rule's parameters in force, by code (a disabled rule's too: the seclusion
@@ -53,6 +74,18 @@ class RunContext:
     recorded_since: datetime | None = None
     # Open or acknowledged alerts by rule: (subject_id, due_at), for clearing.
     pending: Mapping[str, list[tuple[int, datetime]]] = field(default_factory=dict)
+    # Filled by the checks of rules with a deadline chain or an end, as they read: for each
+    # rule, the subjects judged whole (every deadline up to as_of) and how to find their
+    # records. The engine withdraws such a subject's alerts that are no longer a breach
+    # (RULES.md 1.1, "late-typed records move alerts both ways"). Emptied before each check.
+    examined: dict[str, dict[tuple[str, int], Evidence]] = field(default_factory=dict)
+
+    def examine(
+        self, codes: Iterable[str], subject_type: str, subject_id: int, evidence: Evidence
+    ) -> None:
+        for code in codes:
+            if code in self.enabled:
+                self.examined.setdefault(code, {})[(subject_type, subject_id)] = evidence
 
     def pending_ids(self, *codes: str) -> set[int]:
         return {subject for code in codes for subject, _ in self.pending.get(code, [])}
@@ -64,27 +97,6 @@ class RunContext:
             for subject_id, due in items:
                 index.setdefault((code, subject_id), []).append(due)
         return index
-
-    def ended_late(
-        self,
-        code: str,
-        subject_type: str,
-        subject_id: int,
-        ended: datetime | None,
-        found: Iterable[datetime],
-        admission_id: int | None,
-    ) -> list[Breach]:
-        """Alerts raised while the subject looked unfinished, for deadlines at or after an
-        end recorded since (records are often entered late): nothing was owed there, so
-        each is cleared at the end (RULES.md 1.1) instead of staying open for ever."""
-        if ended is None or code not in self.enabled:
-            return []
-        seen = set(found)
-        return [
-            Breach(code, subject_type, subject_id, due, admission_id, None, cleared_at=ended)
-            for due in self._pending_by_subject.get((code, subject_id), [])
-            if due >= ended and due not in seen
-        ]
 
     def pending_dues(self, code: str, subject_id: int) -> list[datetime]:
         """When this subject's open or acknowledged alerts of this rule fell due."""

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue, notify, settings
+from app.alerts import catalogue, notify, settings, withdraw
 from app.alerts.breaches import Breach, CheckSpec, Key, RunContext
 from app.alerts.checks import CHECKS
 from app.alerts.models import Alert, RuleRun, RuleSetting
@@ -52,6 +52,9 @@ class RunResult:
     raised: list[Alert] = field(default_factory=list)
     cleared: list[Alert] = field(default_factory=list)
     skipped: bool = False
+    # Withdrawn by records typed in late (RULES.md 1.1), and withdrawn ones a breach again.
+    withdrawn: list[Alert] = field(default_factory=list)
+    reinstated: list[Alert] = field(default_factory=list)
 
 
 async def try_lock(session: AsyncSession, *, wait: bool) -> bool:
@@ -235,13 +238,16 @@ async def _check(
     run: RuleRun,
     now: datetime,
     active: dict[Key, int],
-) -> tuple[list[int], list[Alert]]:
+) -> tuple[list[int], list[Alert], withdraw.Followed]:
     # Each check in its own savepoint, so a failing one leaves the run's transaction usable
     # and writes nothing of its own.
     async with session.begin_nested():
+        ctx.examined.clear()
         breaches = await spec.run(session, ctx)
         wanted = [b for b in breaches if b.rule in ctx.enabled and b.rule in spec.codes]
-        return await _store(session, wanted, rules, run, now, active)
+        raised, cleared = await _store(session, wanted, rules, run, now, active)
+        followed = await withdraw.follow(session, ctx, wanted, rules, now)
+        return raised, cleared, followed
 
 
 async def run_rules(
@@ -277,12 +283,13 @@ async def run_rules(
     errors: dict[str, str] = {}
     raised_ids: list[int] = []
     cleared: list[Alert] = []
+    followed = withdraw.Followed()
     for spec in CHECKS:
         if not ctx.enabled & set(spec.codes):
             continue
         try:
             spec_ctx = whole if everything or failed & set(spec.codes) else ctx
-            ids, done = await _check(session, spec, spec_ctx, rules, run, now, active)
+            ids, done, moved = await _check(session, spec, spec_ctx, rules, run, now, active)
         except Exception as exc:  # one rule's failure must not stop the others
             log.exception("rule check %s failed", ",".join(spec.codes))
             for code in spec.codes:
@@ -291,10 +298,12 @@ async def run_rules(
             continue
         raised_ids += ids
         cleared += done
+        followed += moved
     raised = await _load(session, raised_ids)
     for alert in raised:
         session.add(_audit("alert.raise", alert.id, None, snapshot(alert), now))
     await notify.queue(session, raised, now)
+    await notify.queue_withdrawn(session, followed.withdrawn, now)
     await session.execute(
         update(RuleRun)
         .where(RuleRun.id == run.id)
@@ -306,7 +315,9 @@ async def run_rules(
         )
     )
     await session.refresh(run)
-    return RunResult(run, raised, cleared)
+    return RunResult(
+        run, raised, cleared, withdrawn=followed.withdrawn, reinstated=followed.reinstated
+    )
 
 
 async def _load(session: AsyncSession, ids: list[int]) -> list[Alert]:

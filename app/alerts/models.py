@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, UTCDateTime
 from app.wards.codes import sql_in
 
-ALERT_STATUSES = ("open", "acknowledged", "cleared", "resolved")
+ALERT_STATUSES = ("open", "acknowledged", "cleared", "resolved", "withdrawn")
 SEVERITIES = ("high", "medium", "low")
 SUBJECT_TYPES = (
     "admission",
@@ -49,6 +49,10 @@ class Alert(Base):
         CheckConstraint(f"severity IN ({sql_in(SEVERITIES)})", name="severity"),
         CheckConstraint(f"subject_type IN ({sql_in(SUBJECT_TYPES)})", name="subject_type"),
         CheckConstraint("status != 'cleared' OR cleared_at IS NOT NULL", name="cleared_has_time"),
+        CheckConstraint(
+            "status != 'withdrawn' OR (withdrawn_at IS NOT NULL AND withdrawn_reason IS NOT NULL)",
+            name="withdrawn_has_record",
+        ),
         CheckConstraint(
             "status != 'resolved' OR (resolved_at IS NOT NULL AND resolve_note IS NOT NULL"
             " AND length(trim(resolve_note)) > 0)",
@@ -82,6 +86,13 @@ class Alert(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolve_note: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("rule_runs.id"))
+    # Withdrawn (RULES.md 1.1): a record typed in later shows the deadline was met. When the
+    # run withdrew it, the record that did (its table and id: a review, or the episode or
+    # admission whose end was typed late) and a sentence saying so.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_type: Mapped[str | None] = mapped_column(String(40))
+    withdrawn_by_id: Mapped[int | None] = mapped_column(Integer)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class RuleSetting(Base):
@@ -125,14 +136,18 @@ class AlertNotification(Base):
 
     __tablename__ = "alert_notifications"
     __table_args__ = (
-        UniqueConstraint("alert_id", "channel", name="uq_alert_notifications_channel"),
+        UniqueConstraint("alert_id", "channel", "kind", name="uq_alert_notifications_channel"),
         CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
+        CheckConstraint("kind IN ('raised', 'withdrawn')", name="kind"),
         Index("ix_alert_notifications_pending", "sent_at", "attempts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
     channel: Mapped[str] = mapped_column(String(16))
+    # raised: the alert itself; withdrawn: the short notice that follows one already sent
+    # for an alert a record typed in later withdrew (RULES.md 1.1).
+    kind: Mapped[str] = mapped_column(String(16), default="raised", server_default="raised")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.models import Alert, AlertNotification
 from app.config import Settings, get_settings
 from app.segregation.deadlines import LONDON
+from app.sql import among
 
 log = logging.getLogger(__name__)
 # The wait after a failure doubles (1, 2, 4... minutes) up to this.
@@ -46,8 +47,51 @@ async def queue(session: AsyncSession, alerts: list[Alert], now: datetime) -> No
     await session.flush()
 
 
-def payload(alert: Alert, ward_code: str | None, config: Settings) -> dict[str, Any]:
+async def queue_withdrawn(session: AsyncSession, alerts: list[Alert], now: datetime) -> None:
+    """A short notice on each channel that already told someone of an alert now withdrawn
+    (RULES.md 1.1): whoever was woken for it learns it was only the record that was late.
+    A notice of the alert not yet sent is not sent at all (``deliver``)."""
+    if not alerts:
+        return
+    ids = [alert.id for alert in alerts]
+    sent = await session.execute(
+        select(AlertNotification.alert_id, AlertNotification.channel).where(
+            among(AlertNotification.alert_id, ids),
+            AlertNotification.kind == "raised",
+            AlertNotification.sent_at.is_not(None),
+        )
+    )
+    already = set(
+        await session.execute(
+            select(AlertNotification.alert_id, AlertNotification.channel).where(
+                among(AlertNotification.alert_id, ids), AlertNotification.kind == "withdrawn"
+            )
+        )
+    )
+    session.add_all(
+        AlertNotification(
+            alert_id=alert_id, channel=channel, kind="withdrawn", attempts=0, next_attempt_at=now
+        )
+        for alert_id, channel in sent
+        if (alert_id, channel) not in already
+    )
+    await session.flush()
+
+
+def withdrawn_text(alert: Alert) -> str:
+    """The one line of a withdrawn notice: "withdrawn: the review at 09:14 ... recorded late"."""
+    return f"withdrawn: {alert.withdrawn_reason or 'a record typed in later met the deadline'}"
+
+
+def payload(
+    alert: Alert, ward_code: str | None, config: Settings, kind: str = "raised"
+) -> dict[str, Any]:
+    # The alert's own notice is as it always was; the withdrawn one says so on top.
+    extra = (
+        {"notice": kind, "withdrawn_reason": withdrawn_text(alert)} if kind == "withdrawn" else {}
+    )
     return {
+        **extra,
         "id": alert.id,
         "rule": alert.rule,
         "severity": alert.severity,
@@ -63,17 +107,21 @@ def payload(alert: Alert, ward_code: str | None, config: Settings) -> dict[str, 
     }
 
 
-def _send_email(config: Settings, alert: Alert, ward_code: str | None) -> None:
+def _send_email(
+    config: Settings, alert: Alert, ward_code: str | None, kind: str = "raised"
+) -> None:
     message = EmailMessage()
-    message["Subject"] = f"[Wardflow] {alert.severity.upper()} {alert.rule}" + (
+    label = "WITHDRAWN" if kind == "withdrawn" else alert.severity.upper()
+    message["Subject"] = f"[Wardflow] {label} {alert.rule}" + (
         f" on {ward_code}" if ward_code else ""
     )
     message["From"] = config.alert_email_from
     message["To"] = ", ".join(config.alert_email_to)
     due = alert.due_at.astimezone(LONDON)
+    first = f"{withdrawn_text(alert)}\n\n" if kind == "withdrawn" else ""
     # No patient name in an email: the link leads to the record for those allowed to see it.
     message.set_content(
-        f"{alert.message}\n\nDue {due:%a %d %b %Y %H:%M}. Alert {alert.id}.\n"
+        f"{first}{alert.message}\n\nDue {due:%a %d %b %Y %H:%M}. Alert {alert.id}.\n"
         f"{config.public_url.rstrip('/')}/alerts/{alert.id}\n"
     )
     assert config.smtp_host is not None
@@ -88,12 +136,12 @@ def _send_email(config: Settings, alert: Alert, ward_code: str | None) -> None:
 async def _send(notice: AlertNotification, alert: Alert, ward_code: str | None) -> None:
     config = get_settings()
     if notice.channel == "email":
-        await asyncio.to_thread(_send_email, config, alert, ward_code)
+        await asyncio.to_thread(_send_email, config, alert, ward_code, notice.kind)
         return
     assert config.alert_webhook_url is not None
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(
-            config.alert_webhook_url, json=payload(alert, ward_code, config)
+            config.alert_webhook_url, json=payload(alert, ward_code, config, notice.kind)
         )
         response.raise_for_status()
 
@@ -129,6 +177,12 @@ async def deliver(session: AsyncSession, now: datetime) -> int:
             await session.commit()
             return sent
         alert = await session.get_one(Alert, notice.alert_id)
+        if notice.kind == "raised" and alert.status == "withdrawn":
+            # Withdrawn before it went: nobody needs waking for it, nor a withdrawn notice.
+            notice.attempts = config.notify_max_attempts
+            notice.last_error = "not sent: the alert was withdrawn first"
+            await session.commit()
+            continue
         ward_code = (
             await session.scalar(select(Ward.code).where(Ward.id == alert.ward_id))
             if alert.ward_id

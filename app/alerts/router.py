@@ -65,6 +65,8 @@ async def run_rules(
         raised=await service.alerts_out(session, result.raised),
         cleared=await service.alerts_out(session, result.cleared),
         errors=result.run.errors or {},
+        withdrawn=await service.alerts_out(session, result.withdrawn),
+        reinstated=await service.alerts_out(session, result.reinstated),
     )
 
 
@@ -88,7 +90,7 @@ async def list_alerts(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[schemas.AlertOut]:
     """Without ``status``: the queue (open, acknowledged and cleared). ``since``: due at or
-    after."""
+    after. ``status=withdrawn``: those records typed in late withdrew (RULES.md 1.1)."""
     alerts, _ = await service.list_alerts(
         session,
         actor=user,

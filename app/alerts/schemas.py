@@ -10,7 +10,7 @@ from pydantic import Field
 from app.schemas import In, Instant, NonBlank, Out
 
 Severity = Literal["high", "medium", "low"]
-Status = Literal["open", "acknowledged", "cleared", "resolved"]
+Status = Literal["open", "acknowledged", "cleared", "resolved", "withdrawn"]
 
 
 class ParameterInfo(Out):
@@ -66,6 +66,11 @@ class AlertOut(Out):
     resolved_at: datetime | None
     resolved_by: str | None
     resolve_note: str | None
+    # Withdrawn (RULES.md 1.1): when, the record that withdrew it (its table and id) and why.
+    withdrawn_at: datetime | None = None
+    withdrawn_by_type: str | None = None
+    withdrawn_by_id: int | None = None
+    withdrawn_reason: str | None = None
 
 
 class RunOut(Out):
@@ -74,6 +79,9 @@ class RunOut(Out):
     raised: list[AlertOut]
     cleared: list[AlertOut]
     errors: dict[str, str]
+    # Alerts records typed in late withdrew in this run, and withdrawn ones a breach again.
+    withdrawn: list[AlertOut] = []
+    reinstated: list[AlertOut] = []
 
 
 class AcknowledgeIn(In):

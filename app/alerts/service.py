@@ -135,6 +135,9 @@ async def resolve(
     alert = await get_alert(session, actor=actor, alert_id=alert_id, lock=True)
     if alert.status == "resolved":
         raise Conflict("This alert is already resolved.")
+    if alert.status == "withdrawn":
+        # No right was missed: nothing for a person to close (RULES.md 1.1).
+        raise Conflict("This alert was withdrawn: a record typed in later met the deadline.")
     before = audit.snapshot(alert)
     alert.status = "resolved"
     alert.resolved_at, alert.resolved_by, alert.resolve_note = now, actor.username, note

@@ -33,6 +33,8 @@ STATUS_LABELS = {
     "acknowledged": "Acknowledged",
     "cleared": "Cleared",
     "resolved": "Resolved",
+    # RULES.md 1.1: out of the queue, but found with this filter.
+    "withdrawn": "Withdrawn",
 }
 SUBJECT_PAGES = {
     "seclusion": "/seclusions/{}",

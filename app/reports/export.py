@@ -63,6 +63,14 @@ def rows(report: dict[str, Any]) -> Iterator[Row]:
                         yield (f"alerts.{name}", "rule", rule, n)
             else:
                 yield (f"{section}.{key}", "all", "all", value)
+    late = report.get("late_records")  # snapshots stored before issue 22 have none
+    if late is not None:
+        for key in ("recorded", "late", "over_a_day", "median_minutes_late"):
+            yield (f"late_records.{key}", "all", "all", late[key])
+        for breakdown, groups in (("kind", late["by_kind"]), ("ward", late["by_ward"])):
+            for group, figures in groups.items():
+                for key, value in figures.items():
+                    yield (f"late_records.{key}", breakdown, group, value)
     hidden = "*"  # a suppressed count, its rate and its ratio (equality.suppress), as NHS
     for breakdown, table in report["equality"].items():
         reference = table["reference"]

@@ -13,6 +13,7 @@ from app.config import get_settings
 from app.reports import flow_figures as flow
 from app.reports import rights_figures as rights
 from app.reports.equality import equality, suppression
+from app.reports.late_figures import late_records
 from app.reports.period import Scope, Week
 from app.reports.span import Span
 from app.reports.trends import trends
@@ -74,6 +75,8 @@ async def build(
         "version": VERSION,
         "scope": scope.as_dict(),
         **series[-1],
+        # Records typed in late, by ward (issue 22): the report's week only.
+        "late_records": await late_records(session, scope, week),
         "by_ethnic_group": breakdowns["ethnic_group"]["groups"],
         "equality": breakdowns,
         "equality_suppression": suppression(below),

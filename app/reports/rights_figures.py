@@ -167,11 +167,13 @@ def _between(column: Any, start: datetime, end: datetime) -> Any:
 
 
 def _live_at(moment: datetime) -> Any:
-    """Raised by then and neither cleared (the missing action done) nor resolved by then."""
+    """Raised by then and neither cleared (the missing action done), resolved nor withdrawn
+    (a record typed in later met the deadline, RULES.md 1.1) by then."""
     return and_(
         Alert.raised_at < moment,
         or_(Alert.cleared_at.is_(None), Alert.cleared_at >= moment),
         or_(Alert.resolved_at.is_(None), Alert.resolved_at >= moment),
+        or_(Alert.withdrawn_at.is_(None), Alert.withdrawn_at >= moment),
     )
 
 
@@ -191,8 +193,9 @@ def _count(condition: Any) -> Any:
 
 async def alerts(session: AsyncSession, scope: Scope, span: Span) -> list[dict[str, Any]]:
     """Alerts by when the rules raised them (so each appears in exactly one week's report,
-    even one raised late for an old deadline); cleared, acknowledged and resolved by when
-    that happened; open (not cleared or resolved) and awaiting review at the week's end.
+    even one raised late for an old deadline); cleared, acknowledged, resolved and
+    withdrawn by when that happened; open (not cleared, resolved or withdrawn) and awaiting
+    review at the week's end.
     Summed in SQL: one query for every week, one for the last week's rules."""
     columns = []
     for week in span.weeks:
@@ -203,6 +206,7 @@ async def alerts(session: AsyncSession, scope: Scope, span: Span) -> list[dict[s
             _count(_between(Alert.resolved_at, week.start, week.end)),
             _count(_live_at(week.end)),
             _count(_awaiting_review_at(week.end)),
+            _count(_between(Alert.withdrawn_at, week.start, week.end)),
         ]
     query = in_scope(
         select(*columns).where(
@@ -210,8 +214,9 @@ async def alerts(session: AsyncSession, scope: Scope, span: Span) -> list[dict[s
             # What was resolved before the span is in none of its figures.
             or_(
                 Alert.raised_at >= span.start,
-                Alert.resolved_at.is_(None),
+                and_(Alert.resolved_at.is_(None), Alert.withdrawn_at.is_(None)),
                 Alert.resolved_at >= span.start,
+                Alert.withdrawn_at >= span.start,
             ),
         ),
         Alert.ward_id,
@@ -225,10 +230,12 @@ async def alerts(session: AsyncSession, scope: Scope, span: Span) -> list[dict[s
         "resolved",
         "open_at_end",
         "awaiting_review_at_end",
+        "withdrawn",
     )
+    width = len(names)
     result: list[dict[str, Any]] = []
     for i in range(len(span.weeks)):
-        values = row[6 * i : 6 * i + 6]
+        values = row[width * i : width * (i + 1)]
         result.append({name: int(v or 0) for name, v in zip(names, values, strict=True)})
     last = span.weeks[-1]
     by_rule = in_scope(

@@ -93,7 +93,7 @@ class SeclusionReview(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(16))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -108,7 +108,7 @@ class SeclusionObservation(Base):
     seclusion_id: Mapped[int] = mapped_column(ForeignKey("seclusions.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -167,7 +167,7 @@ class SegregationReview(Base):
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 

@@ -685,3 +685,44 @@ async def test_board_counts_open_and_acknowledged_alerts_per_admission(
     assert any(a["status"] == "cleared" and a["admission_id"] == ash for a in now_listed)
     assert (await board_counts(client, world, "ASH"))[ash] == active(ash, now_listed)
     assert active(ash, now_listed) < len(ash_alerts) - 1
+
+
+# --- withdrawn alerts (RULES.md 1.1) --------------------------------------------------------------
+
+
+async def test_a_review_typed_late_withdraws_the_alert_out_of_the_queue(
+    client, world, clock, session, ash
+):
+    """GET /alerts?status=withdrawn finds it, with the record that withdrew it; the queue
+    and the run say so; a person cannot resolve it; the audit log has the change."""
+    start = clock.now - 3 * H
+    seclusion = await seclude(client, world, ash, start, user="nurse")
+    await run(client, world)
+    first = pick(await listed(client, world), "SECL_MEDICAL_FIRST")
+    clock.now += timedelta(minutes=5)
+    r = await client.post(
+        f"{API}/seclusions/{seclusion}/reviews",
+        headers=world.auth("nurse"),
+        json={"kind": "medical", "at": (start + timedelta(minutes=30)).isoformat(), "note": "Dr"},
+    )
+    assert r.status_code == 201, r.text
+    review_id = r.json()["id"]
+    body = await run(client, world)
+    assert first["id"] in [a["id"] for a in body["withdrawn"]]
+
+    assert first["id"] not in [a["id"] for a in await listed(client, world)]
+    withdrawn = await listed(client, world, status="withdrawn")
+    assert {a["status"] for a in withdrawn} == {"withdrawn"}
+    [shown] = [a for a in withdrawn if a["id"] == first["id"]]
+    assert shown["withdrawn_by_type"] == "seclusion_reviews"
+    assert shown["withdrawn_by_id"] == review_id
+    assert "medical review" in shown["withdrawn_reason"]
+    assert "recorded late" in shown["withdrawn_reason"]
+    assert when(shown["withdrawn_at"]) == clock.now
+
+    before = await fingerprint(session)
+    r = await resolve(client, world, first["id"], note="Nothing to do")
+    assert r.status_code == 409
+    assert await fingerprint(session) == before
+    [entry] = await audit_rows(session, "alert.withdraw", first["id"])
+    assert entry.before["status"] == "open" and entry.after["status"] == "withdrawn"

@@ -518,3 +518,55 @@ async def test_a_large_maximum_of_attempts_cannot_overflow_the_backoff(
     assert first.attempts == 60 and first.next_attempt_at == t0 + timedelta(days=1)
     assert second.attempts == 1 and second.next_attempt_at == t0 + M
     assert receiver.requests == 2
+
+
+async def test_a_withdrawn_alert_already_sent_is_followed_by_a_short_withdrawn_notice(
+    client, world: World, clock, session: AsyncSession, both
+) -> None:
+    """RULES.md 1.1: whoever was woken for an alert learns that only the record was late."""
+    mailbox, receiver = both
+    start = clock.now - 75 * M
+    seclusion = await secluded(client, world, start)
+    [alert] = high_open(await run(session, as_of=clock.now, now=clock.now))
+    assert await notify.deliver(session, clock.now) == 2
+    # The first medical review happened at start + 40 min; typed in now.
+    clock.now += 5 * M
+    r = await client.post(
+        f"{API}/seclusions/{seclusion['id']}/reviews",
+        headers=world.auth(),
+        json={"kind": "medical", "at": (start + 40 * M).isoformat(), "note": "Seen by Dr Rao"},
+    )
+    assert r.status_code == 201, r.text
+    result = await run(session, as_of=clock.now, now=clock.now)
+    assert [a.id for a in result.withdrawn if a.rule == "SECL_MEDICAL_FIRST"] == [alert.id]
+    assert await notify.deliver(session, clock.now) == 2
+    email = mailbox.messages[-1]
+    assert email["Subject"] == "[Wardflow] WITHDRAWN SECL_MEDICAL_FIRST on ASH"
+    assert "withdrawn: the medical review at 11:25 on 10 Mar 2026 was recorded late" in (
+        email.get_content()
+    )
+    post = receiver.posts[-1]["json"]
+    assert post["notice"] == "withdrawn" and post["status"] == "withdrawn"
+    assert post["withdrawn_reason"].startswith("withdrawn: the medical review at 11:25")
+    # Once only, however often the rules run.
+    await run(session, as_of=clock.now + M, now=clock.now + M)
+    assert await notify.deliver(session, clock.now + M) == 0
+
+
+async def test_an_alert_withdrawn_before_its_notice_went_sends_nothing(
+    client, world: World, clock, session: AsyncSession, both
+) -> None:
+    mailbox, receiver = both
+    start = clock.now - 75 * M
+    seclusion = await secluded(client, world, start)
+    await run(session, as_of=clock.now, now=clock.now)
+    clock.now += 5 * M
+    r = await client.post(
+        f"{API}/seclusions/{seclusion['id']}/reviews",
+        headers=world.auth(),
+        json={"kind": "medical", "at": (start + 40 * M).isoformat(), "note": "Seen by Dr Rao"},
+    )
+    assert r.status_code == 201, r.text
+    await run(session, as_of=clock.now, now=clock.now)
+    assert await notify.deliver(session, clock.now) == 0
+    assert mailbox.messages == [] and receiver.posts == []

@@ -111,14 +111,15 @@ async def test_purpose_reviews_stop_at_discharge(sc: Scenario, discharged, dues)
     ]
 
 
-async def test_purpose_review_alert_cleared_by_a_discharge_recorded_late(sc: Scenario) -> None:
+async def test_purpose_review_alert_withdrawn_by_a_discharge_recorded_late(sc: Scenario) -> None:
     admission = await sc.admit(A)
     await sc.run(A + 72 * H + MIN)
     assert await sc.states("ADM_PURPOSE_REVIEW", admission) == [(A + 72 * H, "open", None)]
-    # discharged at A + 71 h, recorded after the run: nothing was owed at A + 72 h
+    # discharged at A + 71 h, recorded after the run: nothing was owed at A + 72 h, so the
+    # alert is withdrawn (RULES.md 1.1), not cleared (which would say a right was missed)
     await sc.discharge(admission, A + 71 * H)
     await sc.run(A + 73 * H)
-    assert await sc.states("ADM_PURPOSE_REVIEW", admission) == [(A + 72 * H, "cleared", A + 71 * H)]
+    assert await sc.states("ADM_PURPOSE_REVIEW", admission) == [(A + 72 * H, "withdrawn", None)]
 
 
 # --- ADM_UNDER_18_ADULT_WARD -------------------------------------------------------------

@@ -196,7 +196,7 @@ async def test_a_review_recorded_late_and_dated_long_ago_moves_the_chain(sc: Sce
     await sc.purpose_review(admission, B + 5 * D)  # found in the notes, typed in now
     await sc.run(B + 13 * D + 3 * H)
     assert await sc.states("ADM_PURPOSE_REVIEW", admission) == [
-        (B + 7 * D, "cleared", B + 13 * D),
+        (B + 7 * D, "withdrawn", None),  # met by the review at 5 d (RULES.md 1.1)
         (B + 12 * D, "cleared", B + 13 * D),  # B + 5 d + 7 d, met by the review at 13 d
     ]
 

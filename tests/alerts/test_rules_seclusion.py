@@ -263,18 +263,16 @@ async def test_open_alerts_are_cleared_at_the_end_on_the_next_run(sc: Scenario) 
         assert all(due < S + 5 * H for due in await sc.dues(rule, seclusion))
 
 
-async def test_an_end_recorded_late_clears_alerts_raised_past_the_end(sc: Scenario) -> None:
+async def test_an_end_recorded_late_withdraws_alerts_raised_past_the_end(sc: Scenario) -> None:
     """The scheduler saw the episode still open at S+2h01 and raised the S+2h nursing review;
-    the nurse then recorded that it had ended at S+1h50. Nothing is owed past the end, so
-    the alert is cleared (RULES.md 1.1: the episode ended) rather than left open forever."""
+    the nurse then recorded that it had ended at S+1h50. Nothing was owed past the end, so
+    the alert is withdrawn (RULES.md 1.1: the episode had ended before it)."""
     seclusion = await secluded(sc)
     await sc.run(S + 2 * H + MIN)
     assert await sc.states("SECL_NURSING_REVIEW", seclusion) == [(S + 2 * H, "open", None)]
     await sc.end_seclusion(seclusion, S + 110 * MIN)
     await sc.run(S + 2 * H + 2 * MIN)
-    assert await sc.states("SECL_NURSING_REVIEW", seclusion) == [
-        (S + 2 * H, "cleared", S + 110 * MIN)
-    ]
+    assert await sc.states("SECL_NURSING_REVIEW", seclusion) == [(S + 2 * H, "withdrawn", None)]
 
 
 async def test_threshold_change_applies_from_the_next_run(sc: Scenario) -> None:

@@ -304,17 +304,20 @@ async def test_an_owed_notification_survives_a_longer_threshold_until_both_are_t
     ]
 
 
-async def test_a_notification_typed_in_late_and_dated_in_time_clears_the_alert(
+async def test_a_notification_typed_in_late_and_dated_in_time_withdraws_the_alert(
     sc: Scenario,
 ) -> None:
-    """Both were told at T+20h, which was typed in after the alert was raised."""
+    """Both were told at T+20h, which was typed in after the alert was raised: the
+    deadline was met, only the record was late (RULES.md 1.1)."""
     segregation = await segregated(sc)
     await run_at(sc, T + 25 * H)
     assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "open", None)]
     sc.clock.now = T + 26 * H
     await sc.inform(segregation, commissioner=T + 20 * H, imha=T + 20 * H)
     await run_at(sc, T + 27 * H)
-    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "cleared", T + 20 * H)]
+    assert await sc.states("LTS_NOTIFICATION", segregation) == [(T + 24 * H, "withdrawn", None)]
+    [alert] = await sc.alerts("LTS_NOTIFICATION", segregation)
+    assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("segregations", segregation)
 
 
 async def test_a_notification_corrected_away_is_seen_by_the_next_scheduled_run(

@@ -10,8 +10,10 @@ admissions (some of 17-year-olds, some of men on the women's ward), transfers, p
 reviews on time, late or typed in days later, discharges, seclusions with their reviews,
 uses of force debriefed late or never, and ready-for-discharge periods, with windowed
 runs at random moments; at checkpoints, straight after a run, what every check finds
-looking at everything is compared with the alerts' states, and a run over everything
-(``wardflow rules run --everything``) in a savepoint must raise and clear nothing."""
+looking at everything is compared with the alerts' states (including the withdrawn ones
+of RULES.md 1.1: an alert of a rule with a chain or an end that the records no longer bear
+out must be withdrawn), and a run over everything (``wardflow rules run --everything``) in
+a savepoint must raise, clear, withdraw and reinstate nothing."""
 
 from __future__ import annotations
 
@@ -25,10 +27,13 @@ from sqlalchemy import select
 from app.alerts import catalogue, engine, settings
 from app.alerts.breaches import Breach
 from app.alerts.checks import CHECKS
+from app.alerts.checks.episodes import SECLUSION_CODES, SEGREGATION_CODES
 from app.alerts.models import Alert
 from tests.alerts.scenario import MIN, D, FlowScenario, H, force_record, iso, utc
 
 START = utc(2026, 3, 2, 9)
+# The rules whose alerts late-typed records withdraw (app/alerts/withdraw.py).
+FOLLOWED = {*SECLUSION_CODES, *SEGREGATION_CODES, "ADM_PURPOSE_REVIEW"}
 STEPS = 70
 
 
@@ -256,10 +261,24 @@ async def _a_look_at_everything_agrees(sc: FlowScenario, as_of: datetime) -> Non
             in_time = alert.rule == "WARD_OCCUPANCY" or (
                 alert.cleared_at is not None and alert.cleared_at >= breach.cleared_at
             )
+            if alert.rule in FOLLOWED:
+                # These follow late-typed records both ways (RULES.md 1.1): re-timed to
+                # the first action after the deadline as the records now stand.
+                in_time = alert.cleared_at == breach.cleared_at
             ok = alert.status == "cleared" and in_time
         if not ok:
             wrong.append((str(key), alert.status, alert.cleared_at, breach.cleared_at))
     assert wrong == [], f"alerts in the wrong state at {as_of}: (key, status, cleared, due)"
+    # And the other way (RULES.md 1.1): an alert of a rule with a chain or an end that is no
+    # longer a breach at all (a record typed in later met its deadline) is withdrawn, unless
+    # a person resolved it first; one that is a breach is never withdrawn (above).
+    stale = sorted(
+        (str(key), alert.status)
+        for key, alert in stored.items()
+        if alert.rule in FOLLOWED and key not in expected and alert.due_at < as_of
+        and alert.status not in ("withdrawn", "resolved")
+    )  # fmt: skip
+    assert stale == [], f"alerts the records no longer bear out, not withdrawn, at {as_of}"
 
     async with sc.session.begin_nested() as savepoint:
         outcome = await engine.run_rules(
@@ -267,10 +286,15 @@ async def _a_look_at_everything_agrees(sc: FlowScenario, as_of: datetime) -> Non
         )
         missed = sorted((a.rule, a.subject_id, a.due_at.isoformat()) for a in outcome.raised)
         not_cleared = sorted((a.rule, a.subject_id, a.due_at.isoformat()) for a in outcome.cleared)
+        moved = sorted(
+            (a.rule, a.subject_id, a.due_at.isoformat())
+            for a in [*outcome.withdrawn, *outcome.reinstated]
+        )
         assert outcome.run.errors == {}
         await savepoint.rollback()
     assert missed == [], f"windowed runs missed alerts a full run raises at {as_of}"
     assert not_cleared == [], f"windowed runs left open alerts a full run clears at {as_of}"
+    assert moved == [], f"windowed runs left alerts a full run withdraws or reinstates at {as_of}"
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -188,3 +188,33 @@ async def test_rule_runs_page_records_a_run(world: World, signed_in) -> None:
     assert r.status_code == 303
     page = await admin.get("/admin/rule-runs")
     assert "page" in parse(page.text).by_id("runs").text()
+
+
+async def test_a_withdrawn_alert_leaves_the_queue_and_its_page_says_why(
+    client, world: World, clock, signed_in, session: AsyncSession
+) -> None:
+    admission_id = await _breach(client, world, clock)
+    alert = await _first_medical(session, admission_id)
+    seclusion_id = alert.subject_id
+    clock.now += timedelta(minutes=5)
+    r = await client.post(
+        f"{API}/seclusions/{seclusion_id}/reviews",
+        json={"kind": "medical", "at": (clock.now - 3 * H + timedelta(minutes=20)).isoformat(),
+              "note": "Seen by the duty doctor"},
+        headers=world.auth(),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{API}/rules/run", json={}, headers=world.auth())
+    assert r.status_code == 200, r.text
+    lead: Browser = await signed_in("lead")
+    queue = parse((await lead.get("/alerts")).text)
+    assert queue.find(id=f"alert-{alert.id}") is None
+    assert queue.by_id("filter-status-withdrawn") is not None
+    withdrawn = parse((await lead.get("/alerts?status=withdrawn")).text)
+    assert "recorded late" in withdrawn.by_id(f"alert-{alert.id}").text()
+    page = await lead.get(f"/alerts/{alert.id}")
+    assert page.status_code == 200
+    reason = parse(page.text).by_id("withdrawn-reason").text()
+    assert "medical review" in reason and "recorded late" in reason
+    assert "Withdrawn" in parse(page.text).by_id("alert-history").text()
+    assert "Resolve" not in parse(page.text).by_id("alert-summary").text()

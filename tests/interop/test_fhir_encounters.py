@@ -3,6 +3,7 @@ resource checked against the R4 models, and each search returning exactly what i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -245,3 +246,19 @@ async def test_a_page_of_encounters_costs_the_same_queries_whatever_its_size(
     query_counter.clear()
     await f.get("Encounter", _count=50)
     assert len(query_counter) == small
+
+
+async def test_a_withdrawn_alert_is_a_flag_entered_in_error(client, world, trust, session):
+    """RULES.md 1.1: a record typed in later showed the deadline was met; the flag was
+    raised in error, ended when it was withdrawn, and no longer an inactive (missed) one."""
+    alert = trust.open_alert
+    alert.status, alert.withdrawn_at = "withdrawn", datetime(2026, 3, 5, 9, tzinfo=UTC)
+    alert.withdrawn_reason = "the purpose review at 08:00 on 04 Mar 2026 was recorded late"
+    await session.commit()
+    f = fhir(client, world)
+    flag = await f.get(f"Flag/{alert.id}")
+    assert flag["status"] == "entered-in-error"
+    assert flag["period"]["end"] == "2026-03-05T09:00:00Z"
+    assert await f.ids("Flag", status="entered-in-error") == {str(alert.id)}
+    assert str(alert.id) not in await f.ids("Flag", status="inactive")
+    assert await f.ids("Flag", status="active") == set()

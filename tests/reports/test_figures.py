@@ -87,7 +87,7 @@ async def test_the_trust_figures_for_a_week_worked_by_hand(client, world, built)
     }  # fmt: skip
     assert r["alerts"] == {
         "raised": 1, "cleared": 0, "acknowledged": 0, "resolved": 1, "open_at_end": 1,
-        "awaiting_review_at_end": 0,
+        "awaiting_review_at_end": 0, "withdrawn": 0,
         "by_rule": {"ADM_PURPOSE_REVIEW": {"raised": 1, "open_at_end": 1}},
     }  # fmt: skip
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest, happened
+from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
+from app.audit.models import AuditEntry
 from app.flow.models import BedRequest
 from app.segregation.deadlines import LONDON, Interval, chain
-from app.sql import among
+from app.sql import among, among_selected
 from app.wards.models import Admission, Patient, PurposeReview, Ward, WardStay
 
 
@@ -210,7 +212,7 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
             ).where(
                 Admission.admitted_at <= ctx.as_of,
                 still_relevant(
-                    ctx, Admission.discharged_at, Admission.created_at, Admission.id, code
+                    ctx, Admission.discharged_at, _purpose_written_since, Admission.id, code
                 ),
             )
         )
@@ -222,12 +224,19 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
     admissions = [(row[0], row[1], row[2]) for row in rows]
     ids = [a[0] for a in admissions]
     reviews: dict[int, list[datetime]] = {}
-    for admission_id, at in await session.execute(
-        select(PurposeReview.admission_id, PurposeReview.at).where(
-            among(PurposeReview.admission_id, ids)
-        )
+    typed: dict[int, list[Typed]] = {}
+    for review_id, admission_id, at, recorded_at in await session.execute(
+        select(
+            PurposeReview.id,
+            PurposeReview.admission_id,
+            PurposeReview.at,
+            PurposeReview.recorded_at,
+        ).where(among(PurposeReview.admission_id, ids))
     ):
         reviews.setdefault(admission_id, []).append(at)
+        typed.setdefault(admission_id, []).append(
+            Typed("purpose_reviews", review_id, "purpose review", at, recorded_at)
+        )
     stays = await stays_of(session, ids)
     result = []
     for admission_id, admitted_at, discharged_at in admissions:
@@ -253,10 +262,37 @@ async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]
             )
             for due, done in zip(found.breaches, satisfied, strict=True)
         ]
-        result += ctx.ended_late(
-            code, "admission", admission_id, ended, found.breaches, admission_id
-        )
+        # Every deadline up to as_of is judged: an alert no longer among them (a review or
+        # the discharge typed late) is withdrawn by the engine (RULES.md 1.1).
+        ctx.examine(
+            [code], "admission", admission_id,
+            partial(_purpose_typed, typed.get(admission_id, []), admission_id, discharged_at),
+        )  # fmt: skip
     return result
+
+
+def _purpose_typed(
+    reviews: list[Typed], admission_id: int, discharged_at: datetime | None, code: str
+) -> list[Typed]:
+    if discharged_at is None:
+        return reviews
+    return [*reviews, Typed("admissions", admission_id, "discharge", discharged_at, None, True)]
+
+
+def _purpose_written_since(moment: datetime) -> ColumnElement[bool]:
+    """Admitted, or a purpose review or the discharge typed in since: records typed late
+    move the chain both ways (RULES.md 1.1). Index lookups of what was typed since."""
+    reviewed = select(PurposeReview.admission_id).where(PurposeReview.recorded_at > moment)
+    discharged = select(cast(AuditEntry.entity_id, Integer)).where(
+        AuditEntry.action == "admission.discharge",
+        AuditEntry.entity_type == Admission.__tablename__,
+        AuditEntry.at > moment,
+    )
+    return or_(
+        Admission.created_at > moment,
+        among_selected(Admission.id, reviewed),
+        among_selected(Admission.id, discharged),
+    )
 
 
 async def _chains_that_may_have_moved(

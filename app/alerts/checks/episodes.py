@@ -5,18 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.alerts import catalogue
-from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, earliest
+from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, Typed, earliest
 from app.alerts.checks.window import reach_of, stays_of, still_relevant
 from app.audit.models import AuditEntry
 from app.segregation import evaluate, readout
 from app.segregation.deadlines import Chain
-from app.segregation.models import Seclusion, Segregation
+from app.segregation.models import (
+    Seclusion,
+    SeclusionObservation,
+    SeclusionReview,
+    Segregation,
+    SegregationReview,
+)
 from app.sql import among, among_selected
 from app.wards.models import Admission, Patient
 
@@ -56,12 +63,41 @@ def _breaches(
                 )
             )
     for code in chains:
-        found = [b.due_at for b in result if b.rule == code]
         if code in evaluate.OWED_AFTER_END:
+            found = [b.due_at for b in result if b.rule == code]
             result += _owed_after_end(ctx, code, kind, record, found, done_by.get(code))
-        else:
-            result += ctx.ended_late(code, kind, record.id, ended, found, record.admission_id)
+    # Every deadline of these chains up to as_of is judged: an alert of this episode that
+    # is no longer among them is withdrawn by the engine (an end or review typed late).
+    ctx.examine(chains, kind, record.id, lambda code: _typed(code, kind, record, done_by))
     return result
+
+
+def _typed(
+    code: str, kind: str, record: Seclusion | Segregation, done_by: Mapping[str, datetime | None]
+) -> list[Typed]:
+    """The episode's records that can move a rule's chain, for naming what withdrew an
+    alert: its reviews and observations and its end; for the notification, that alone."""
+    if code in done_by:
+        notified = done_by[code]
+        return (
+            []
+            if notified is None
+            else [Typed(f"{kind}s", record.id, "notification", notified, None)]
+        )
+    reviews: list[Any] = list(record.reviews)
+    typed = [
+        Typed(f"{kind}_reviews", r.id, f"{r.kind.replace('_', ' ')} review", r.at, r.recorded_at)
+        for r in reviews
+    ]
+    if isinstance(record, Seclusion):
+        typed += [
+            Typed("seclusion_observations", o.id, "observation", o.at, o.recorded_at)
+            for o in record.observations
+        ]
+    if record.ended_at is not None:
+        end = Typed(f"{kind}s", record.id, f"end of the {kind}", record.ended_at, None, ends=True)
+        typed.append(end)
+    return typed
 
 
 def _owed_after_end(
@@ -73,14 +109,15 @@ def _owed_after_end(
     done: datetime | None,
 ) -> list[Breach]:
     """An open alert the chain no longer gives (the threshold since changed, the action
-    typed in later and dated before it): the episode's end does not clear it, only the
-    action, once done by as_of. Deadlines after as_of are left alone (a run into the past)."""
+    typed in later and dated after it): the episode's end does not clear it, only the
+    action, once done by as_of. Deadlines after as_of are left alone (a run into the past).
+    One the action met (done at or before it) is withdrawn by the engine instead."""
     if code not in ctx.enabled or done is None or done > ctx.as_of:
         return []
     return [
         Breach(code, kind, record.id, due, record.admission_id, None, cleared_at=done)
         for due in ctx.pending_dues(code, record.id)
-        if due not in found and ctx.as_of > due
+        if due not in found and ctx.as_of > due and done > due
     ]
 
 
@@ -92,7 +129,11 @@ async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Bre
             .where(
                 Seclusion.started_at <= ctx.as_of,
                 still_relevant(
-                    ctx, Seclusion.ended_at, Seclusion.created_at, Seclusion.id, *SECLUSION_CODES
+                    ctx,
+                    Seclusion.ended_at,
+                    _seclusion_written_since,
+                    Seclusion.id,
+                    *SECLUSION_CODES,
                 ),
             )
             .options(selectinload(Seclusion.reviews), selectinload(Seclusion.observations))
@@ -123,15 +164,43 @@ async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Bre
     return result
 
 
+def _audited_since(action: str, table: str, moment: datetime) -> Select[Any]:
+    """The ids of the episodes with this change in the audit log since (an end typed in)."""
+    return select(cast(AuditEntry.entity_id, Integer)).where(
+        AuditEntry.action == action, AuditEntry.entity_type == table, AuditEntry.at > moment
+    )
+
+
+def _seclusion_written_since(moment: datetime) -> ColumnElement[bool]:
+    """Started, or a review, an observation or its end typed in since: records typed late
+    move the chains both ways (RULES.md 1.1), so the episode is judged again. Each branch
+    is an index lookup of what was typed since, so a run's cost follows what changed."""
+    reviewed = select(SeclusionReview.seclusion_id).where(SeclusionReview.recorded_at > moment)
+    observed = select(SeclusionObservation.seclusion_id).where(
+        SeclusionObservation.recorded_at > moment
+    )
+    return or_(
+        Seclusion.created_at > moment,
+        among_selected(Seclusion.id, reviewed),
+        among_selected(Seclusion.id, observed),
+        among_selected(Seclusion.id, _audited_since("seclusion.end", "seclusions", moment)),
+    )
+
+
 def _segregation_written_since(moment: datetime) -> ColumnElement[bool]:
     """Started, or its notification times recorded or corrected, since: a correction can
-    take an action away, so the episode must be judged again (the audit log keeps when)."""
-    corrected = select(cast(AuditEntry.entity_id, Integer)).where(
-        AuditEntry.action == "segregation.notification",
-        AuditEntry.entity_type == Segregation.__tablename__,
-        AuditEntry.at > moment,
+    take an action away, so the episode must be judged again (the audit log keeps when);
+    or a review or its end typed in since (RULES.md 1.1)."""
+    table = Segregation.__tablename__
+    reviewed = select(SegregationReview.segregation_id).where(
+        SegregationReview.recorded_at > moment
     )
-    return or_(Segregation.created_at > moment, among_selected(Segregation.id, corrected))
+    return or_(
+        Segregation.created_at > moment,
+        among_selected(Segregation.id, _audited_since("segregation.notification", table, moment)),
+        among_selected(Segregation.id, reviewed),
+        among_selected(Segregation.id, _audited_since("segregation.end", table, moment)),
+    )
 
 
 def _notified(segregation: Segregation) -> datetime | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -337,11 +337,13 @@ async def search_flags(
         query = query.where(Alert.admission_id == (admission or -1))
     for raw in values.get("status", []):
         codes = params.token_codes(raw, "status", FLAG_STATUSES)
-        wanted = []
+        wanted: list[ColumnElement[bool]] = []
         if "active" in codes:
             wanted.append(Alert.status.in_(fr.ACTIVE_ALERTS))
         if "inactive" in codes:
-            wanted.append(Alert.status.not_in(fr.ACTIVE_ALERTS))
+            wanted.append(Alert.status.not_in((*fr.ACTIVE_ALERTS, "withdrawn")))
+        if "entered-in-error" in codes:
+            wanted.append(Alert.status == "withdrawn")
         query = query.where(_any(wanted) if wanted else params.nothing())
     ids, total = await _page_ids(session, query, paging)
     rows = await session.execute(

@@ -263,13 +263,18 @@ ACTIVE_ALERTS = ("open", "acknowledged")
 def flag_resource(alert: Alert, patient_id: int) -> Resource:
     """An alert on a person's admission. Open and acknowledged alerts are active flags (the
     breach still stands); cleared and resolved ones are inactive, ended when cleared (the
-    missing action happened) or, failing that, when a person resolved it."""
+    missing action happened) or, failing that, when a person resolved it. A withdrawn one
+    (a record typed in later showed the deadline was met, RULES.md 1.1) was raised in error:
+    entered-in-error, ended when it was withdrawn."""
     active = alert.status in ACTIVE_ALERTS
-    ended = None if active else (alert.cleared_at or alert.resolved_at)
+    ended = None if active else (alert.cleared_at or alert.resolved_at or alert.withdrawn_at)
+    status = "active" if active else "inactive"
+    if alert.status == "withdrawn":
+        status = "entered-in-error"
     return {
         "resourceType": "Flag",
         "id": str(alert.id),
-        "status": "active" if active else "inactive",
+        "status": status,
         "category": [concept(FLAG_CATEGORY, "safety", "Safety")],
         "code": {
             "coding": [coding(local_system("CodeSystem/rule"), alert.rule)],

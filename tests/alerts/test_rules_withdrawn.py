@@ -1,0 +1,289 @@
+"""Late-typed records move alerts both ways (RULES.md 1.1, issue 22): an alert raised
+before a record was typed in, whose deadline the record shows was met, is withdrawn with
+the record that withdrew it; it leaves the queue and stays in the history and audit log.
+
+Each test is the issue's reproduction for one rule: a run, a record typed in late (the
+clock is when it is typed, the body says when it happened), another run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.alerts.models import Alert
+from app.audit.models import AuditEntry
+from tests.alerts.scenario import MIN, D, H, Scenario, utc
+
+S = utc(2026, 3, 9, 8)  # an episode starts (GMT: UTC is local time)
+
+
+@pytest.fixture
+async def sc(session, client, world, clock) -> Scenario:
+    return Scenario(session, client, world, clock)
+
+
+async def secluded(sc: Scenario, role: str) -> int:
+    sc.clock.now = S
+    admission = await sc.admit(S - 2 * H)
+    return await sc.seclusion(admission, S, role)
+
+
+async def at(sc: Scenario, moment: datetime) -> None:
+    """What follows is typed in at this moment."""
+    sc.clock.now = moment
+
+
+async def withdrawn_by(sc: Scenario, alert: Alert) -> tuple[str | None, int | None, str | None]:
+    return alert.withdrawn_by_type, alert.withdrawn_by_id, alert.withdrawn_reason
+
+
+async def audit_actions(sc: Scenario, alert_id: int) -> list[str]:
+    rows = await sc.session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.entity_type == "alerts", AuditEntry.entity_id == str(alert_id))
+        .order_by(AuditEntry.id)
+    )
+    return list(rows)
+
+
+async def test_nursing_review_typed_late_withdraws_the_alert_it_met(sc: Scenario) -> None:
+    """The issue's reproduction, step by step."""
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await sc.run(S + 3 * H)
+    assert await sc.states(rule, seclusion) == [(S + 2 * H, "open", None)]
+
+    await at(sc, S + 3 * H + 5 * MIN)
+    await sc.seclusion_review(seclusion, "nursing", S + H)  # happened at S+1h, typed now
+    result = await sc.run(S + 3 * H + 30 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "withdrawn", None),  # the chain moved: S+1h, then S+3h
+        (S + 3 * H, "open", None),
+    ]
+    [stale] = result.withdrawn
+    assert stale.due_at == S + 2 * H
+    assert stale.withdrawn_at == S + 3 * H + 30 * MIN
+    assert stale.withdrawn_by_type == "seclusion_reviews"
+    assert stale.withdrawn_reason == "the nursing review at 09:00 on 09 Mar 2026 was recorded late"
+
+    await at(sc, S + 5 * H + 10 * MIN)
+    await sc.seclusion_review(seclusion, "nursing", S + 4 * H)
+    await sc.end_seclusion(seclusion, S + 5 * H)
+    await sc.run(S + 6 * H)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "withdrawn", None),
+        (S + 3 * H, "cleared", S + 4 * H),
+    ]
+    assert await audit_actions(sc, stale.id) == ["alert.raise", "alert.withdraw"]
+
+
+async def test_first_medical_review_typed_late_withdraws_its_alert(sc: Scenario) -> None:
+    rule = "SECL_MEDICAL_FIRST"
+    seclusion = await secluded(sc, "nurse_in_charge")
+    await sc.run(S + 2 * H)
+    assert await sc.states(rule, seclusion) == [(S + H, "open", None)]
+    await at(sc, S + 2 * H + MIN)
+    await sc.seclusion_review(seclusion, "medical", S + 50 * MIN)
+    await sc.run(S + 2 * H + 30 * MIN)
+    [alert] = await sc.alerts(rule, seclusion)
+    assert (alert.status, alert.cleared_at) == ("withdrawn", None)
+    assert alert.withdrawn_by_type == "seclusion_reviews"
+    assert alert.withdrawn_reason == "the medical review at 08:50 on 09 Mar 2026 was recorded late"
+    # The medical chain runs from the review typed late, not from the missed deadline.
+    await sc.run(S + 5 * H)
+    assert await sc.states("SECL_MEDICAL_REVIEW", seclusion) == [
+        (S + 4 * H + 50 * MIN, "open", None)
+    ]
+
+
+async def test_medical_review_typed_late_moves_the_four_hourly_chain(sc: Scenario) -> None:
+    rule = "SECL_MEDICAL_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")  # 4-hourly from the start
+    await sc.run(S + 5 * H)
+    assert await sc.states(rule, seclusion) == [(S + 4 * H, "open", None)]
+    await at(sc, S + 5 * H + MIN)
+    await sc.seclusion_review(seclusion, "medical", S + 3 * H)
+    await sc.run(S + 7 * H + MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 4 * H, "withdrawn", None),
+        (S + 7 * H, "open", None),
+    ]
+
+
+async def test_approved_clinician_review_typed_late_withdraws_the_lts_alert(
+    sc: Scenario,
+) -> None:
+    rule = "LTS_AC_REVIEW"
+    sc.clock.now = S + H
+    admission = await sc.admit(S - D)
+    segregation = await sc.segregation(admission, S, commissioner=S + H, imha=S + H)
+    await sc.run(S + 25 * H)
+    assert await sc.states(rule, segregation) == [(S + 24 * H, "open", None)]
+    await at(sc, S + 25 * H + MIN)
+    await sc.segregation_review(segregation, "approved_clinician", S + 20 * H)
+    await sc.run(S + 26 * H)
+    [alert] = await sc.alerts(rule, segregation)
+    assert alert.status == "withdrawn"
+    assert alert.withdrawn_by_type == "segregation_reviews"
+
+
+async def test_segregation_end_typed_late_withdraws_the_deadlines_after_it(sc: Scenario) -> None:
+    rule = "LTS_AC_REVIEW"
+    sc.clock.now = S + H
+    admission = await sc.admit(S - D)
+    segregation = await sc.segregation(admission, S, commissioner=S + H, imha=S + H)
+    await sc.run(S + 49 * H)
+    assert await sc.dues(rule, segregation) == [S + 24 * H, S + 48 * H]
+    await at(sc, S + 49 * H + MIN)
+    await sc.end_segregation(segregation, S + 30 * H)
+    await sc.run(S + 50 * H)
+    assert await sc.states(rule, segregation) == [
+        (S + 24 * H, "cleared", S + 30 * H),  # missed, then the segregation ended
+        (S + 48 * H, "withdrawn", None),  # it had ended before: nothing was owed
+    ]
+    [alert] = [a for a in await sc.alerts(rule, segregation) if a.status == "withdrawn"]
+    assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("segregations", segregation)
+    assert alert.withdrawn_reason == (
+        "the end of the segregation at 14:00 on 10 Mar 2026 was recorded late"
+    )
+
+
+async def test_purpose_review_typed_late_withdraws_its_alert(sc: Scenario) -> None:
+    rule = "ADM_PURPOSE_REVIEW"
+    sc.clock.now = S
+    admission = await sc.admit(S)
+    await sc.run(S + 73 * H)
+    assert await sc.states(rule, admission) == [(S + 72 * H, "open", None)]
+    await at(sc, S + 73 * H + MIN)
+    await sc.purpose_review(admission, S + 70 * H)
+    await sc.run(S + 74 * H)
+    [alert] = await sc.alerts(rule, admission)
+    assert alert.status == "withdrawn"
+    assert alert.withdrawn_by_type == "purpose_reviews"
+
+
+async def test_discharge_typed_late_withdraws_the_purpose_reviews_after_it(sc: Scenario) -> None:
+    rule = "ADM_PURPOSE_REVIEW"
+    sc.clock.now = S
+    admission = await sc.admit(S)
+    await sc.run(S + 72 * H + 8 * D)
+    assert await sc.dues(rule, admission) == [S + 72 * H, S + 72 * H + 7 * D]
+    await at(sc, S + 72 * H + 8 * D + MIN)
+    await sc.discharge(admission, S + 100 * H)
+    await sc.run(S + 72 * H + 8 * D + H)
+    assert await sc.states(rule, admission) == [
+        (S + 72 * H, "cleared", S + 100 * H),
+        (S + 72 * H + 7 * D, "withdrawn", None),
+    ]
+    [alert] = [a for a in await sc.alerts(rule, admission) if a.status == "withdrawn"]
+    assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("admissions", admission)
+
+
+async def test_an_ended_episode_is_read_again_when_a_review_is_typed_into_it(
+    sc: Scenario,
+) -> None:
+    """A windowed run: the seclusion ended before the window and its only alert is already
+    cleared (nothing to clear, nothing new), yet a review typed in since must be judged."""
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await at(sc, S + 4 * H)
+    await sc.seclusion_review(seclusion, "nursing", S + 3 * H)
+    await sc.end_seclusion(seclusion, S + 4 * H)
+    await sc.run(S + 5 * H)
+    assert await sc.states(rule, seclusion) == [(S + 2 * H, "cleared", S + 3 * H)]
+    await at(sc, S + 6 * H)
+    await sc.seclusion_review(seclusion, "nursing", S + 90 * MIN)  # next due S+3h30: met
+    await sc.run(S + 7 * H)
+    assert await sc.states(rule, seclusion) == [(S + 2 * H, "withdrawn", None)]
+
+
+async def test_a_late_action_typed_in_later_still_earlier_re_times_a_cleared_alert(
+    sc: Scenario,
+) -> None:
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await at(sc, S + 4 * H)
+    await sc.seclusion_review(seclusion, "nursing", S + 3 * H + 30 * MIN)
+    await sc.run(S + 4 * H)
+    assert await sc.states(rule, seclusion) == [(S + 2 * H, "cleared", S + 3 * H + 30 * MIN)]
+    await at(sc, S + 5 * H)
+    await sc.seclusion_review(seclusion, "nursing", S + 2 * H + 30 * MIN)
+    await sc.run(S + 5 * H)
+    assert (await sc.states(rule, seclusion))[:1] == [(S + 2 * H, "cleared", S + 2 * H + 30 * MIN)]
+
+
+async def test_acknowledged_alert_is_withdrawn_keeping_the_note_resolved_stays(
+    sc: Scenario,
+) -> None:
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await sc.run(S + 5 * H)
+    first, second = await sc.alerts(rule, seclusion)  # due S+2h and S+4h
+    first.status, first.acknowledged_at = "acknowledged", S + 5 * H
+    first.acknowledged_by, first.acknowledge_note = "lead", "Asked the nurse in charge"
+    second.status, second.resolved_at = "resolved", S + 5 * H
+    second.resolved_by, second.resolve_note = "lead", "Spoke to the ward"
+    await sc.session.commit()
+    await at(sc, S + 5 * H + MIN)
+    await sc.seclusion_review(seclusion, "nursing", S + H)
+    await sc.seclusion_review(seclusion, "nursing", S + 3 * H)
+    await sc.run(S + 5 * H + 2 * MIN)
+    first, second = (await sc.alerts(rule, seclusion))[:2]
+    assert (first.status, first.acknowledge_note) == ("withdrawn", "Asked the nurse in charge")
+    assert second.status == "resolved"
+
+
+async def test_a_withdrawn_alert_is_reinstated_when_a_later_record_moves_the_chain_back(
+    sc: Scenario,
+) -> None:
+    """Typed in two goes or at once, the same records give the same alerts: S+1h moves the
+    chain off S+4h, then S+2h (meeting S+3h) moves it back onto S+4h."""
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await sc.run(S + 4 * H + MIN)
+    await at(sc, S + 4 * H + 2 * MIN)
+    await sc.seclusion_review(seclusion, "nursing", S + H)
+    await sc.run(S + 4 * H + 3 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "withdrawn", None),
+        (S + 3 * H, "open", None),
+        (S + 4 * H, "withdrawn", None),
+    ]
+    await at(sc, S + 4 * H + 4 * MIN)
+    await sc.seclusion_review(seclusion, "nursing", S + 2 * H)
+    result = await sc.run(S + 4 * H + 5 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "withdrawn", None),
+        (S + 3 * H, "withdrawn", None),
+        (S + 4 * H, "open", None),
+    ]
+    assert [a.due_at for a in result.reinstated] == [S + 4 * H]
+
+
+async def test_an_alert_raised_under_another_threshold_is_withdrawn_only_by_an_end_before_it(
+    sc: Scenario,
+) -> None:
+    """RULES.md 3 keeps an alert to the thresholds it was raised under: a chain that no
+    longer gives it after a threshold change does not show the deadline was met. An end
+    typed late, before the deadline, does (nothing was owed under any threshold)."""
+    rule = "SECL_NURSING_REVIEW"
+    seclusion = await secluded(sc, "psychiatrist")
+    await sc.run(S + 4 * H + MIN)  # S+2h and S+4h, every 2 hours
+    await sc.change_rule(rule, {"every": "PT3H"})
+    await sc.run(S + 4 * H + 2 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "open", None),  # missed under the 2-hourly threshold: stays
+        (S + 3 * H, "open", None),
+        (S + 4 * H, "open", None),
+    ]
+    await at(sc, S + 4 * H + 3 * MIN)
+    await sc.end_seclusion(seclusion, S + 3 * H + 30 * MIN)  # ended before S+4h
+    await sc.run(S + 4 * H + 4 * MIN)
+    assert await sc.states(rule, seclusion) == [
+        (S + 2 * H, "cleared", S + 3 * H + 30 * MIN),
+        (S + 3 * H, "cleared", S + 3 * H + 30 * MIN),
+        (S + 4 * H, "withdrawn", None),
+    ]
