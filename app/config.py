@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # After this many failed sign-ins in a row an account is locked for lockout_minutes.
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    # Ward staff read their own ward's past stays of a person (and what was recorded on
+    # them) for this many days after the stay ended, to complete the records; no longer.
+    records_after_discharge_days: int = Field(default=7, ge=0, le=365)
     # How far in the future a clinical time may be (clock drift between devices).
     future_tolerance_minutes: int = 5
     # Rule runs: how often the scheduler runs the whole catalogue.

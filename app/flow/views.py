@@ -151,7 +151,9 @@ async def _request_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    bed_request: BedRequest = await requests.get_request(session, actor=user, request_id=request_id)
+    bed_request: BedRequest = await requests.get_request(
+        session, actor=user, request_id=request_id, now=now
+    )
     out = (await requests.requests_out(session, [bed_request], now))[0]
     return flow_page(
         request,
@@ -233,7 +235,9 @@ async def cancel_request(
 # --- "Admit here": the ward's admit form, filled in from the waiting person's request ----
 
 
-async def _admit_prefill(session: AsyncSession, user: User, request: Request) -> dict[str, str]:
+async def _admit_prefill(
+    session: AsyncSession, user: User, request: Request, now: datetime
+) -> dict[str, str]:
     raw = request.query_params.get("request")
     if raw is None:
         return {}
@@ -241,7 +245,7 @@ async def _admit_prefill(session: AsyncSession, user: User, request: Request) ->
         request_id = int(raw)
     except ValueError:
         raise NotFound(f"No bed request with id {raw!r}.") from None
-    bed_request = await requests.get_request(session, actor=user, request_id=request_id)
+    bed_request = await requests.get_request(session, actor=user, request_id=request_id, now=now)
     if bed_request.status != "open":
         raise Conflict(
             f"Bed request {bed_request.id} is already closed "
