@@ -3,8 +3,9 @@
 One entry per person read (entity ``patients``/id, so an admin's "who looked at this
 person" is one indexed filter), written by ``record_event`` without waiting on the hash
 chain, and committed with the request. A list or search writes its people's entries in one
-batched insert; a ward board writes one entry for the ward (it shows who is on the ward
-now, which the staff of that ward may always see, and polls often).
+batched insert. A ward board is not audited per read: it shows who is on the ward now,
+which that ward's staff may always see, and it polls; opening a person's admission,
+episode or use of force from it is.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditEntry
 from app.audit.service import record_event
 from app.auth.models import User
 from app.wards.models import Admission
@@ -40,18 +42,37 @@ async def record_reads(
     now: datetime,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """One entry per person read, then the commit (a read has nothing else to commit)."""
-    how = via(request)
-    for patient_id in dict.fromkeys(patient_ids):
+    """One entry per person read, as ``record_event`` writes them (no flush, no chain
+    wait), in one executemany insert whatever the list's length; then the commit (a read
+    has nothing else to commit)."""
+    how = {**via(request), "path": request.url.path, **(details or {})}
+    patient_ids = list(patient_ids)
+    rows = [
+        {
+            "at": now,
+            "user_id": actor.id,
+            "username": actor.username,
+            "action": action,
+            "entity_type": "patients",
+            "entity_id": str(patient_id),
+            "before": None,
+            "after": how,
+        }
+        for patient_id in dict.fromkeys(patient_ids)
+    ]
+    ids = list(dict.fromkeys(patient_ids))
+    if len(ids) == 1:
         await record_event(
             session,
             actor=actor,
             action=action,
             entity_type="patients",
-            entity_id=patient_id,
-            details={**how, "path": request.url.path, **(details or {})},
+            entity_id=ids[0],
+            details=how,
             at=now,
         )
+    elif rows:
+        await session.execute(insert(AuditEntry), rows)
     await session.commit()
 
 
@@ -82,18 +103,3 @@ async def record_admission_read(
         now=now,
         details=details,
     )
-
-
-async def record_ward_read(
-    session: AsyncSession, request: Request, *, actor: User, ward_id: int, now: datetime
-) -> None:
-    await record_event(
-        session,
-        actor=actor,
-        action="ward.board.read",
-        entity_type="wards",
-        entity_id=ward_id,
-        details={**via(request), "path": request.url.path},
-        at=now,
-    )
-    await session.commit()

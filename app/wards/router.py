@@ -97,11 +97,11 @@ async def set_bed_status(
 
 @router.get("/wards/{code}/board", response_model=schemas.BoardOut)
 async def ward_board(
-    code: str, request: Request, user: ApiUser, session: SessionDep, now: NowDep
+    code: str, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.BoardOut:
-    out = await board.ward_board(session, actor=user, ward_code=code, now=now)
-    await reads.record_ward_read(session, request, actor=user, ward_id=out.ward.id, now=now)
-    return out
+    # Not audited per read: a board shows who is on the ward now, which its staff may always
+    # see, and is polled; each person's own record (admission, episodes) is audited.
+    return await board.ward_board(session, actor=user, ward_code=code, now=now)
 
 
 @router.post("/patients", status_code=201, response_model=schemas.PatientOut)

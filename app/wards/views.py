@@ -70,7 +70,6 @@ async def ward_board(
     code: str, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     data = await board.ward_board(session, actor=user, ward_code=code, now=now)
-    await reads.record_ward_read(session, request, actor=user, ward_id=data.ward.id, now=now)
     return page_or_fragment(
         request,
         "wards/board.html",
