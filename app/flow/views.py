@@ -251,8 +251,15 @@ async def _admit_prefill(
             f"Bed request {bed_request.id} is already closed "
             f"({bed_request.status.replace('_', ' ')}): there is no one waiting to admit."
         )
+    # Whoever may see the request may see whom it is for (scope.py); the details go in the
+    # form, which checks them against the record as if typed (issue 17 finding 3).
+    patient = bed_request.patient
     return {
-        "nhs_number": bed_request.patient.nhs_number,
+        "nhs_number": patient.nhs_number,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "sex": patient.sex,
         "decision_to_admit_at": input_datetime(bed_request.decision_to_admit_at),
         "bed_request_id": str(bed_request.id),
     }
