@@ -160,11 +160,17 @@ def record_condition(user: User, now: datetime, admission_id: Any, at: Any) -> A
 
 def bed_request_condition(user: User, now: datetime) -> Any:
     """Bed requests (the waiting list) ward staff may see and cancel: those of people they
-    may read, and the open requests they made themselves (a nurse asking for a bed for
-    someone she has in front of her). None: all of them."""
+    may read, and the requests they made themselves (a nurse asking for a bed for someone
+    she has in front of her) while open and for the same window once closed. None: all."""
     from app.flow.models import BedRequest
 
     person = patient_condition(user, now, BedRequest.patient_id)
     if person is None:
         return None
-    return or_(person, and_(BedRequest.created_by_id == user.id, BedRequest.status == "open"))
+    return or_(
+        person,
+        and_(
+            BedRequest.created_by_id == user.id,
+            or_(BedRequest.closed_at.is_(None), BedRequest.closed_at > now - window()),
+        ),
+    )

@@ -9,15 +9,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.flow import geo, placements, requests, schemas
 from app.flow.codes import BED_TYPES, OAP_OUTCOMES, OAP_REASONS
-from app.flow.models import BedRequest
+from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.flow.pages import (
     can_place_out,
     check,
@@ -243,7 +245,20 @@ async def _placement_page(
 async def placement_page(
     placement_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _placement_page(request, session, user, placement_id, now)
+    page = await _placement_page(request, session, user, placement_id, now)
+    patient_id = await session.scalar(
+        select(OutOfAreaPlacement.patient_id).where(OutOfAreaPlacement.id == placement_id)
+    )
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="out_of_area_placement.read",
+        patient_ids=[patient_id] if patient_id is not None else [],
+        now=now,
+        details={"record_id": placement_id},
+    )
+    return page
 
 
 async def _placement_form_result(

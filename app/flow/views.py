@@ -9,8 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
@@ -181,7 +183,24 @@ async def _request_page(
 async def request_page(
     request_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _request_page(request, session, user, request_id, now)
+    page = await _request_page(request, session, user, request_id, now)
+    await _audit_read(session, request, user, now, "bed_request.read", request_id)
+    return page
+
+
+async def _audit_read(
+    session: AsyncSession, request: Request, user: User, now: datetime, action: str, record: int
+) -> None:
+    patient_id = await session.scalar(select(BedRequest.patient_id).where(BedRequest.id == record))
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action=action,
+        patient_ids=[patient_id] if patient_id is not None else [],
+        now=now,
+        details={"record_id": record},
+    )
 
 
 @router.post("/flow/requests/{request_id}/cancel", response_class=HTMLResponse)

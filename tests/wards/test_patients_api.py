@@ -253,3 +253,14 @@ async def test_admin_sees_who_read_a_person_when_and_from_where(client, world):
     assert "patient.create" in {e["action"] for e in log.json()}
     missing = await client.get(f"{API}/patients/999999/access-log", headers=world.auth())
     assert missing.status_code == 404
+
+
+async def test_the_audit_page_answers_who_looked_at_a_person(client, world, signed_in):
+    admission = await world.admit()
+    await client.get(f"{API}/patients/{admission.patient_id}", headers=world.auth("nurse"))
+    admin = await signed_in("admin")
+
+    page = await admin.get(f"/admin/audit?person={admission.patient_id}")
+
+    assert page.status_code == 200
+    assert "patient.read" in page.text and "by api from 127.0.0.1" in page.text
