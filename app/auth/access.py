@@ -3,6 +3,10 @@
 Ward staff work only on their own wards; bed managers place people anywhere but do not
 make clinical entries; the safeguarding lead reads everything clinical; directors read
 aggregate figures, not individual records; admins do everything.
+
+Which *people* ward staff may read (on their wards now, or their own ward's stay for
+WARDFLOW_RECORDS_AFTER_DISCHARGE_DAYS after it ended, and only what was recorded on it)
+is the one read rule in app/auth/scope.py, which every read path calls.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth import access
@@ -132,29 +131,6 @@ def patient_condition(user: User, now: datetime, patient_id: Any) -> Any:
         select(WardStay.id)
         .join(Admission, Admission.id == WardStay.admission_id)
         .where(Admission.patient_id == patient_id, stays)
-    )
-
-
-def record_condition(user: User, now: datetime, admission_id: Any, at: Any) -> Any:
-    """A condition on a record of an admission made for time ``at`` (an episode's start):
-    records on a stay the user may read (the latest stay begun by then). None: all."""
-    stays = stay_condition(user, now)
-    if stays is None:
-        return None
-    later = aliased(WardStay)
-    return exists(
-        select(WardStay.id).where(
-            WardStay.admission_id == admission_id,
-            WardStay.started_at <= at,
-            ~exists(
-                select(later.id).where(
-                    later.admission_id == WardStay.admission_id,
-                    later.started_at <= at,
-                    later.started_at > WardStay.started_at,
-                )
-            ),
-            stays,
-        )
     )
 
 
