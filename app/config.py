@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # API tokens end this many days after they are made; a person holds at most this many.
     api_token_days: int = 90
     api_tokens_per_user: int = 5
+    # Ward staff read their own ward's past stays of a person (and what was recorded on
+    # them) for this many days after the stay ended, to complete the records; no longer.
+    records_after_discharge_days: int = Field(default=7, ge=0, le=365)
     # How far in the future a clinical time may be (clock drift between devices).
     future_tolerance_minutes: int = 5
     # Rule runs: how often the scheduler runs the whole catalogue.

@@ -262,12 +262,12 @@ async def _subject_timeline(
     try:
         if alert.subject_type == "seclusion":
             seclusion = await segregation_service.get_seclusion(
-                session, actor=user, seclusion_id=alert.subject_id
+                session, actor=user, seclusion_id=alert.subject_id, now=now
             )
             return seclusion_timeline(await readout.seclusion_out(session, seclusion, now))
         if alert.subject_type == "segregation":
             segregation = await segregation_service.get_segregation(
-                session, actor=user, segregation_id=alert.subject_id
+                session, actor=user, segregation_id=alert.subject_id, now=now
             )
             return segregation_timeline(await readout.segregation_out(session, segregation, now))
     except (Forbidden, NotFound):

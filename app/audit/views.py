@@ -1,4 +1,5 @@
-"""The audit log page: admins list and filter every write."""
+"""The audit log page: admins list and filter every write, and every read of a person's
+record (``?person=ID``: who looked at this person, when, from where)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,14 @@ async def audit_log(
     entity_id: str | None = None,
     action: str | None = None,
     username: str | None = None,
+    person: str | None = None,
     page: int = 1,
 ) -> HTMLResponse:
     access.require_admin(user, "read the audit log")
     page = max(page, 1)
+    if person:
+        # "Who looked at this person": every read and change entered under them.
+        entity_type, entity_id = "patients", person
     entries, total = await service.list_entries(
         session,
         entity_type=entity_type or None,

@@ -5,6 +5,10 @@ make clinical entries; the safeguarding lead reads everything clinical; director
 aggregate figures, not individual records; admins do everything. An integration account
 (role "service") reads what a clinical reader with no ward limit reads, through the API
 only (app/deps.page_user refuses it every page but its own account), and writes nothing.
+
+Which *people* ward staff may read (on their wards now, or their own ward's stay for
+WARDFLOW_RECORDS_AFTER_DISCHARGE_DAYS after it ended, and only what was recorded on it)
+is the one read rule in app/auth/scope.py, which every read path calls.
 """
 
 from __future__ import annotations

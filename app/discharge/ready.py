@@ -132,13 +132,17 @@ def period_out(period: ReadyForDischarge, now: datetime) -> ward_schemas.ReadyFo
     )
 
 
-async def get_period(session: AsyncSession, *, actor: User, period_id: int) -> ReadyForDischarge:
+async def get_period(
+    session: AsyncSession, *, actor: User, period_id: int, now: datetime
+) -> ReadyForDischarge:
     period = await session.scalar(
         select(ReadyForDischarge).where(ReadyForDischarge.id == period_id)
     )
     if period is None:
         raise NotFound(f"No ready-for-discharge period with id {period_id}.")
-    await admissions.get_admission(session, actor=actor, admission_id=period.admission_id)
+    await admissions.get_admission(
+        session, actor=actor, admission_id=period.admission_id, now=now, record_at=period.started_at
+    )
     return period
 
 

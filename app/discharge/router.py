@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.discharge import ready, service
 from app.discharge import schemas as discharge_schemas
@@ -47,9 +48,20 @@ async def start_ready_for_discharge(
     tags=["bed flow"],
 )
 async def get_ready_for_discharge(
-    period_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    period_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.ReadyForDischargeOut:
-    return ready.period_out(await ready.get_period(session, actor=user, period_id=period_id), now)
+    period = await ready.get_period(session, actor=user, period_id=period_id, now=now)
+    out = ready.period_out(period, now)
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="ready_for_discharge.read",
+        admission_id=period.admission_id,
+        now=now,
+        record_id=period.id,
+    )
+    return out
 
 
 @router.post(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.discharge import ready, service
@@ -40,12 +40,15 @@ def _finished(request: Request, ward_code: str, message: str) -> Response:
 async def _context(
     session: AsyncSession,
     user: User,
+    now: datetime,
     admission_id: int,
     values: dict[str, Any],
     errors: Errors,
     problem: str | None = None,
 ) -> dict[str, Any]:
-    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    admission = await admissions.get_admission(
+        session, actor=user, admission_id=admission_id, now=now
+    )
     return {
         "admission": admission,
         "stay": admissions.current_stay(admission),
@@ -60,8 +63,8 @@ async def discharge_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     # Not offered to those the service would refuse (readers who may not discharge).
-    await _writable_admission(session, user, admission_id, "discharge people")
-    context = await _context(session, user, admission_id, {"at": input_datetime(now)}, {})
+    await _writable_admission(session, user, now, admission_id, "discharge people")
+    context = await _context(session, user, now, admission_id, {"at": input_datetime(now)}, {})
     return page_or_fragment(
         request, "discharge/discharge.html", "discharge/_discharge_form.html", context
     )
@@ -92,7 +95,7 @@ async def discharge(
             errors.update(errors_from(exc))
         except (Conflict, NotFound) as exc:
             problem = exc.detail
-    context = await _context(session, user, admission_id, values, errors, problem)
+    context = await _context(session, user, now, admission_id, values, errors, problem)
     return page_or_fragment(
         request,
         "discharge/discharge.html",
@@ -133,12 +136,14 @@ def _service_errors(exc: Invalid) -> Errors:
 
 
 async def _writable_admission(
-    session: AsyncSession, user: User, admission_id: int, doing: str
+    session: AsyncSession, user: User, now: datetime, admission_id: int, doing: str
 ) -> Admission:
     """The admission, once the user may write on the ward the person is on now: the form
     is not offered to those the service would refuse."""
     access.require_role(user, access.CLINICAL_WRITERS, doing)
-    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    admission = await admissions.get_admission(
+        session, actor=user, admission_id=admission_id, now=now
+    )
     admissions.require_ward_for(user, admission, doing)
     return admission
 
@@ -171,7 +176,7 @@ async def ready_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     admission = await _writable_admission(
-        session, user, admission_id, "mark people ready for discharge"
+        session, user, now, admission_id, "mark people ready for discharge"
     )
     return _show_ready(request, admission, {"started_at": input_datetime(now)})
 
@@ -181,7 +186,7 @@ async def start_ready(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
     admission = await _writable_admission(
-        session, user, admission_id, "mark people ready for discharge"
+        session, user, now, admission_id, "mark people ready for discharge"
     )
     values = form_dict(await request.form())
     names = ["started_at", "reason_code", "attributable_to"]
@@ -206,16 +211,18 @@ async def start_ready(
         except (Conflict, NotFound) as exc:
             problem = exc.detail
         # The savepoint's rollback expired what the page shows: read it again.
-        admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+        admission = await admissions.get_admission(
+            session, actor=user, admission_id=admission_id, now=now
+        )
     return _show_ready(request, admission, values, errors, problem, status=409 if problem else 422)
 
 
 async def _period_and_admission(
-    session: AsyncSession, user: User, period_id: int
+    session: AsyncSession, user: User, now: datetime, period_id: int
 ) -> tuple[ReadyForDischarge, Admission]:
-    period = await ready.get_period(session, actor=user, period_id=period_id)
+    period = await ready.get_period(session, actor=user, period_id=period_id, now=now)
     admission = await _writable_admission(
-        session, user, period.admission_id, "end ready for discharge"
+        session, user, now, period.admission_id, "end ready for discharge"
     )
     return period, admission
 
@@ -253,7 +260,7 @@ def _show_end(
 async def end_ready_form(
     period_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    period, admission = await _period_and_admission(session, user, period_id)
+    period, admission = await _period_and_admission(session, user, now, period_id)
     problem = None
     if period.ended_at is not None:
         problem = "This ready-for-discharge period has already ended."
@@ -264,7 +271,7 @@ async def end_ready_form(
 async def end_ready(
     period_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    period, admission = await _period_and_admission(session, user, period_id)
+    period, admission = await _period_and_admission(session, user, now, period_id)
     values = form_dict(await request.form())
     form = {"at": values.get("at") or None}
     errors: Errors = {}
@@ -284,7 +291,7 @@ async def end_ready(
             errors.update(_service_errors(exc))
         except (Conflict, NotFound) as exc:
             problem = exc.detail
-        period, admission = await _period_and_admission(session, user, period_id)
+        period, admission = await _period_and_admission(session, user, now, period_id)
     return _show_end(
         request, period, admission, values, errors, problem, status=409 if problem else 422
     )
@@ -294,10 +301,15 @@ async def end_ready(
 
 
 async def admission_section(
-    session: AsyncSession, admission: Admission, now: datetime
+    session: AsyncSession, admission: Admission, now: datetime, reader: User
 ) -> tuple[str, dict[str, object]]:
-    """Every ready-for-discharge period of the admission, oldest first, with its days."""
-    periods = (await ready.periods_of(session, [admission.id]))[admission.id]
+    """Every ready-for-discharge period of the admission the reader may see (scope.py),
+    oldest first, with its days."""
+    periods = [
+        p
+        for p in (await ready.periods_of(session, [admission.id]))[admission.id]
+        if scope.recorded_on_readable_stay(reader, admission.stays, p.started_at, now)
+    ]
     rows = [ready.period_out(p, now) for p in periods]
     return "discharge/_ready_section.html", {
         "periods": rows,

@@ -9,15 +9,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.flow import geo, placements, requests, schemas
 from app.flow.codes import BED_TYPES, OAP_OUTCOMES, OAP_REASONS
-from app.flow.models import BedRequest
+from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.flow.pages import (
     can_place_out,
     check,
@@ -45,11 +47,11 @@ def _request_id(raw: str | None) -> int | None:
 
 
 async def _open_request(
-    session: AsyncSession, user: User, request_id: int | None
+    session: AsyncSession, user: User, request_id: int | None, now: datetime
 ) -> BedRequest | None:
     if request_id is None:
         return None
-    found = await requests.get_request(session, actor=user, request_id=request_id)
+    found = await requests.get_request(session, actor=user, request_id=request_id, now=now)
     if found.status != "open":
         raise Conflict(
             f"Bed request {found.id} is already closed ({found.status.replace('_', ' ')})."
@@ -72,7 +74,9 @@ async def _new_page(
     bed_request = person = None
     if request_id is not None:
         # Loaded afresh: a refused attempt rolled back, expiring what was loaded before it.
-        bed_request = await requests.get_request(session, actor=user, request_id=request_id)
+        bed_request = await requests.get_request(
+            session, actor=user, request_id=request_id, now=now
+        )
         out = (await requests.requests_out(session, [bed_request], now))[0]
         person = person_text(out.person)
     return flow_page(
@@ -97,7 +101,7 @@ async def new_placement_form(
 ) -> HTMLResponse:
     access.require_role(user, placements.PLACEMENT_WRITERS, "record out-of-area placements")
     bed_request = await _open_request(
-        session, user, _request_id(request.query_params.get("request"))
+        session, user, _request_id(request.query_params.get("request")), now
     )
     values = {"started_at": input_datetime(now), "bed_type": "200", "reason_code": ""}
     return await _new_page(
@@ -113,7 +117,7 @@ async def create_placement(
     values = form_dict(await request.form())
     form = dict(values)
     errors: Errors = {}
-    bed_request = await _open_request(session, user, _request_id(form.get("bed_request_id")))
+    bed_request = await _open_request(session, user, _request_id(form.get("bed_request_id")), now)
     request_id = bed_request.id if bed_request is not None else None
     take_datetimes(form, ["started_at"], errors)
     take_number(form, "latitude", "Latitude", (-90, 90, "53.8"), errors)
@@ -207,7 +211,9 @@ async def _placement_page(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The placement; ``sent`` names the form that was refused, so only it shows errors."""
-    placement = await placements.get_placement(session, actor=user, placement_id=placement_id)
+    placement = await placements.get_placement(
+        session, actor=user, placement_id=placement_id, now=now
+    )
     out = placements.placement_out(placement, now)
     fresh = {"at": input_datetime(now)}
     forms = {
@@ -239,7 +245,20 @@ async def _placement_page(
 async def placement_page(
     placement_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _placement_page(request, session, user, placement_id, now)
+    page = await _placement_page(request, session, user, placement_id, now)
+    patient_id = await session.scalar(
+        select(OutOfAreaPlacement.patient_id).where(OutOfAreaPlacement.id == placement_id)
+    )
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="out_of_area_placement.read",
+        patient_ids=[patient_id] if patient_id is not None else [],
+        now=now,
+        details={"record_id": placement_id},
+    )
+    return page
 
 
 async def _placement_form_result(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.flow import geo, people, requests, schemas
@@ -163,7 +163,7 @@ async def end_placement(
 
 
 async def get_placement(
-    session: AsyncSession, *, actor: User, placement_id: int
+    session: AsyncSession, *, actor: User, placement_id: int, now: datetime
 ) -> OutOfAreaPlacement:
     access.require_role(actor, access.CLINICAL_READERS, "see out-of-area placements")
     placement = await session.scalar(
@@ -174,15 +174,29 @@ async def get_placement(
     )
     if placement is None:
         raise NotFound(f"No out-of-area placement with id {placement_id}.")
+    readable = scope.patient_condition(actor, now, OutOfAreaPlacement.patient_id)
+    if readable is not None and not await session.scalar(
+        select(OutOfAreaPlacement.id).where(OutOfAreaPlacement.id == placement_id, readable)
+    ):
+        raise scope.refuse()
     return placement
 
 
 async def list_placements(
-    session: AsyncSession, *, actor: User, open_only: bool | None, limit: int = 500
+    session: AsyncSession,
+    *,
+    actor: User,
+    open_only: bool | None,
+    now: datetime,
+    limit: int = 500,
 ) -> Sequence[OutOfAreaPlacement]:
-    """Open placements longest first; ended ones most recently ended first."""
+    """Open placements longest first; ended ones most recently ended first; only people the
+    actor may read (scope.py: ward staff, those recently on their wards)."""
     access.require_role(actor, access.CLINICAL_READERS, "see out-of-area placements")
     query = select(OutOfAreaPlacement).options(*DETAIL).execution_options(populate_existing=True)
+    readable = scope.patient_condition(actor, now, OutOfAreaPlacement.patient_id)
+    if readable is not None:
+        query = query.where(readable)
     if open_only is True:
         query = query.where(OutOfAreaPlacement.ended_at.is_(None)).order_by(
             OutOfAreaPlacement.started_at, OutOfAreaPlacement.id

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.flow import people, schemas
@@ -80,6 +80,8 @@ async def cancel_request(
 ) -> BedRequest:
     access.require_role(actor, access.PLACERS, "cancel bed requests")
     request = await _locked(session, request_id)
+    # Ward staff cancel only requests they may see (scope.py), not any in the trust.
+    await _require_readable(session, actor, request_id, now)
     if request.status != "open":
         raise Conflict(f"This request is already closed ({request.status.replace('_', ' ')}).")
     check_not_future(data.at, now, "at")
@@ -169,8 +171,18 @@ async def close_by_placement(
     await flush(session)
 
 
-async def get_request(session: AsyncSession, *, actor: User, request_id: int) -> BedRequest:
-    access.require_role(actor, access.CLINICAL_READERS, "see the waiting list")
+async def _require_readable(
+    session: AsyncSession, actor: User, request_id: int, now: datetime
+) -> None:
+    readable = scope.bed_request_condition(actor, now)
+    if readable is not None and not await session.scalar(
+        select(BedRequest.id).where(BedRequest.id == request_id, readable)
+    ):
+        raise scope.refuse()
+
+
+async def load_request(session: AsyncSession, request_id: int) -> BedRequest:
+    """The request, unchecked: only to answer the write that just made or changed it."""
     request = await session.scalar(
         select(BedRequest)
         .where(BedRequest.id == request_id)
@@ -182,12 +194,37 @@ async def get_request(session: AsyncSession, *, actor: User, request_id: int) ->
     return request
 
 
+async def get_request(
+    session: AsyncSession, *, actor: User, request_id: int, now: datetime
+) -> BedRequest:
+    access.require_role(actor, access.CLINICAL_READERS, "see the waiting list")
+    request = await session.scalar(
+        select(BedRequest)
+        .where(BedRequest.id == request_id)
+        .options(PATIENT)
+        .execution_options(populate_existing=True)
+    )
+    if request is None:
+        raise NotFound(f"No bed request with id {request_id}.")
+    await _require_readable(session, actor, request_id, now)
+    return request
+
+
 async def list_requests(
-    session: AsyncSession, *, actor: User, open_only: bool | None, limit: int = 500
+    session: AsyncSession,
+    *,
+    actor: User,
+    open_only: bool | None,
+    now: datetime,
+    limit: int = 500,
 ) -> Sequence[BedRequest]:
-    """Open requests longest waiting first; closed ones most recent first."""
+    """Open requests longest waiting first; closed ones most recent first; only those the
+    actor may see (scope.py)."""
     access.require_role(actor, access.CLINICAL_READERS, "see the waiting list")
     query = select(BedRequest).options(PATIENT).execution_options(populate_existing=True)
+    readable = scope.bed_request_condition(actor, now)
+    if readable is not None:
+        query = query.where(readable)
     if open_only is True:
         query = query.where(BedRequest.status == "open").order_by(
             BedRequest.decision_to_admit_at, BedRequest.id

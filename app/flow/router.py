@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.flow import placements, requests, schemas, search
 
@@ -19,7 +20,7 @@ OpenFilter = Annotated[
 async def _request_out(
     session: SessionDep, user: ApiUser, request_id: int, now: NowDep
 ) -> schemas.BedRequestOut:
-    request = await requests.get_request(session, actor=user, request_id=request_id)
+    request = await requests.get_request(session, actor=user, request_id=request_id, now=now)
     return (await requests.requests_out(session, [request], now))[0]
 
 
@@ -29,22 +30,42 @@ async def create_bed_request(
 ) -> schemas.BedRequestOut:
     request = await requests.create_request(session, actor=user, data=data, now=now)
     await commit(session)
-    return await _request_out(session, user, request.id, now)
+    loaded = await requests.load_request(session, request.id)
+    return (await requests.requests_out(session, [loaded], now))[0]
 
 
 @router.get("/bed-requests", response_model=list[schemas.BedRequestOut])
 async def list_bed_requests(
-    user: ApiUser, session: SessionDep, now: NowDep, open: OpenFilter = None
+    request: Request, user: ApiUser, session: SessionDep, now: NowDep, open: OpenFilter = None
 ) -> list[schemas.BedRequestOut]:
-    rows = await requests.list_requests(session, actor=user, open_only=open)
-    return await requests.requests_out(session, rows, now)
+    rows = await requests.list_requests(session, actor=user, open_only=open, now=now)
+    outs = await requests.requests_out(session, rows, now)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="bed_request.list",
+        patient_ids=[r.patient_id for r in outs],
+        now=now,
+    )
+    return outs
 
 
 @router.get("/bed-requests/{request_id}", response_model=schemas.BedRequestOut)
 async def get_bed_request(
-    request_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    request_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.BedRequestOut:
-    return await _request_out(session, user, request_id, now)
+    out = await _request_out(session, user, request_id, now)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="bed_request.read",
+        patient_ids=[out.patient_id],
+        now=now,
+        details={"record_id": request_id},
+    )
+    return out
 
 
 @router.post("/bed-requests/{request_id}/cancel", response_model=schemas.BedRequestOut)
@@ -53,7 +74,9 @@ async def cancel_bed_request(
 ) -> schemas.BedRequestOut:
     await requests.cancel_request(session, actor=user, request_id=request_id, data=data, now=now)
     await commit(session)
-    return await _request_out(session, user, request_id, now)
+    # The answer to the cancel itself (a nurse's own request, once closed, leaves her view).
+    loaded = await requests.load_request(session, request_id)
+    return (await requests.requests_out(session, [loaded], now))[0]
 
 
 @router.get("/beds/search", response_model=schemas.BedSearchOut)
@@ -66,7 +89,9 @@ async def search_beds(
 async def _placement_out(
     session: SessionDep, user: ApiUser, placement_id: int, now: NowDep
 ) -> schemas.PlacementOut:
-    placement = await placements.get_placement(session, actor=user, placement_id=placement_id)
+    placement = await placements.get_placement(
+        session, actor=user, placement_id=placement_id, now=now
+    )
     return placements.placement_out(placement, now)
 
 
@@ -81,17 +106,36 @@ async def create_placement(
 
 @router.get("/out-of-area-placements", response_model=list[schemas.PlacementOut])
 async def list_placements(
-    user: ApiUser, session: SessionDep, now: NowDep, open: OpenFilter = None
+    request: Request, user: ApiUser, session: SessionDep, now: NowDep, open: OpenFilter = None
 ) -> list[schemas.PlacementOut]:
-    rows = await placements.list_placements(session, actor=user, open_only=open)
-    return [placements.placement_out(p, now) for p in rows]
+    rows = await placements.list_placements(session, actor=user, open_only=open, now=now)
+    outs = [placements.placement_out(p, now) for p in rows]
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="out_of_area_placement.list",
+        patient_ids=[p.patient_id for p in outs],
+        now=now,
+    )
+    return outs
 
 
 @router.get("/out-of-area-placements/{placement_id}", response_model=schemas.PlacementOut)
 async def get_placement(
-    placement_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    placement_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.PlacementOut:
-    return await _placement_out(session, user, placement_id, now)
+    out = await _placement_out(session, user, placement_id, now)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="out_of_area_placement.read",
+        patient_ids=[out.patient_id],
+        now=now,
+        details={"record_id": placement_id},
+    )
+    return out
 
 
 @router.post(

@@ -14,11 +14,12 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.discharge.models import ReadyForDischarge
 from app.errors import FieldError, Invalid, NotFound
 from app.flow import geo, schemas
+from app.flow.models import BedRequest
 from app.wards.models import Admission, Bed, Locality, Patient, Site, Ward, WardStay
 from app.wards.service import age_on, get_locality, local_date
 
@@ -83,6 +84,26 @@ def _suits(need: Need) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
+async def _require_person(
+    session: AsyncSession, actor: User, patient_id: int, now: datetime
+) -> None:
+    """Searching for a named person's bed reads their sex, age and home: ward staff may do
+    it for people they may read, or whose open bed request they may see (scope.py)."""
+    person = scope.patient_condition(actor, now, Patient.id)
+    if person is None:
+        return
+    request = scope.bed_request_condition(actor, now)
+    waiting = exists().where(
+        BedRequest.patient_id == Patient.id, BedRequest.status == "open", request
+    )
+    if not await session.scalar(
+        select(Patient.id).where(Patient.id == patient_id, or_(person, waiting))
+    ):
+        if await session.scalar(select(Patient.id).where(Patient.id == patient_id)) is None:
+            raise NotFound(f"No patient with id {patient_id}.")
+        raise scope.refuse()
+
+
 def _natural(label: str) -> tuple[object, ...]:
     """Bed A2 before A10."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
@@ -93,6 +114,8 @@ async def search_beds(
 ) -> schemas.BedSearchOut:
     access.require_role(actor, access.CLINICAL_READERS, "search for beds")
     today = local_date(now)
+    if query.patient_id is not None:
+        await _require_person(session, actor, query.patient_id, now)
     need = await _need(session, query, today)
     occupied = exists().where(WardStay.bed_id == Bed.id, WardStay.ended_at.is_(None))
     empty_rows = (

@@ -67,7 +67,7 @@ async def _query(
     patient_id = None
     if params.get("request"):
         found = await requests.get_request(
-            session, actor=user, request_id=_id(params["request"], "bed request")
+            session, actor=user, request_id=_id(params["request"], "bed request"), now=now
         )
         bed_request = (await requests.requests_out(session, [found], now))[0]
         patient_id = found.patient_id

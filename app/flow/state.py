@@ -206,8 +206,10 @@ async def bed_state(session: AsyncSession, *, actor: User, now: datetime) -> Bed
                 out_week,
             )
         )
-    waiting = await requests.list_requests(session, actor=actor, open_only=True)
-    open_placements = await placements.list_placements(session, actor=actor, open_only=True)
+    waiting = await requests.list_requests(session, actor=actor, open_only=True, now=now)
+    open_placements = await placements.list_placements(
+        session, actor=actor, open_only=True, now=now
+    )
     return BedState(
         today=today,
         week_end=week_end,

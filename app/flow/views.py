@@ -9,8 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
@@ -151,7 +153,9 @@ async def _request_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    bed_request: BedRequest = await requests.get_request(session, actor=user, request_id=request_id)
+    bed_request: BedRequest = await requests.get_request(
+        session, actor=user, request_id=request_id, now=now
+    )
     out = (await requests.requests_out(session, [bed_request], now))[0]
     return flow_page(
         request,
@@ -179,7 +183,24 @@ async def _request_page(
 async def request_page(
     request_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _request_page(request, session, user, request_id, now)
+    page = await _request_page(request, session, user, request_id, now)
+    await _audit_read(session, request, user, now, "bed_request.read", request_id)
+    return page
+
+
+async def _audit_read(
+    session: AsyncSession, request: Request, user: User, now: datetime, action: str, record: int
+) -> None:
+    patient_id = await session.scalar(select(BedRequest.patient_id).where(BedRequest.id == record))
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action=action,
+        patient_ids=[patient_id] if patient_id is not None else [],
+        now=now,
+        details={"record_id": record},
+    )
 
 
 @router.post("/flow/requests/{request_id}/cancel", response_class=HTMLResponse)
@@ -233,7 +254,9 @@ async def cancel_request(
 # --- "Admit here": the ward's admit form, filled in from the waiting person's request ----
 
 
-async def _admit_prefill(session: AsyncSession, user: User, request: Request) -> dict[str, str]:
+async def _admit_prefill(
+    session: AsyncSession, user: User, request: Request, now: datetime
+) -> dict[str, str]:
     raw = request.query_params.get("request")
     if raw is None:
         return {}
@@ -241,14 +264,21 @@ async def _admit_prefill(session: AsyncSession, user: User, request: Request) ->
         request_id = int(raw)
     except ValueError:
         raise NotFound(f"No bed request with id {raw!r}.") from None
-    bed_request = await requests.get_request(session, actor=user, request_id=request_id)
+    bed_request = await requests.get_request(session, actor=user, request_id=request_id, now=now)
     if bed_request.status != "open":
         raise Conflict(
             f"Bed request {bed_request.id} is already closed "
             f"({bed_request.status.replace('_', ' ')}): there is no one waiting to admit."
         )
+    # Whoever may see the request may see whom it is for (scope.py); the details go in the
+    # form, which checks them against the record as if typed (issue 17 finding 3).
+    patient = bed_request.patient
     return {
-        "nhs_number": bed_request.patient.nhs_number,
+        "nhs_number": patient.nhs_number,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "sex": patient.sex,
         "decision_to_admit_at": input_datetime(bed_request.decision_to_admit_at),
         "bed_request_id": str(bed_request.id),
     }

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep
@@ -25,10 +26,19 @@ router = APIRouter()
 async def seclusion_page(
     seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id)
+    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
     out = await readout.seclusion_out(session, seclusion, now)
     admission = await admissions.get_admission(
-        session, actor=user, admission_id=seclusion.admission_id
+        session, actor=user, admission_id=seclusion.admission_id, now=now
+    )
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="seclusion.read",
+        admission_id=admission.id,
+        now=now,
+        record_id=seclusion_id,
     )
     return _episode_page(request, user, admission, out, seclusion_timeline(out), now)
 
@@ -37,10 +47,21 @@ async def seclusion_page(
 async def segregation_page(
     segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    segregation = await service.get_segregation(session, actor=user, segregation_id=segregation_id)
+    segregation = await service.get_segregation(
+        session, actor=user, segregation_id=segregation_id, now=now
+    )
     out = await readout.segregation_out(session, segregation, now)
     admission = await admissions.get_admission(
-        session, actor=user, admission_id=segregation.admission_id
+        session, actor=user, admission_id=segregation.admission_id, now=now
+    )
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="segregation.read",
+        admission_id=admission.id,
+        now=now,
+        record_id=segregation_id,
     )
     return _episode_page(request, user, admission, out, segregation_timeline(out), now)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.errors import FieldError, Invalid, NotFound
 from app.segregation import force_schemas as schemas
@@ -240,20 +240,27 @@ async def interventions_for_admission(
 
 
 async def list_interventions(
-    session: AsyncSession, *, actor: User, admission_id: int
+    session: AsyncSession, *, actor: User, admission_id: int, now: datetime
 ) -> list[RestrictiveIntervention]:
-    await admissions.get_admission(session, actor=actor, admission_id=admission_id)
-    return await interventions_for_admission(session, admission_id)
+    """The admission's uses of force this reader may see: those on stays they may read."""
+    admission = await admissions.get_admission(
+        session, actor=actor, admission_id=admission_id, now=now
+    )
+    return [
+        r
+        for r in await interventions_for_admission(session, admission_id)
+        if scope.recorded_on_readable_stay(actor, admission.stays, r.started_at, now)
+    ]
 
 
 async def get_intervention(
-    session: AsyncSession, *, actor: User, intervention_id: int
+    session: AsyncSession, *, actor: User, intervention_id: int, now: datetime
 ) -> tuple[RestrictiveIntervention, Admission]:
-    """The record and its admission, for anyone who may see that admission."""
+    """The record and its admission, for anyone who may read the stay it was recorded on."""
     access.require_role(actor, access.CLINICAL_READERS, "see patient records")
     record = await _load(session, intervention_id)
     admission = await admissions.get_admission(
-        session, actor=actor, admission_id=record.admission_id
+        session, actor=actor, admission_id=record.admission_id, now=now, record_at=record.started_at
     )
     return record, admission
 
@@ -265,10 +272,14 @@ def require_writer(actor: User, admission: Admission, event_at: datetime | None 
     admissions.require_ward_for(actor, admission, DOING, event_at)
 
 
-async def writable_admission(session: AsyncSession, *, actor: User, admission_id: int) -> Admission:
+async def writable_admission(
+    session: AsyncSession, *, actor: User, admission_id: int, now: datetime
+) -> Admission:
     """The admission, when this person may record use of force on it (to show the form)."""
     access.require_role(actor, access.CLINICAL_WRITERS, DOING)
-    admission = await admissions.get_admission(session, actor=actor, admission_id=admission_id)
+    admission = await admissions.get_admission(
+        session, actor=actor, admission_id=admission_id, now=now
+    )
     require_writer(actor, admission)
     return admission
 

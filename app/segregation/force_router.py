@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.segregation import force
 from app.segregation import force_schemas as schemas
@@ -35,20 +36,42 @@ async def create_intervention(
     response_model=list[schemas.InterventionOut],
 )
 async def list_interventions(
-    admission_id: int, user: ApiUser, session: SessionDep
+    admission_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> list[schemas.InterventionOut]:
-    records = await force.list_interventions(session, actor=user, admission_id=admission_id)
-    return await force.describe(session, records)
+    records = await force.list_interventions(
+        session, actor=user, admission_id=admission_id, now=now
+    )
+    out = await force.describe(session, records)
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="restrictive_intervention.list",
+        admission_id=admission_id,
+        now=now,
+        record_id=None,
+    )
+    return out
 
 
 @router.get("/restrictive-interventions/{intervention_id}", response_model=schemas.InterventionOut)
 async def get_intervention(
-    intervention_id: int, user: ApiUser, session: SessionDep
+    intervention_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.InterventionOut:
-    record, _admission = await force.get_intervention(
-        session, actor=user, intervention_id=intervention_id
+    record, admission = await force.get_intervention(
+        session, actor=user, intervention_id=intervention_id, now=now
     )
-    return (await force.describe(session, [record]))[0]
+    out = (await force.describe(session, [record]))[0]
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="restrictive_intervention.read",
+        admission_id=admission.id,
+        now=now,
+        record_id=record.id,
+    )
+    return out
 
 
 @router.patch(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -242,9 +244,11 @@ async def _save(
 
 @router.get("/admissions/{admission_id}/use-of-force/new", response_class=HTMLResponse)
 async def new_form(
-    admission_id: int, request: Request, user: PageUser, session: SessionDep
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    admission = await force.writable_admission(session, actor=user, admission_id=admission_id)
+    admission = await force.writable_admission(
+        session, actor=user, admission_id=admission_id, now=now
+    )
     return _form_page(request, admission, None, {}, {})
 
 
@@ -252,7 +256,7 @@ async def new_form(
 async def create(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    await force.writable_admission(session, actor=user, admission_id=admission_id)
+    await force.writable_admission(session, actor=user, admission_id=admission_id, now=now)
     values = await _read(request)
     errors: Errors = {}
     body, index = body_from_form(values, errors)
@@ -270,16 +274,18 @@ async def create(
         done, problem = await _save(session, write, errors, index)
         if done is not None:
             return done
-    admission = await force.writable_admission(session, actor=user, admission_id=admission_id)
+    admission = await force.writable_admission(
+        session, actor=user, admission_id=admission_id, now=now
+    )
     status = 409 if problem else 422
     return _form_page(request, admission, None, values, errors, problem=problem, status=status)
 
 
 async def _record_for_change(
-    session: AsyncSession, user: User, intervention_id: int
+    session: AsyncSession, user: User, intervention_id: int, now: datetime
 ) -> tuple[RestrictiveIntervention, Admission]:
     record, admission = await force.get_intervention(
-        session, actor=user, intervention_id=intervention_id
+        session, actor=user, intervention_id=intervention_id, now=now
     )
     force.require_writer(user, admission, record.started_at)
     return record, admission
@@ -287,10 +293,10 @@ async def _record_for_change(
 
 @router.get("/use-of-force/{intervention_id}", response_class=HTMLResponse)
 async def record_page(
-    intervention_id: int, request: Request, user: PageUser, session: SessionDep
+    intervention_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     record, admission = await force.get_intervention(
-        session, actor=user, intervention_id=intervention_id
+        session, actor=user, intervention_id=intervention_id, now=now
     )
     try:
         force.require_writer(user, admission, record.started_at)
@@ -298,6 +304,16 @@ async def record_page(
     except Forbidden:
         can_write = False
     ward = next(s.ward for s in admission.stays if s.ward_id == record.ward_id)
+    out = (await force.describe(session, [record]))[0]
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="restrictive_intervention.read",
+        admission_id=admission.id,
+        now=now,
+        record_id=record.id,
+    )
     return page_or_fragment(
         request,
         "segregation/force_record.html",
@@ -306,7 +322,7 @@ async def record_page(
             "record": record,
             "admission": admission,
             "ward": ward,
-            "out": (await force.describe(session, [record]))[0],
+            "out": out,
             "can_write": can_write,
             "active": "wards",
         },
@@ -315,9 +331,9 @@ async def record_page(
 
 @router.get("/use-of-force/{intervention_id}/edit", response_class=HTMLResponse)
 async def edit_form(
-    intervention_id: int, request: Request, user: PageUser, session: SessionDep
+    intervention_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    record, admission = await _record_for_change(session, user, intervention_id)
+    record, admission = await _record_for_change(session, user, intervention_id, now)
     return _form_page(request, admission, record, values_from_record(record), {})
 
 
@@ -325,7 +341,7 @@ async def edit_form(
 async def edit(
     intervention_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    record, _admission = await _record_for_change(session, user, intervention_id)
+    record, _admission = await _record_for_change(session, user, intervention_id, now)
     values = await _read(request)
     errors: Errors = {}
     body, index = body_from_form(values, errors)
@@ -350,6 +366,6 @@ async def edit(
         done, problem = await _save(session, write, errors, index)
         if done is not None:
             return done
-    record, admission = await _record_for_change(session, user, intervention_id)
+    record, admission = await _record_for_change(session, user, intervention_id, now)
     status = 409 if problem else 422
     return _form_page(request, admission, record, values, errors, problem=problem, status=status)

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.auth.models import User
 from app.discharge import service as discharge_service
 from app.errors import Conflict, FieldError, Invalid
 from app.segregation import evaluate, schemas
@@ -363,17 +364,24 @@ def install() -> None:
 
 
 async def admission_section(
-    session: AsyncSession, admission: Admission, now: datetime
+    session: AsyncSession, admission: Admission, now: datetime, reader: User
 ) -> tuple[str, dict[str, object]]:
-    """The admission page's restrictive practice section: every episode and use of force."""
+    """The admission page's restrictive practice section: every episode and use of force
+    the reader may see (those on stays app/auth/scope.py lets them read)."""
+    from app.auth import scope
     from app.segregation import force
 
+    def seen(at: datetime) -> bool:
+        return scope.recorded_on_readable_stay(reader, admission.stays, at, now)
+
     episodes = (await list_episodes(session, [admission.id])).get(admission.id, [])
+    interventions = await force.interventions_for_admission(session, admission.id)
     return "segregation/_admission_section.html", {
         "episodes": sorted(
-            (e for e in episodes if e.kind != "use_of_force"), key=lambda e: e.started_at
+            (e for e in episodes if e.kind != "use_of_force" and seen(e.started_at)),
+            key=lambda e: e.started_at,
         ),
-        "interventions": await force.interventions_for_admission(session, admission.id),
+        "interventions": [r for r in interventions if seen(r.started_at)],
         "admission_id": admission.id,
         "now": now,
     }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.segregation import readout, schemas, service
 
@@ -13,14 +14,16 @@ router = APIRouter(prefix="/api/v1", tags=["seclusion and segregation"])
 async def _seclusion(
     session: SessionDep, user: ApiUser, seclusion_id: int, now: NowDep
 ) -> schemas.SeclusionOut:
-    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id)
+    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
     return await readout.seclusion_out(session, seclusion, now)
 
 
 async def _segregation(
     session: SessionDep, user: ApiUser, segregation_id: int, now: NowDep
 ) -> schemas.SegregationOut:
-    segregation = await service.get_segregation(session, actor=user, segregation_id=segregation_id)
+    segregation = await service.get_segregation(
+        session, actor=user, segregation_id=segregation_id, now=now
+    )
     return await readout.segregation_out(session, segregation, now)
 
 
@@ -39,9 +42,19 @@ async def start_seclusion(
 
 @router.get("/seclusions/{seclusion_id}", response_model=schemas.SeclusionOut)
 async def get_seclusion(
-    seclusion_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    seclusion_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.SeclusionOut:
-    return await _seclusion(session, user, seclusion_id, now)
+    out = await _seclusion(session, user, seclusion_id, now)
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="seclusion.read",
+        admission_id=out.admission_id,
+        now=now,
+        record_id=seclusion_id,
+    )
+    return out
 
 
 @router.post(
@@ -124,9 +137,19 @@ async def start_segregation(
 
 @router.get("/segregations/{segregation_id}", response_model=schemas.SegregationOut)
 async def get_segregation(
-    segregation_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    segregation_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.SegregationOut:
-    return await _segregation(session, user, segregation_id, now)
+    out = await _segregation(session, user, segregation_id, now)
+    await reads.record_admission_read(
+        session,
+        request,
+        actor=user,
+        action="segregation.read",
+        admission_id=out.admission_id,
+        now=now,
+        record_id=segregation_id,
+    )
+    return out
 
 
 @router.patch("/segregations/{segregation_id}", response_model=schemas.SegregationOut)

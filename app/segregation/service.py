@@ -389,7 +389,9 @@ async def end_segregation(
 # --- reading ----------------------------------------------------------------------------
 
 
-async def get_seclusion(session: AsyncSession, *, actor: User, seclusion_id: int) -> Seclusion:
+async def get_seclusion(
+    session: AsyncSession, *, actor: User, seclusion_id: int, now: datetime
+) -> Seclusion:
     seclusion = await session.scalar(
         select(Seclusion)
         .where(Seclusion.id == seclusion_id)
@@ -398,13 +400,19 @@ async def get_seclusion(session: AsyncSession, *, actor: User, seclusion_id: int
     )
     if seclusion is None:
         raise NotFound(f"No seclusion with id {seclusion_id}.")
-    # Reading checks the admission's wards, as reading the admission does.
-    await admissions.get_admission(session, actor=actor, admission_id=seclusion.admission_id)
+    # Reading checks the one read rule: the stay the seclusion began on (app/auth/scope.py).
+    await admissions.get_admission(
+        session,
+        actor=actor,
+        admission_id=seclusion.admission_id,
+        now=now,
+        record_at=seclusion.started_at,
+    )
     return seclusion
 
 
 async def get_segregation(
-    session: AsyncSession, *, actor: User, segregation_id: int
+    session: AsyncSession, *, actor: User, segregation_id: int, now: datetime
 ) -> Segregation:
     segregation = await session.scalar(
         select(Segregation)
@@ -414,5 +422,11 @@ async def get_segregation(
     )
     if segregation is None:
         raise NotFound(f"No segregation with id {segregation_id}.")
-    await admissions.get_admission(session, actor=actor, admission_id=segregation.admission_id)
+    await admissions.get_admission(
+        session,
+        actor=actor,
+        admission_id=segregation.admission_id,
+        now=now,
+        record_at=segregation.started_at,
+    )
     return segregation

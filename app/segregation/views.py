@@ -44,9 +44,11 @@ BOARD_CHANGED = {"HX-Trigger": "board-changed"}
 Write = Callable[[], Awaitable[Any]]
 
 
-async def _admission(session: AsyncSession, user: User, admission_id: int, doing: str) -> Admission:
+async def _admission(
+    session: AsyncSession, user: User, admission_id: int, doing: str, now: datetime
+) -> Admission:
     access.require_role(user, access.CLINICAL_WRITERS, doing)
-    return await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    return await admissions.get_admission(session, actor=user, admission_id=admission_id, now=now)
 
 
 def _show(
@@ -144,7 +146,7 @@ async def _start_form(
     kind: str, admission_id: int, request: Request, user: User, session: AsyncSession, now: datetime
 ) -> HTMLResponse:
     spec = STARTS[kind]
-    admission = await _admission(session, user, admission_id, spec.doing)
+    admission = await _admission(session, user, admission_id, spec.doing, now)
     action = f"/admissions/{admission_id}/{kind}/new"
     return _show(request, spec.form, action, admission, _now_values(now, "started_at"))
 
@@ -153,7 +155,7 @@ async def _start(
     kind: str, admission_id: int, request: Request, user: User, session: AsyncSession, now: datetime
 ) -> Response:
     spec = STARTS[kind]
-    admission = await _admission(session, user, admission_id, spec.doing)
+    admission = await _admission(session, user, admission_id, spec.doing, now)
     values = form_dict(await request.form())
     errors: Errors = {}
     data = validate(spec.schema, spec.form.parse(values, errors), errors)
@@ -209,17 +211,17 @@ async def start_segregation(
 
 
 async def _seclusion_admission(
-    session: AsyncSession, user: User, seclusion_id: int, doing: str
+    session: AsyncSession, user: User, seclusion_id: int, doing: str, now: datetime
 ) -> Admission:
-    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id)
-    return await _admission(session, user, seclusion.admission_id, doing)
+    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
+    return await _admission(session, user, seclusion.admission_id, doing, now)
 
 
 async def _next_review_kind(
     session: AsyncSession, seclusion_id: int, user: User, now: datetime
 ) -> str:
     """Offer the review that is due next, so recording it is one click."""
-    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id)
+    seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
     out = await readout.seclusion_out(session, seclusion, now)
     due = {k: v for k, v in out.next_due.items() if v is not None and k != "observation"}
     return min(due, key=lambda k: due[k]) if due else "nursing"
@@ -244,7 +246,7 @@ async def seclusion_step_form(
     if step not in EPISODE_FORMS:
         raise NotFound("No such page.")
     form, doing = EPISODE_FORMS[step]
-    admission = await _seclusion_admission(session, user, seclusion_id, doing)
+    admission = await _seclusion_admission(session, user, seclusion_id, doing, now)
     values = _now_values(now, "at")
     if step == "review":
         values["kind"] = await _next_review_kind(session, seclusion_id, user, now)
@@ -263,7 +265,7 @@ async def seclusion_step(
     if step not in EPISODE_FORMS:
         raise NotFound("No such page.")
     form, doing = EPISODE_FORMS[step]
-    admission = await _seclusion_admission(session, user, seclusion_id, doing)
+    admission = await _seclusion_admission(session, user, seclusion_id, doing, now)
     values = form_dict(await request.form())
     errors: Errors = {}
     parsed = form.parse(values, errors)
@@ -367,13 +369,15 @@ SEGREGATION_SCHEMAS: dict[str, type[In]] = {
 
 
 async def _segregation_admission(
-    session: AsyncSession, user: User, segregation_id: int, step: str
+    session: AsyncSession, user: User, segregation_id: int, step: str, now: datetime
 ) -> tuple[Form, Admission, dict[str, Any]]:
     if step not in SEGREGATION_FORMS:
         raise NotFound("No such page.")
     form, doing = SEGREGATION_FORMS[step]
-    segregation = await service.get_segregation(session, actor=user, segregation_id=segregation_id)
-    admission = await _admission(session, user, segregation.admission_id, doing)
+    segregation = await service.get_segregation(
+        session, actor=user, segregation_id=segregation_id, now=now
+    )
+    admission = await _admission(session, user, segregation.admission_id, doing, now)
     recorded = {
         "commissioner_informed_at": input_datetime(segregation.commissioner_informed_at),
         "imha_informed_at": input_datetime(segregation.imha_informed_at),
@@ -390,7 +394,9 @@ async def segregation_step_form(
     session: SessionDep,
     now: NowDep,
 ) -> HTMLResponse:
-    form, admission, recorded = await _segregation_admission(session, user, segregation_id, step)
+    form, admission, recorded = await _segregation_admission(
+        session, user, segregation_id, step, now
+    )
     values = (
         recorded if step == "notifications" else _now_values(now, "at", kind="approved_clinician")
     )
@@ -406,7 +412,7 @@ async def segregation_step(
     session: SessionDep,
     now: NowDep,
 ) -> Response:
-    form, admission, _ = await _segregation_admission(session, user, segregation_id, step)
+    form, admission, _ = await _segregation_admission(session, user, segregation_id, step, now)
     values = form_dict(await request.form())
     errors: Errors = {}
     parsed = form.parse(values, errors)

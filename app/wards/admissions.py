@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit import service as audit
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
@@ -159,8 +159,18 @@ async def admit(
     return admission
 
 
-async def get_admission(session: AsyncSession, *, actor: User, admission_id: int) -> Admission:
-    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
+async def get_admission(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    now: datetime,
+    record_at: datetime | None = None,
+) -> Admission:
+    """The admission, for those app/auth/scope.py lets read it (403 otherwise). With
+    ``record_at`` (reading an episode or a use of force that began then), the stay it was
+    recorded on must be one the reader may see."""
+    scope.require_reader(actor)
     admission = await session.scalar(
         select(Admission)
         .where(Admission.id == admission_id)
@@ -169,10 +179,10 @@ async def get_admission(session: AsyncSession, *, actor: User, admission_id: int
     )
     if admission is None:
         raise NotFound(f"No admission with id {admission_id}.")
-    if access.is_ward_scoped(actor) and not (
-        {s.ward_id for s in admission.stays} & access.ward_ids(actor)
-    ):
-        access.require_ward(actor, admission.stays[-1].ward_id, "see patient records")
+    if record_at is None:
+        scope.require_admission(actor, admission, now)
+    else:
+        scope.require_record(actor, admission, record_at, now)
     return admission
 
 
@@ -182,28 +192,33 @@ def current_stay(admission: Admission) -> WardStay:
 
 
 async def list_admissions(
-    session: AsyncSession, *, actor: User, ward_code: str | None, open_only: bool | None
+    session: AsyncSession,
+    *,
+    actor: User,
+    ward_code: str | None,
+    open_only: bool | None,
+    now: datetime,
 ) -> Sequence[Admission]:
-    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
+    """Admissions the actor may read (scope.py), newest first; ``ward_code``: those with a
+    stay on that ward (now, for open ones)."""
+    scope.require_reader(actor)
     query = (
         select(Admission)
         .options(*ADMISSION_DETAIL)
         .order_by(Admission.admitted_at.desc())
         .execution_options(populate_existing=True)
     )
-    ward_ids: set[int] | None = None
     if ward_code:
         ward = await get_ward(session, ward_code)
         access.require_read_ward(actor, ward.id)
-        ward_ids = {ward.id}
-    elif access.is_ward_scoped(actor):
-        ward_ids = access.ward_ids(actor)
-    if ward_ids is not None:
-        # Where the person is now; for discharged admissions, where they were last.
-        in_ward = select(WardStay.admission_id).where(WardStay.ward_id.in_(ward_ids))
+        # Where the person is now; for discharged admissions, any stay there.
+        in_ward = select(WardStay.admission_id).where(WardStay.ward_id == ward.id)
         if open_only:
             in_ward = in_ward.where(WardStay.ended_at.is_(None))
         query = query.where(Admission.id.in_(in_ward))
+    readable = scope.admission_condition(actor, now)
+    if readable is not None:
+        query = query.where(readable)
     if open_only is True:
         query = query.where(Admission.discharged_at.is_(None))
     elif open_only is False:
@@ -425,12 +440,18 @@ async def episodes_of(
 
 
 async def admissions_detail(
-    session: AsyncSession, rows: Sequence[Admission], now: datetime, *, fresh: bool = False
+    session: AsyncSession,
+    rows: Sequence[Admission],
+    now: datetime,
+    *,
+    fresh: bool = False,
+    reader: User | None = None,
 ) -> list[schemas.AdmissionOut]:
     """Admissions as the API gives them, with their restrictive episodes and what other
     capabilities add (ready-for-discharge periods). ``fresh``: admissions made in this
     request, which no episode can refer to yet (they are recorded against an admission
-    that exists), so none are looked for."""
+    that exists), so none are looked for. ``reader``: ward staff see only the stays they
+    may read and what was recorded on them (scope.py), not what a later ward recorded."""
     episodes = (
         {a.id: [] for a in rows} if fresh else await episodes_of(session, [a.id for a in rows])
     )
@@ -439,13 +460,41 @@ async def admissions_detail(
         out.episodes = episodes[out.id]
     for extend in detail_extenders:
         await extend(session, outs, now)
+    if reader is not None and access.is_ward_scoped(reader):
+        for admission, out in zip(rows, outs, strict=True):
+            _only_readable(reader, admission, out, now)
     return outs
 
 
+def _only_readable(
+    reader: User, admission: Admission, out: schemas.AdmissionOut, now: datetime
+) -> None:
+    """Cut an admission's detail to the stays this reader may see and what was recorded
+    on them (by when it happened)."""
+    stays = admission.stays
+    readable = {s.id for s in scope.readable_stays(reader, stays, now)}
+
+    def seen(at: datetime) -> bool:
+        return scope.recorded_on_readable_stay(reader, stays, at, now)
+
+    out.stays = [s for s in out.stays if s.id in readable]
+    out.episodes = [e for e in out.episodes if seen(e.started_at)]
+    out.purpose_reviews = [r for r in out.purpose_reviews if seen(r.at)]
+    out.legal_status_history = [c for c in out.legal_status_history if seen(c.at)]
+    out.ready_for_discharge_periods = [
+        p for p in out.ready_for_discharge_periods if seen(p.started_at)
+    ]
+
+
 async def admission_detail(
-    session: AsyncSession, admission: Admission, now: datetime, *, fresh: bool = False
+    session: AsyncSession,
+    admission: Admission,
+    now: datetime,
+    *,
+    fresh: bool = False,
+    reader: User | None = None,
 ) -> schemas.AdmissionOut:
-    return (await admissions_detail(session, [admission], now, fresh=fresh))[0]
+    return (await admissions_detail(session, [admission], now, fresh=fresh, reader=reader))[0]
 
 
 def admission_out(admission: Admission) -> schemas.AdmissionOut:

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 import nhs_number
+from nhs_number.constants import REGION_SCOTLAND
+
+# ASCII digits with spaces or dashes between them, nothing else: str.isdigit() would also
+# take full-width and Arabic-Indic digits, letting one NHS number be stored three ways.
+_TYPED = re.compile(r"[0-9 \-]*")
 
 
 def normalise_nhs_number(value: str) -> str:
     """Ten digits with spaces or dashes removed; ValueError (shown beside the field) if invalid."""
-    digits = "".join(ch for ch in value if ch not in " -")
-    if not (len(digits) == 10 and digits.isdigit()):
+    if not _TYPED.fullmatch(value):
+        raise ValueError("must be 10 digits (0 to 9, with spaces or dashes if you like)")
+    digits = value.replace(" ", "").replace("-", "")
+    if len(digits) != 10:
         raise ValueError("must be 10 digits, for example 943 476 5919")
+    if REGION_SCOTLAND.contains_number(digits) and not _is_date(digits[:6]):
+        # A Scottish CHI number starts with the date of birth (DDMMYY).
+        raise ValueError(
+            "is in the Scottish CHI range, but its first six digits are not a date of birth"
+        )
     if not nhs_number.is_valid(digits):
         raise ValueError("is not a valid NHS number (the check digit does not match)")
     return digits
+
+
+def _is_date(ddmmyy: str) -> bool:
+    try:
+        datetime.strptime(ddmmyy, "%d%m%y")
+    except ValueError:
+        return False
+    return True

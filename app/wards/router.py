@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from app.audit import reads
+from app.audit.models import AuditEntry
+from app.auth import access
 from app.deps import ApiUser, NowDep, SessionDep, commit
+from app.errors import NotFound
 from app.wards import admissions, board, schemas, service
 from app.wards.models import Locality
 
@@ -95,6 +99,8 @@ async def set_bed_status(
 async def ward_board(
     code: str, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.BoardOut:
+    # Not audited per read: a board shows who is on the ward now, which its staff may always
+    # see, and is polled; each person's own record (admission, episodes) is audited.
     return await board.ward_board(session, actor=user, ward_code=code, now=now)
 
 
@@ -104,15 +110,77 @@ async def create_patient(
 ) -> schemas.PatientOut:
     patient = await service.create_patient(session, actor=user, data=data, now=now)
     await commit(session)
-    patient = await service.get_patient(session, actor=user, patient_id=patient.id)
-    return service.patient_out(patient)
+    # What was just typed, given back to whoever typed it (not a read of someone else).
+    return service.patient_out(await service.load_patient(session, patient.id))
+
+
+@router.post("/patients/lookup", response_model=schemas.PatientLookupOut)
+async def lookup_patient(
+    data: schemas.PatientLookupIn,
+    request: Request,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.PatientLookupOut:
+    """A registered person, to admit them: exact NHS number and matching date of birth, in
+    the body (never in a logged URL); only what admitting needs; audited, found or not."""
+    patient = await service.lookup_patient(
+        session,
+        actor=user,
+        nhs_number=data.nhs_number,
+        date_of_birth=data.date_of_birth,
+        now=now,
+        via=reads.via(request),
+    )
+    await commit(session)
+    if patient is None:
+        raise NotFound("No registered person has that NHS number and date of birth.")
+    return schemas.PatientLookupOut(
+        id=patient.id,
+        sex=patient.sex,
+        age=service.age_on(patient.date_of_birth, service.local_date(now)),
+        home_locality_code=patient.home_locality.code,
+    )
 
 
 @router.get("/patients/{patient_id}", response_model=schemas.PatientOut)
-async def get_patient(patient_id: int, user: ApiUser, session: SessionDep) -> schemas.PatientOut:
-    return service.patient_out(
-        await service.get_patient(session, actor=user, patient_id=patient_id)
+async def get_patient(
+    patient_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.PatientOut:
+    out = service.patient_out(
+        await service.get_patient(session, actor=user, patient_id=patient_id, now=now)
     )
+    await reads.record_reads(
+        session, request, actor=user, action="patient.read", patient_ids=[out.id], now=now
+    )
+    return out
+
+
+@router.get("/patients/{patient_id}/access-log", response_model=list[schemas.AccessLogEntry])
+async def patient_access_log(
+    patient_id: int, user: ApiUser, session: SessionDep, limit: int = Query(500, ge=1, le=5000)
+) -> list[schemas.AccessLogEntry]:
+    """Who looked at this person (and changed their records), when, from where: admin only,
+    newest first."""
+    access.require_admin(user, "see who looked at a person")
+    await service.load_patient(session, patient_id)
+    rows = await session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "patients", AuditEntry.entity_id == str(patient_id))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [
+        schemas.AccessLogEntry(
+            at=e.at,
+            username=e.username,
+            action=e.action,
+            via=(e.after or {}).get("via") if e.before is None else None,
+            client=(e.after or {}).get("client") if e.before is None else None,
+            details=e.after if e.before is None else None,
+        )
+        for e in rows
+    ]
 
 
 @router.post("/admissions", status_code=201, response_model=schemas.AdmissionOut)
@@ -127,6 +195,7 @@ async def admit(
 
 @router.get("/admissions", response_model=list[schemas.AdmissionOut])
 async def list_admissions(
+    request: Request,
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
@@ -134,18 +203,38 @@ async def list_admissions(
     open: bool | None = Query(default=None, description="true: open only; false: discharged only"),
 ) -> list[schemas.AdmissionOut]:
     rows = await admissions.list_admissions(
-        session, actor=user, ward_code=ward_code, open_only=open
+        session, actor=user, ward_code=ward_code, open_only=open, now=now
     )
-    return await admissions.admissions_detail(session, rows, now)
+    outs = await admissions.admissions_detail(session, rows, now, reader=user)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="admission.list",
+        patient_ids=[a.patient_id for a in outs],
+        now=now,
+    )
+    return outs
 
 
 @router.get("/admissions/{admission_id}", response_model=schemas.AdmissionOut)
 async def get_admission(
-    admission_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    admission_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.AdmissionOut:
-    return await admissions.admission_detail(
-        session, await admissions.get_admission(session, actor=user, admission_id=admission_id), now
+    admission = await admissions.get_admission(
+        session, actor=user, admission_id=admission_id, now=now
     )
+    out = await admissions.admission_detail(session, admission, now, reader=user)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="admission.read",
+        patient_ids=[out.patient_id],
+        now=now,
+        details={"admission_id": admission_id},
+    )
+    return out
 
 
 @router.post("/admissions/{admission_id}/transfer", response_model=schemas.AdmissionOut)
@@ -156,7 +245,7 @@ async def transfer(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return await admissions.admission_detail(session, admission, now)
+    return await admissions.admission_detail(session, admission, now, reader=user)
 
 
 @router.post(
@@ -190,4 +279,4 @@ async def update_admission(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return await admissions.admission_detail(session, admission, now)
+    return await admissions.admission_detail(session, admission, now, reader=user)

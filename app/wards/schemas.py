@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -216,6 +216,47 @@ class PatientIn(In):
         from app.wards.nhs import normalise_nhs_number
 
         return normalise_nhs_number(value)
+
+
+class PersonCheck(In):
+    """The details typed with a known NHS number, checked against the record."""
+
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    sex: PatientSex
+
+
+class PatientLookupIn(In):
+    """A registered person, found to admit them: both must match exactly."""
+
+    nhs_number: str = Field(max_length=20)
+    date_of_birth: date
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str) -> str:
+        from app.wards.nhs import normalise_nhs_number
+
+        return normalise_nhs_number(value)
+
+
+class PatientLookupOut(Out):
+    """Only what the admit form needs: whom to admit (the id) and which wards suit them."""
+
+    id: int
+    sex: str
+    age: int
+    home_locality_code: str
+
+
+class AccessLogEntry(Out):
+    at: datetime
+    username: str
+    action: str
+    via: str | None
+    client: str | None
+    details: dict[str, Any] | None
 
 
 class PatientOut(Out):

@@ -15,13 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.config import get_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
-    Admission,
     Bed,
     Locality,
     Patient,
@@ -319,8 +318,8 @@ async def find_patient_by_nhs_number(session: AsyncSession, nhs_number: str) -> 
     )
 
 
-async def get_patient(session: AsyncSession, *, actor: User, patient_id: int) -> Patient:
-    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
+async def load_patient(session: AsyncSession, patient_id: int) -> Patient:
+    """The person with their home, unchecked: for answering who made them, not for reads."""
     patient = await session.scalar(
         select(Patient)
         .where(Patient.id == patient_id)
@@ -328,16 +327,67 @@ async def get_patient(session: AsyncSession, *, actor: User, patient_id: int) ->
     )
     if patient is None:
         raise NotFound(f"No patient with id {patient_id}.")
-    if access.is_ward_scoped(actor):
-        # Ward staff see people not in hospital (to admit them) and people on their wards.
-        ward_id = await session.scalar(
-            select(WardStay.ward_id)
-            .join(Admission, Admission.id == WardStay.admission_id)
-            .where(Admission.patient_id == patient_id, WardStay.ended_at.is_(None))
-        )
-        if ward_id is not None:
-            access.require_ward(actor, ward_id, "see patient records")
     return patient
+
+
+async def get_patient(
+    session: AsyncSession, *, actor: User, patient_id: int, now: datetime
+) -> Patient:
+    """A person's record, for those app/auth/scope.py lets read it (403 otherwise)."""
+    scope.require_reader(actor)
+    patient = await load_patient(session, patient_id)
+    condition = scope.patient_condition(actor, now, Patient.id)
+    if condition is not None and not await session.scalar(
+        select(Patient.id).where(Patient.id == patient_id, condition)
+    ):
+        raise scope.refuse()
+    return patient
+
+
+async def lookup_patient(
+    session: AsyncSession,
+    *,
+    actor: User,
+    nhs_number: str,
+    date_of_birth: date,
+    now: datetime,
+    via: dict[str, str],
+) -> Patient | None:
+    """Find a registered person to admit them: the exact NHS number and the matching date of
+    birth, or None (the caller answers 404 either way, so neither alone confirms a person,
+    and commits first: a failed try stays in the audit log, under the person it reached)."""
+    access.require_role(actor, access.PLACERS, "admit people")
+    patient = await find_patient_by_nhs_number(session, nhs_number)
+    found = patient is not None and patient.date_of_birth == date_of_birth
+    await audit.record_event(
+        session,
+        actor=actor,
+        action="patient.lookup" if found else "patient.lookup_failed",
+        entity_type="patients",
+        entity_id=patient.id if patient is not None else "",
+        details={**via, "found": found},
+        at=now,
+    )
+    return patient if found else None
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def details_that_differ(patient: Patient, typed: schemas.PersonCheck) -> list[str]:
+    """Which typed details are not the recorded person's: their names, never their values.
+    Names match whatever the case and spacing."""
+    differ = []
+    if not _same_name(patient.given_name, typed.given_name):
+        differ.append("given name")
+    if not _same_name(patient.family_name, typed.family_name):
+        differ.append("family name")
+    if patient.date_of_birth != typed.date_of_birth:
+        differ.append("date of birth")
+    if patient.sex != typed.sex:
+        differ.append("sex")
+    return differ
 
 
 def patient_out(patient: Patient) -> schemas.PatientOut:

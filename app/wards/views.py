@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import access
+from app.audit import reads
+from app.audit import service as audit
+from app.auth import access, scope
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
@@ -23,13 +25,14 @@ from app.web import input_datetime, is_htmx, page_or_fragment, render
 router = APIRouter()
 # Other capabilities add a section to the admission's page (restrictive practice lists its
 # episodes and uses of force) without wards depending on them: (template, its context).
+# The section gets the reader, to show only what app/auth/scope.py lets them read.
 AdmissionSection = Callable[
-    [AsyncSession, Admission, datetime], Awaitable[tuple[str, dict[str, Any]]]
+    [AsyncSession, Admission, datetime, User], Awaitable[tuple[str, dict[str, Any]]]
 ]
 admission_sections: list[AdmissionSection] = []
 # Others may fill the admit form from its query (bed flow's "Admit here": the waiting
 # person's NHS number, decision to admit and bed request), without wards knowing of them.
-AdmitPrefill = Callable[[AsyncSession, User, Request], Awaitable[dict[str, str]]]
+AdmitPrefill = Callable[[AsyncSession, User, Request, datetime], Awaitable[dict[str, str]]]
 admit_prefills: list[AdmitPrefill] = []
 BOARD_CHANGED = {"HX-Trigger": "board-changed"}
 
@@ -126,7 +129,7 @@ async def admit_form(
     ward, bed = await _ward_and_bed(session, user, code, label, "admit people")
     values = {"admitted_at": input_datetime(now)}
     for prefill in admit_prefills:
-        values.update(await prefill(session, user, request))
+        values.update(await prefill(session, user, request, now))
     context = await _admit_context(session, ward, bed, values, {})
     return page_or_fragment(request, "wards/admit.html", "wards/_admit_form.html", context)
 
@@ -178,7 +181,33 @@ async def admit(
     if nhs_error:
         errors["nhs_number"] = nhs_error
     patient_data = None
-    if patient is None:
+    differ: list[str] = []
+    if patient is not None:
+        # A known NHS number admits the person recorded with it only when the details typed
+        # are theirs: otherwise a 409 that says which differ, never what is recorded (the
+        # wrong person admitted, or an NHS number turned into a name).
+        typed = validate(
+            schemas.PersonCheck,
+            {k: form.get(k) for k in ("given_name", "family_name", "date_of_birth", "sex")},
+            errors,
+        )
+        if typed is not None:
+            differ = service.details_that_differ(patient, typed)
+        # The lookup is audited under the person it reached, matched or not, and kept
+        # whatever the admission does next.
+        await audit.record_event(
+            session,
+            actor=user,
+            action="patient.lookup"
+            if typed is not None and not differ
+            else "patient.lookup_failed",
+            entity_type="patients",
+            entity_id=patient.id,
+            details={**reads.via(request), "path": request.url.path, "differ": differ},
+            at=now,
+        )
+        await commit(session)
+    else:
         patient_fields = [
             "nhs_number",
             "given_name",
@@ -200,6 +229,14 @@ async def admit(
 
     if errors or admission_data is None:
         return await again(422)
+    if differ:
+        return await again(
+            409,
+            "A person is already recorded with this NHS number, but their "
+            + ", ".join(differ)
+            + " differ from what you typed. Check the NHS number and the details; nothing"
+            " was saved.",
+        )
     try:
         # A savepoint: a refusal undoes only this attempt, and what the page needs to show
         # the form again (the user, the ward, the bed) stays loaded.
@@ -296,12 +333,15 @@ async def _free_beds(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
 async def _transfer_context(
     session: AsyncSession,
     user: User,
+    now: datetime,
     admission_id: int,
     values: dict[str, Any],
     errors: Errors,
     problem: str | None = None,
 ) -> dict[str, Any]:
-    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    admission = await admissions.get_admission(
+        session, actor=user, admission_id=admission_id, now=now
+    )
     return {
         "admission": admission,
         "stay": admissions.current_stay(admission),
@@ -317,7 +357,9 @@ async def transfer_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     access.require_role(user, access.PLACERS, "transfer people")
-    context = await _transfer_context(session, user, admission_id, {"at": input_datetime(now)}, {})
+    context = await _transfer_context(
+        session, user, now, admission_id, {"at": input_datetime(now)}, {}
+    )
     return page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
 
 
@@ -361,7 +403,7 @@ async def transfer(
             errors.update(errors_from(exc))
         except (Conflict, NotFound) as exc:
             problem = exc.detail
-    context = await _transfer_context(session, user, admission_id, values, errors, problem)
+    context = await _transfer_context(session, user, now, admission_id, values, errors, problem)
     return page_or_fragment(
         request,
         "wards/transfer.html",
@@ -387,8 +429,15 @@ async def _admission_page(
     notice: str | None = None,
     sent: str | None = None,
 ) -> HTMLResponse:
-    """The admission page; ``sent`` names the form that was refused, so only it shows errors."""
-    admission = await admissions.get_admission(session, actor=user, admission_id=admission_id)
+    """The admission page; ``sent`` names the form that was refused, so only it shows errors.
+    Ward staff see the stays they may read and what was recorded on them (scope.py)."""
+    admission = await admissions.get_admission(
+        session, actor=user, admission_id=admission_id, now=now
+    )
+
+    def seen(at: datetime) -> bool:
+        return scope.recorded_on_readable_stay(user, admission.stays, at, now)
+
     fresh = {"at": input_datetime(now)}
     forms = {
         name: (values or fresh, errors or {}) if name == sent else (fresh, {})
@@ -400,8 +449,15 @@ async def _admission_page(
         {
             "admission": admission,
             "stay": admissions.current_stay(admission),
+            "stays": scope.readable_stays(user, admission.stays, now),
+            "legal_changes": sorted(
+                (c for c in admission.legal_status_changes if seen(c.at)), key=lambda c: c.at
+            ),
+            "purpose_reviews": [r for r in admission.purpose_reviews if seen(r.at)],
             "forms": forms,
-            "sections": [await section(session, admission, now) for section in admission_sections],
+            "sections": [
+                await section(session, admission, now, user) for section in admission_sections
+            ],
             "notice": notice,
             "can_write": user.role in access.CLINICAL_WRITERS,
             "active": "wards",
@@ -451,7 +507,11 @@ async def _admission_form_result(
 async def admission_page(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _admission_page(request, session, user, admission_id, now)
+    page = await _admission_page(request, session, user, admission_id, now)
+    await reads.record_admission_read(
+        session, request, actor=user, action="admission.read", admission_id=admission_id, now=now
+    )
+    return page
 
 
 @router.post("/admissions/{admission_id}/purpose-reviews", response_class=HTMLResponse)

@@ -53,12 +53,13 @@ async def fingerprint(session: Any) -> dict[str, int]:
 
 
 async def person_waiting(
-    client: Any, world: Any, *, hours_ago: float = 3, **patient: Any
+    client: Any, world: Any, *, hours_ago: float = 3, by: str = "beds", **patient: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A person (named FAMILY unless told) on the waiting list: (patient, request) as JSON."""
+    """A person (named FAMILY unless told) on the waiting list, asked for by ``by``:
+    (patient, request) as JSON."""
     body = {"family_name": FAMILY, "given_name": "Amira", "date_of_birth": "1985-06-15"}
     person = await new_patient(client, world, **{**body, **patient})
-    request = await waiting(client, world, person["id"], world.now - hours(hours_ago))
+    request = await waiting(client, world, person["id"], world.now - hours(hours_ago), user=by)
     return person, request
 
 
@@ -485,12 +486,37 @@ async def test_request_page_offers_find_a_bed_place_out_of_area_and_cancel(
 
 
 async def test_ward_staff_may_cancel_but_not_place_out_of_area(world, nurse, client):
-    _, request = await person_waiting(client, world)
+    _, request = await person_waiting(client, world, by="nurse")
 
     doc = parse((await nurse.get(f"/flow/requests/{request['id']}")).text)
 
     assert doc.find(id="place-out-of-area") is None
     assert doc.find(id="cancel-form") is not None
+
+
+async def test_ward_staff_neither_see_nor_cancel_others_waiting_requests(
+    world, nurse, client, session
+):
+    """Issue 17 findings 1 and 12: someone waiting for a bed, not on the nurse's ward and
+    not asked for by her, is not hers to read or to take off the list."""
+    _, request = await person_waiting(client, world)
+
+    page = await nurse.get(f"/flow/requests/{request['id']}")
+    cancel = await nurse.post(
+        f"/flow/requests/{request['id']}/cancel",
+        {"at": "2026-03-10T11:00", "reason": "Not needed"},
+    )
+    api = await client.post(
+        f"{API}/bed-requests/{request['id']}/cancel",
+        headers=world.auth("nurse"),
+        json={"at": "2026-03-10T11:00:00Z", "reason": "Not needed"},
+    )
+    listed = await client.get(f"{API}/bed-requests", headers=world.auth("nurse"))
+
+    assert (page.status_code, cancel.status_code, api.status_code) == (403, 403, 403)
+    assert FAMILY not in page.text + cancel.text + api.text + listed.text
+    assert listed.json() == []
+    assert (await request_json(client, world, request["id"]))["status"] == "open"
 
 
 @pytest.mark.parametrize("htmx", HTMX)
@@ -721,7 +747,7 @@ async def test_search_for_an_unknown_request_is_404(world, signed_in):
 
 
 async def test_ward_staff_are_offered_admit_here_only_on_their_own_wards(world, nurse, client):
-    _, request = await person_waiting(client, world)
+    _, request = await person_waiting(client, world, by="nurse")
 
     doc = parse((await nurse.get(f"/flow/search?request={request['id']}")).text)
 
@@ -746,6 +772,9 @@ def admit_here_form(doc: Node, **fill: str) -> dict[str, str]:
         for i in form.find_all("input")
         if i.attrs.get("type") not in ("checkbox",) and "name" in i.attrs
     }
+    for select_ in form.find_all("select"):
+        chosen = [o for o in select_.find_all("option") if "selected" in o.attrs]
+        data[select_.attrs["name"]] = chosen[0].attrs.get("value", "") if chosen else ""
     data.pop("csrf_token", None)
     return {**data, **fill}
 
@@ -801,7 +830,7 @@ async def test_admitting_here_closes_the_request(world, signed_in, client, htmx)
 
 
 async def test_ward_staff_admit_here_only_on_their_own_wards(world, nurse, client):
-    _, request = await person_waiting(client, world)
+    _, request = await person_waiting(client, world, by="nurse")
 
     assert (await nurse.get(f"/wards/ASH/beds/A2/admit?request={request['id']}")).status_code == 200
     refused = await nurse.get(f"/wards/CEDAR/beds/C2/admit?request={request['id']}")
@@ -838,6 +867,10 @@ async def test_admitting_someone_else_against_a_request_is_refused(
         admit_here_form(
             doc,
             nhs_number=other["nhs_number"],
+            given_name=other["given_name"],
+            family_name=other["family_name"],
+            date_of_birth=other["date_of_birth"],
+            sex=other["sex"],
             admitted_at="2026-03-10T11:45",
             legal_status="s2",
             reason="Relapse",
@@ -848,7 +881,8 @@ async def test_admitting_someone_else_against_a_request_is_refused(
     assert response.status_code == 422
     doc = parse(response.text)
     assert "request for another person" in doc.by_id("admit-bed_request_id").text()
-    assert await fingerprint(session) == before
+    # Nothing saved but the audit of the NHS number lookup (issue 17).
+    assert await fingerprint(session) == {**before, "audit": before["audit"] + 1}
 
 
 # --- out-of-area placements ---------------------------------------------------------------

@@ -225,8 +225,13 @@ async def test_ward_staff_see_only_their_wards_people(client, world, trust):
     assert await nurse.ids("Patient") == {str(trust.jane["id"])}
     assert await nurse.ids("Flag") == {str(trust.open_alert.id)}
     await nurse.get(f"Flag/{trust.resolved.id}", expect=403)
-    birch = fhir(client, world, "birchnurse")  # Omar was on BIRCH before his move
-    assert await birch.ids("Encounter") == {str(trust.a2["id"])}
+    # Omar left BIRCH on 25 February, more than 7 days ago (issue 17): BIRCH no longer
+    # reads him, by search or by id.
+    birch = fhir(client, world, "birchnurse")
+    assert await birch.ids("Encounter") == set()
+    assert await birch.ids("Patient") == set()
+    await birch.get(f"Encounter/{trust.a2['id']}", expect=403)
+    await birch.get(f"Patient/{trust.a2['patient_id']}", expect=403)
     # Directors read figures, not people; everyone signed in may read the bed state.
     director = fhir(client, world, "director")
     await director.get("Encounter", expect=403)

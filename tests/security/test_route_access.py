@@ -351,6 +351,13 @@ ALERT_WORK = Who("alert workers (own ward)", CLINICAL_READERS - {"service"}, own
 # (anyone else is told "not found", not "forbidden": the ids say nothing).
 TOKEN_MAKERS = Who("admin and service", frozenset({"admin", "service"}))
 TOKEN_HOLDER = Who("the token's holder (the admin)", frozenset({"admin"}))
+# A person on no ward (waiting for a bed, placed out of area, registered only): ward staff
+# do not read them (issue 17, app/auth/scope.py), nor cancel a request another made.
+READ_OFF_WARD = Who(
+    "clinical readers but ward staff",
+    frozenset({"admin", "safeguarding_lead", "bed_manager", "service"}),
+)
+PLACE_OFF_WARD = PLACEMENT_WRITERS
 RULES_READ = Who("clinical readers and director", CLINICAL_READERS | {"director"})
 RULES_EDIT = Who("admin and safeguarding lead", frozenset({"admin", "safeguarding_lead"}))
 RUNS_READ = RULES_EDIT
@@ -552,6 +559,13 @@ def rows(now: datetime) -> list[Row]:
         Row("GET", f"{a}/patients/{{patient_id}}", READ),
         Row(
             "POST",
+            f"{a}/patients/lookup",
+            PLACE_ANY,
+            body={"nhs_number": "{free_nhs_number}", "date_of_birth": "1985-06-15"},
+        ),
+        Row("GET", f"{a}/patients/{{patient_id}}/access-log", ADMIN),
+        Row(
+            "POST",
             f"{a}/admissions",
             PLACE,
             body={
@@ -581,17 +595,17 @@ def rows(now: datetime) -> list[Row]:
         # --- API: bed flow ----------------------------------------------------------------
         Row("POST", f"{a}/bed-requests", PLACE_ANY, body=b["bed_request"]),
         Row("GET", f"{a}/bed-requests", READ_ANY),
-        Row("GET", f"{a}/bed-requests/{{request_id}}", READ_ANY),
-        Row("POST", f"{a}/bed-requests/{{request_id}}/cancel", PLACE_ANY, body=b["cancel"]),
+        Row("GET", f"{a}/bed-requests/{{request_id}}", READ_OFF_WARD),
+        Row("POST", f"{a}/bed-requests/{{request_id}}/cancel", PLACE_OFF_WARD, body=b["cancel"]),
         Row(
             "GET",
             f"{a}/beds/search",
-            READ_ANY,
+            READ_OFF_WARD,
             url=f"{a}/beds/search?patient_id={{waiting_patient_id}}",
         ),
         Row("POST", f"{a}/out-of-area-placements", PLACEMENT_WRITERS, body=b["placement"]),
         Row("GET", f"{a}/out-of-area-placements", READ_ANY),
-        Row("GET", f"{a}/out-of-area-placements/{{placement_id}}", READ_ANY),
+        Row("GET", f"{a}/out-of-area-placements/{{placement_id}}", READ_OFF_WARD),
         Row(
             "POST",
             f"{a}/out-of-area-placements/{{placement_id}}/reviews",
@@ -757,14 +771,19 @@ def rows(now: datetime) -> list[Row]:
         Row("POST", "/admin/rule-runs", ADMIN),
         # --- pages: bed flow --------------------------------------------------------------
         Row("GET", "/flow", READ_ANY),
-        Row("GET", "/flow/search", READ_ANY, url="/flow/search?patient_id={waiting_patient_id}"),
+        Row(
+            "GET",
+            "/flow/search",
+            READ_OFF_WARD,
+            url="/flow/search?patient_id={waiting_patient_id}",
+        ),
         Row("GET", "/flow/requests/new", PLACE_ANY),
         Row("POST", "/flow/requests", PLACE_ANY, body=b["f_bed_request"]),
-        Row("GET", "/flow/requests/{request_id}", READ_ANY),
-        Row("POST", "/flow/requests/{request_id}/cancel", PLACE_ANY, body=b["f_cancel"]),
+        Row("GET", "/flow/requests/{request_id}", READ_OFF_WARD),
+        Row("POST", "/flow/requests/{request_id}/cancel", PLACE_OFF_WARD, body=b["f_cancel"]),
         Row("GET", "/flow/placements/new", PLACEMENT_WRITERS),
         Row("POST", "/flow/placements", PLACEMENT_WRITERS, body=b["f_placement"]),
-        Row("GET", "/flow/placements/{placement_id}", READ_ANY),
+        Row("GET", "/flow/placements/{placement_id}", READ_OFF_WARD),
         Row(
             "POST",
             "/flow/placements/{placement_id}/reviews",
@@ -1082,3 +1101,319 @@ async def test_prefixed_routes_refuse_who_they_must(app, session, trust, prefix,
             if problem:
                 failures.append(f"{method} {path} as {username or 'no one'}: {problem}")
     assert not failures, "\n".join(failures)
+
+
+# --- people who left, moved, or were never admitted (issue 17 findings 1 and 2) ------------
+#
+# Ward staff read a person through a stay on their ward that is open or ended less than
+# WARDFLOW_RECORDS_AFTER_DISCHARGE_DAYS (7) ago, and only what was recorded on such a stay.
+# Every read path is tried: the JSON API, FHIR read and search, the pages, an htmx
+# fragment; reports and exports (CSV/PDF, MHSDS) are refused to ward staff outright.
+
+WEEK = timedelta(days=7)
+
+
+async def _person(client: httpx.AsyncClient, world: World, family: str) -> dict[str, Any]:
+    return await _call(
+        client, world, "POST", "/patients", patient_body(given_name="Ida", family_name=family)
+    )
+
+
+async def _admit_at(
+    client: httpx.AsyncClient, world: World, patient_id: int, ward: str, bed: str, at: datetime
+) -> dict[str, Any]:
+    return await _call(
+        client,
+        world,
+        "POST",
+        "/admissions",
+        {
+            "patient_id": patient_id,
+            "ward_code": ward,
+            "bed_label": bed,
+            "admitted_at": iso(at),
+            "legal_status": "s2",
+            "reason": "Crisis",
+            "expected_benefit": "Safety",
+        },
+    )
+
+
+async def _secluded(
+    client: httpx.AsyncClient, world: World, admission_id: int, at: datetime
+) -> dict[str, Any]:
+    seclusion = await _call(
+        client,
+        world,
+        "POST",
+        f"/admissions/{admission_id}/seclusions",
+        {"started_at": iso(at), "authorised_by_role": "psychiatrist", "reason": "Violence"},
+    )
+    await _call(
+        client,
+        world,
+        "POST",
+        f"/seclusions/{seclusion['id']}/end",
+        {"at": iso(at + timedelta(hours=1)), "note": "Calm"},
+    )
+    return seclusion
+
+
+async def _force(
+    client: httpx.AsyncClient, world: World, admission_id: int, at: datetime
+) -> dict[str, Any]:
+    return await _call(
+        client,
+        world,
+        "POST",
+        f"/admissions/{admission_id}/restrictive-interventions",
+        force_body(at + timedelta(hours=20)),
+    )
+
+
+@dataclass
+class Reach:
+    """What a reader reached for one person: (path, status) per read path, and whether the
+    person was in each list or search."""
+
+    by_id: dict[str, int]
+    listed: dict[str, bool]
+
+
+async def reach(
+    client: httpx.AsyncClient,
+    world: World,
+    page: Any,
+    username: str,
+    *,
+    patient_id: int,
+    admission_id: int | None = None,
+    seclusion_id: int | None = None,
+    force_id: int | None = None,
+) -> Reach:
+    auth = world.auth(username)
+    paths = {
+        "api patient": f"{API}/patients/{patient_id}",
+        "fhir Patient": f"/fhir/r4/Patient/{patient_id}",
+    }
+    if admission_id is not None:
+        paths.update(
+            {
+                "api admission": f"{API}/admissions/{admission_id}",
+                "fhir Encounter": f"/fhir/r4/Encounter/{admission_id}",
+                "page admission": f"/admissions/{admission_id}",
+            }
+        )
+    if seclusion_id is not None:
+        paths.update(
+            {
+                "api seclusion": f"{API}/seclusions/{seclusion_id}",
+                "page seclusion": f"/seclusions/{seclusion_id}",
+            }
+        )
+    if force_id is not None:
+        paths.update(
+            {
+                "api force": f"{API}/restrictive-interventions/{force_id}",
+                "page force": f"/use-of-force/{force_id}",
+                "fragment force": f"/use-of-force/{force_id}#htmx",
+            }
+        )
+    by_id = {}
+    for name, path in paths.items():
+        if name.startswith(("page", "fragment")):
+            url = path.removesuffix("#htmx")
+            response = await page.get(url, htmx=path.endswith("#htmx"))
+        else:
+            response = await client.get(path, headers=auth)
+        by_id[name] = response.status_code
+    listed = {}
+    admissions = (await client.get(f"{API}/admissions", headers=auth)).json()
+    listed["api admissions"] = any(a["patient_id"] == patient_id for a in admissions)
+    found = await client.get(f"/fhir/r4/Patient?_id={patient_id}", headers=auth)
+    listed["fhir Patient search"] = found.json()["total"] > 0
+    found = await client.get(f"/fhir/r4/Encounter?patient=Patient/{patient_id}", headers=auth)
+    listed["fhir Encounter search"] = found.json()["total"] > 0
+    return Reach(by_id, listed)
+
+
+def allowed(reached: Reach) -> set[str]:
+    return {name for name, status in reached.by_id.items() if status == 200}
+
+
+def refused_everywhere(reached: Reach) -> list[str]:
+    """What was not refused: every by-id read is 403 and no list shows the person."""
+    wrong = [f"{n}: {s}" for n, s in reached.by_id.items() if s != 403]
+    return wrong + [n for n, shown in reached.listed.items() if shown]
+
+
+async def test_ward_staff_do_not_read_people_never_admitted(client, world, signed_in):
+    """Registered only, or waiting for a bed: no ward's staff read them by any path."""
+    never = await _person(client, world, "Neverin")
+    waiting = await _person(client, world, "Waitwell")
+    await _call(
+        client,
+        world,
+        "POST",
+        "/bed-requests",
+        {
+            "patient_id": waiting["id"],
+            "decision_to_admit_at": iso(world.now - timedelta(hours=2)),
+            "ward_type": "adult_acute",
+        },
+    )
+    nurse = await signed_in("nurse")
+    for person in (never, waiting):
+        reached = await reach(client, world, nurse, "nurse", patient_id=person["id"])
+        assert refused_everywhere(reached) == [], person["family_name"]
+    requests_seen = (await client.get(f"{API}/bed-requests", headers=world.auth("nurse"))).json()
+    assert requests_seen == []
+    # The safeguarding lead and the bed manager read them as before.
+    for username in ("lead", "beds"):
+        reached = await reach(client, world, None, username, patient_id=never["id"])
+        assert allowed(reached) == {"api patient", "fhir Patient"}
+
+
+@pytest.mark.parametrize(
+    ("after_the_window", "readable"),
+    [(-timedelta(seconds=1), True), (timedelta(0), False), (timedelta(seconds=1), False)],
+    ids=["a second before 7 days", "exactly 7 days", "a second after 7 days"],
+)
+async def test_ward_staff_read_their_own_wards_stay_for_7_days_after_discharge(
+    client, world, clock, signed_in, after_the_window, readable
+):
+    """Discharged from ASH: ASH reads the stay (and its seclusion and use of force) for 7
+    days, to complete the records; not a second longer. BIRCH never reads it."""
+    discharged_at = world.now - timedelta(days=1)
+    person = await _person(client, world, "Leaver")
+    admission = await _admit_at(
+        client, world, person["id"], "ASH", "A1", discharged_at - timedelta(days=5)
+    )
+    seclusion = await _secluded(client, world, admission["id"], discharged_at - timedelta(days=4))
+    force = await _force(client, world, admission["id"], discharged_at - timedelta(days=3))
+    await _call(
+        client,
+        world,
+        "POST",
+        f"/admissions/{admission['id']}/discharge",
+        {"at": iso(discharged_at), "destination": "usual_residence"},
+    )
+    clock.now = discharged_at + WEEK + after_the_window
+    nurse, birch = await signed_in("nurse"), await signed_in("birchnurse")
+    ids = {
+        "patient_id": person["id"],
+        "admission_id": admission["id"],
+        "seclusion_id": seclusion["id"],
+        "force_id": force["id"],
+    }
+
+    own = await reach(client, world, nurse, "nurse", **ids)
+    other = await reach(client, world, birch, "birchnurse", **ids)
+
+    if readable:
+        assert set(own.by_id.values()) == {200}, own.by_id
+        assert all(own.listed.values()), own.listed
+    else:
+        assert refused_everywhere(own) == []
+    assert refused_everywhere(other) == []
+
+
+async def test_after_a_move_the_old_ward_reads_only_its_own_stay(client, world, signed_in):
+    """Moved from ASH to BIRCH: ASH reads its stay and what was recorded on it, not the
+    seclusion or use of force recorded later on BIRCH, nor the BIRCH stay itself."""
+    person = await _person(client, world, "Mover")
+    admission = await _admit_at(
+        client, world, person["id"], "ASH", "A1", world.now - timedelta(days=5)
+    )
+    ash_seclusion = await _secluded(client, world, admission["id"], world.now - timedelta(days=4))
+    ash_force = await _force(client, world, admission["id"], world.now - timedelta(days=4))
+    await _call(
+        client,
+        world,
+        "POST",
+        f"/admissions/{admission['id']}/transfer",
+        {
+            "ward_code": "BIRCH",
+            "bed_label": "B1",
+            "at": iso(world.now - timedelta(days=3)),
+            "reason": "Needs a quieter ward",
+        },
+    )
+    birch_seclusion = await _secluded(client, world, admission["id"], world.now - timedelta(days=2))
+    birch_force = await _force(client, world, admission["id"], world.now - timedelta(days=2))
+    nurse = await signed_in("nurse")
+
+    own = await reach(
+        client,
+        world,
+        nurse,
+        "nurse",
+        patient_id=person["id"],
+        admission_id=admission["id"],
+        seclusion_id=ash_seclusion["id"],
+        force_id=ash_force["id"],
+    )
+    later = await reach(
+        client,
+        world,
+        nurse,
+        "nurse",
+        patient_id=person["id"],
+        seclusion_id=birch_seclusion["id"],
+        force_id=birch_force["id"],
+    )
+    detail = (
+        await client.get(f"{API}/admissions/{admission['id']}", headers=world.auth("nurse"))
+    ).json()
+    page = (await nurse.get(f"/admissions/{admission['id']}")).text
+    encounter = (
+        await client.get(f"/fhir/r4/Encounter/{admission['id']}", headers=world.auth("nurse"))
+    ).json()
+
+    assert set(own.by_id.values()) == {200}, own.by_id
+    assert all(own.listed.values()), own.listed
+    assert {n: s for n, s in later.by_id.items() if "patient" not in n.lower()} == {
+        "api seclusion": 403,
+        "page seclusion": 403,
+        "api force": 403,
+        "page force": 403,
+        "fragment force": 403,
+    }
+    assert [s["ward_code"] for s in detail["stays"]] == ["ASH"]
+    assert {(e["kind"], e["id"]) for e in detail["episodes"]} == {
+        ("seclusion", ash_seclusion["id"]),
+        ("use_of_force", ash_force["id"]),
+    }
+    assert f"/seclusions/{birch_seclusion['id']}" not in page
+    assert f"/use-of-force/{birch_force['id']}" not in page
+    assert f"/seclusions/{ash_seclusion['id']}" in page
+    # The stays table lists ASH's stay only (where the person is now is still said: the
+    # sending ward made the move).
+    assert "Ash Ward, A1" in page and "Birch Ward, B1" not in page
+    wards = {loc["location"]["display"] for loc in encounter["location"]}
+    assert wards == {"Ash Ward", "Ash Ward bed A1"}
+    # The ward the person is on now reads everything.
+    birch = await signed_in("birchnurse")
+    whole = await reach(
+        client,
+        world,
+        birch,
+        "birchnurse",
+        patient_id=person["id"],
+        admission_id=admission["id"],
+        seclusion_id=birch_seclusion["id"],
+        force_id=birch_force["id"],
+    )
+    assert set(whole.by_id.values()) == {200}, whole.by_id
+
+
+async def test_reports_and_exports_are_not_a_way_round_for_ward_staff(client, world, signed_in):
+    """Downloads that hold people (the MHSDS export) or the trust's figures (weekly report
+    CSV and PDF) are refused to ward staff whoever they ask about."""
+    nurse = await signed_in("nurse")
+    assert (await nurse.get("/admin/exports/mhsds.zip")).status_code == 403
+    for name in ("weekly", "weekly.csv", "weekly.pdf"):
+        api = await client.get(
+            f"{API}/reports/{name}?week_ending=2026-03-08", headers=world.auth("nurse")
+        )
+        assert api.status_code == 403, name

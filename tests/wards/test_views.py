@@ -303,6 +303,8 @@ async def test_admit_form_times_are_uk_local_time(
 
 
 async def test_admit_with_a_known_nhs_number_reuses_the_patient(world, nurse, client, session):
+    """The typed details are the recorded person's (names match whatever the case and
+    spacing): that person is admitted, no second record is made."""
     known = await world.patient(given_name="Grace", family_name="Obi")
     known_id, number = known.id, known.nhs_number
     patients = await count(session, Patient)
@@ -311,10 +313,10 @@ async def test_admit_with_a_known_nhs_number_reuses_the_patient(world, nurse, cl
         "/wards/ASH/beds/A2/admit",
         admit_form(
             nhs_number=f"{number[:3]} {number[3:6]} {number[6:]}",
-            given_name="",
-            family_name="",
-            date_of_birth="",
-            sex="",
+            given_name="grace",
+            family_name=" OBI ",
+            date_of_birth="1990-01-02",
+            sex="female",
             ethnic_category="",
             home_locality_code="",
         ),
@@ -325,6 +327,64 @@ async def test_admit_with_a_known_nhs_number_reuses_the_patient(world, nurse, cl
     occupant = (await board_json(client, world))["A2"]["occupant"]
     assert occupant["patient_id"] == known_id
     assert occupant["display_name"] == "Grace OBI"
+
+
+@pytest.mark.parametrize(
+    ("typed", "differ"),
+    [
+        ({"given_name": "Amira", "family_name": "Khan"}, "given name, family name"),
+        ({"date_of_birth": "1985-06-15"}, "date of birth"),
+        ({"sex": "male"}, "sex"),
+    ],
+)
+async def test_admit_with_a_known_nhs_number_and_other_details_is_409_naming_no_one(
+    world, nurse, session, typed, differ
+):
+    """Issue 17 finding 3: a known NHS number with someone else's details admits no one, and
+    the answer says which details differ without showing the recorded ones."""
+    known = await world.patient(given_name="Grace", family_name="Obi")
+    before = await fingerprint(session)
+    form = {
+        "nhs_number": known.nhs_number,
+        "given_name": "Grace",
+        "family_name": "Obi",
+        "date_of_birth": "1990-01-02",
+        "sex": "female",
+        **typed,
+    }
+
+    response = await nurse.post("/wards/ASH/beds/A2/admit", admit_form(**form))
+
+    assert response.status_code == 409
+    problem = assert_page(response, fragment=False).by_id("admit-problem").text()
+    assert f"their {differ} differ" in problem
+    for recorded in ("Grace", "Obi", "OBI", "1990", "02/01", "2 January"):
+        assert recorded not in problem
+    assert "Grace" not in response.text.replace('value="Grace"', "")
+    after = await fingerprint(session)
+    # Nothing changed but the audit of the lookup, kept under the person it reached.
+    assert after == {**before, "audit": before["audit"] + 1}
+    entry = await session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    assert (entry.action, entry.entity_type, entry.entity_id) == (
+        "patient.lookup_failed",
+        "patients",
+        str(known.id),
+    )
+    assert entry.after["via"] == "page"
+
+
+async def test_admit_with_a_known_nhs_number_needs_the_details(world, nurse, session):
+    """Blank details with a known NHS number are not a match: 422 beside the fields."""
+    known = await world.patient(given_name="Grace", family_name="Obi")
+    before = await fingerprint(session)
+
+    response = await nurse.post(
+        "/wards/ASH/beds/A2/admit",
+        admit_form(nhs_number=known.nhs_number, given_name="", date_of_birth="", sex=""),
+    )
+
+    assert response.status_code == 422
+    assert await fingerprint(session) == {**before, "audit": before["audit"] + 1}
 
 
 @pytest.mark.parametrize("htmx", HTMX)

@@ -102,7 +102,7 @@ def token_codes(raw: str, name: str, known: dict[str, str]) -> set[str]:
 
 def int_id(value: str) -> int | None:
     """A numeric id, or None when it cannot name any record."""
-    if not value.isdigit() or len(value) > 10:
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None

@@ -5,6 +5,7 @@ they show), and scoped as the JSON API is (ward staff see their wards' people on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, literal, or_, select, union_all
@@ -13,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.alerts import service as alerts_service
 from app.alerts.models import Alert
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.errors import NotFound
 from app.interop.fhir import params
@@ -183,23 +184,22 @@ ENCOUNTER_DETAIL = (
 )
 
 
-def _admission_scope(actor: User) -> Any:
-    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
-    if access.is_ward_scoped(actor):
-        on_my_wards = select(WardStay.admission_id).where(
-            WardStay.ward_id.in_(access.ward_ids(actor) or {-1})
-        )
-        return Admission.id.in_(on_my_wards)
-    return None
+def _admission_scope(actor: User, now: datetime) -> Any:
+    """The one read rule (app/auth/scope.py), as the JSON API applies it."""
+    return scope.admission_condition(actor, now)
 
 
 async def search_encounters(
-    session: AsyncSession, actor: User, values: dict[str, list[str]], paging: Paging
+    session: AsyncSession,
+    actor: User,
+    values: dict[str, list[str]],
+    paging: Paging,
+    now: datetime,
 ) -> Page:
-    scope = _admission_scope(actor)
+    readable = _admission_scope(actor, now)
     query = select(Admission.id)
-    if scope is not None:
-        query = query.where(scope)
+    if readable is not None:
+        query = query.where(readable)
     for raw in values.get("_id", []):
         query = query.where(Admission.id.in_(_int_ids(raw, "_id")))
     for raw in values.get("patient", []):
@@ -233,54 +233,54 @@ async def search_encounters(
         .options(*ENCOUNTER_DETAIL)
         .order_by(Admission.id)
     )
-    return [fr.encounter_resource(a) for a in rows], total
+    return [_scoped(actor, a, now) for a in rows], total
+
+
+def _scoped(actor: User, admission: Admission, now: datetime) -> fr.Resource:
+    """The Encounter as this reader may see it: ward staff get only the stays (locations)
+    they may read (app/auth/scope.py)."""
+    stays = None
+    if access.is_ward_scoped(actor):
+        stays = scope.readable_stays(actor, admission.stays, now)
+    return fr.encounter_resource(admission, stays)
 
 
 def _int_ids(raw: str, name: str) -> list[int]:
     return [i for t in params.tokens(raw, name) if (i := params.int_id(t.code)) is not None]
 
 
-async def read_encounter(session: AsyncSession, actor: User, encounter: str) -> fr.Resource:
+async def read_encounter(
+    session: AsyncSession, actor: User, encounter: str, now: datetime
+) -> tuple[fr.Resource, int]:
     admission_id = params.int_id(encounter)
     if admission_id is None:
         raise NotFound(f"No Encounter with id {encounter!r}.")
     admission = await wards_admissions.get_admission(
-        session, actor=actor, admission_id=admission_id
+        session, actor=actor, admission_id=admission_id, now=now
     )
-    return fr.encounter_resource(admission)
+    patient_id = admission.patient_id
+    return _scoped(actor, admission, now), patient_id
 
 
 # --- Patient ---------------------------------------------------------------------------
 
 
-def _patient_scope(actor: User) -> Any:
-    """Ward staff search only people who have been on their wards and are not now on
-    someone else's (reading one by id follows the API's rule, which also lets them look up
-    a person not in hospital, to admit them)."""
-    access.require_role(actor, access.CLINICAL_READERS, "see patient records")
-    if not access.is_ward_scoped(actor):
-        return None
-    mine = access.ward_ids(actor) or {-1}
-    been_here = (
-        select(Admission.patient_id)
-        .join(WardStay, WardStay.admission_id == Admission.id)
-        .where(WardStay.ward_id.in_(mine))
-    )
-    elsewhere_now = (
-        select(Admission.patient_id)
-        .join(WardStay, WardStay.admission_id == Admission.id)
-        .where(WardStay.ended_at.is_(None), WardStay.ward_id.not_in(mine))
-    )
-    return Patient.id.in_(been_here) & Patient.id.not_in(elsewhere_now)
+def _patient_scope(actor: User, now: datetime) -> Any:
+    """The one read rule (app/auth/scope.py): ward staff find only people they may read."""
+    return scope.patient_condition(actor, now, Patient.id)
 
 
 async def search_patients(
-    session: AsyncSession, actor: User, values: dict[str, list[str]], paging: Paging
+    session: AsyncSession,
+    actor: User,
+    values: dict[str, list[str]],
+    paging: Paging,
+    now: datetime,
 ) -> Page:
-    scope = _patient_scope(actor)
+    readable = _patient_scope(actor, now)
     query = select(Patient.id)
-    if scope is not None:
-        query = query.where(scope)
+    if readable is not None:
+        query = query.where(readable)
     for raw in values.get("_id", []):
         query = query.where(Patient.id.in_(_int_ids(raw, "_id")))
     for raw in values.get("identifier", []):
@@ -289,7 +289,7 @@ async def search_patients(
             number = token.code.replace(" ", "")
             if token.system not in (None, fr.NHS_NUMBER):
                 continue
-            if not (number.isdigit() and len(number) == 10):
+            if not (len(number) == 10 and number.isascii() and number.isdigit()):
                 raise BadSearch("identifier: an NHS number is 10 digits.")
             numbers.append(number)
         query = query.where(Patient.nhs_number.in_(numbers))
@@ -300,11 +300,13 @@ async def search_patients(
     return [fr.patient_resource(p) for p in rows], total
 
 
-async def read_patient(session: AsyncSession, actor: User, patient: str) -> fr.Resource:
+async def read_patient(
+    session: AsyncSession, actor: User, patient: str, now: datetime
+) -> fr.Resource:
     patient_id = params.int_id(patient)
     if patient_id is None:
         raise NotFound(f"No Patient with id {patient!r}.")
-    found = await wards_service.get_patient(session, actor=actor, patient_id=patient_id)
+    found = await wards_service.get_patient(session, actor=actor, patient_id=patient_id, now=now)
     return fr.patient_resource(found)
 
 

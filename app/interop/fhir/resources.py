@@ -24,7 +24,7 @@ from app.alerts.models import Alert
 from app.config import get_settings
 from app.interop import codes
 from app.wards.codes import ETHNIC_CATEGORIES, WARD_TYPES
-from app.wards.models import Admission, Bed, Patient, Site, Ward
+from app.wards.models import Admission, Bed, Patient, Site, Ward, WardStay
 
 Resource = dict[str, Any]
 
@@ -199,7 +199,8 @@ def _legal_status_period(status: str, at: datetime) -> Resource:
     }
 
 
-def encounter_resource(admission: Admission) -> Resource:
+def encounter_resource(admission: Admission, stays: list[WardStay] | None = None) -> Resource:
+    """The admission as an Encounter; ``stays``: only these locations (a ward-scoped reader's)."""
     changes = sorted(admission.legal_status_changes, key=lambda c: (c.at, c.id))
     at_admission = changes[0].legal_status if changes else admission.legal_status
     extensions = [_legal_status("admission", at_admission)]
@@ -215,7 +216,7 @@ def encounter_resource(admission: Admission) -> Resource:
             codes.DISCHARGE_DESTINATION_SYSTEM, code, display
         )
     locations = []
-    for stay in admission.stays:
+    for stay in admission.stays if stays is None else stays:
         status = "active" if stay.ended_at is None else "completed"
         when = period(stay.started_at, stay.ended_at)
         locations += [

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from app.audit import reads
 from app.config import get_settings
 from app.deps import ApiUser, NowDep, SessionDep
 from app.errors import DomainError
@@ -168,27 +169,72 @@ async def read_location(location_id: str, user: ApiUser, session: SessionDep) ->
 
 
 @router.get("/Encounter")
-async def search_encounters(request: Request, user: ApiUser, session: SessionDep) -> JSONResponse:
-    return await _search(
-        request, "Encounter", lambda v, p: queries.search_encounters(session, user, v, p)
-    )
+async def search_encounters(
+    request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> JSONResponse:
+    async def run(v: dict[str, list[str]], p: params.Paging) -> queries.Page:
+        entries, total = await queries.search_encounters(session, user, v, p, now)
+        await _audit(request, session, user, now, "encounter.search", entries, "subject")
+        return entries, total
+
+    return await _search(request, "Encounter", run)
 
 
 @router.get("/Encounter/{encounter_id}")
-async def read_encounter(encounter_id: str, user: ApiUser, session: SessionDep) -> JSONResponse:
-    return fhir_response(await queries.read_encounter(session, user, encounter_id))
+async def read_encounter(
+    encounter_id: str, request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> JSONResponse:
+    resource, patient_id = await queries.read_encounter(session, user, encounter_id, now)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="encounter.read",
+        patient_ids=[patient_id],
+        now=now,
+        details={"admission_id": resource["id"]},
+    )
+    return fhir_response(resource)
 
 
 @router.get("/Patient")
-async def search_patients(request: Request, user: ApiUser, session: SessionDep) -> JSONResponse:
-    return await _search(
-        request, "Patient", lambda v, p: queries.search_patients(session, user, v, p)
-    )
+async def search_patients(
+    request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> JSONResponse:
+    async def run(v: dict[str, list[str]], p: params.Paging) -> queries.Page:
+        entries, total = await queries.search_patients(session, user, v, p, now)
+        await _audit(request, session, user, now, "patient.search", entries, None)
+        return entries, total
+
+    return await _search(request, "Patient", run)
 
 
 @router.get("/Patient/{patient_id}")
-async def read_patient(patient_id: str, user: ApiUser, session: SessionDep) -> JSONResponse:
-    return fhir_response(await queries.read_patient(session, user, patient_id))
+async def read_patient(
+    patient_id: str, request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> JSONResponse:
+    resource = await queries.read_patient(session, user, patient_id, now)
+    await reads.record_reads(
+        session, request, actor=user, action="patient.read", patient_ids=[resource["id"]], now=now
+    )
+    return fhir_response(resource)
+
+
+async def _audit(
+    request: Request,
+    session: SessionDep,
+    user: ApiUser,
+    now: datetime,
+    action: str,
+    entries: list[fr.Resource],
+    reference: str | None,
+) -> None:
+    """One audit entry per person a search returned (in one batched insert)."""
+    ids: list[int] = []
+    for entry in entries:
+        raw = entry["id"] if reference is None else entry[reference]["reference"].split("/")[-1]
+        ids.append(int(raw))
+    await reads.record_reads(session, request, actor=user, action=action, patient_ids=ids, now=now)
 
 
 @router.get("/Flag")

@@ -1,0 +1,152 @@
+"""Who may read whom: the one read rule every read path calls (API, FHIR, pages, htmx
+fragments and downloads), so they all agree.
+
+Admins and the safeguarding lead read every clinical record, bed managers read as
+access.py says (they place people anywhere), directors read no individual records. Ward
+staff read a person only through a *ward stay* on one of their wards that is either open
+(the person is there now) or ended less than ``records_after_discharge_days`` ago (default
+7: long enough to complete the records of a stay, no longer). Through such a stay they see
+the person, the admission, and what was recorded on that stay (its episodes, reviews, uses
+of force); not what was recorded later on another ward, and nobody who was never on their
+wards (registered only, waiting for a bed, placed out of area).
+
+Each rule comes twice: a Python test for one record already loaded, and an SQL condition
+for lists and boards, so a list costs one query whatever its length. The boundary is
+exclusive: at exactly ``ended_at + window`` the stay is no longer readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth import access
+from app.auth.models import User
+from app.config import get_settings
+from app.errors import Forbidden
+from app.wards.models import Admission, WardStay
+
+READING = "see patient records"
+
+
+def window() -> timedelta:
+    return timedelta(days=get_settings().records_after_discharge_days)
+
+
+def require_reader(user: User) -> None:
+    access.require_role(user, access.CLINICAL_READERS, READING)
+
+
+def refuse() -> Forbidden:
+    """The one refusal: it names no one (the id may be a guess)."""
+    return Forbidden("You can see a person's records only while they are on your ward.")
+
+
+# --- one record, loaded ----------------------------------------------------------------
+
+
+def stay_readable(user: User, stay: WardStay, now: datetime) -> bool:
+    if user.role not in access.CLINICAL_READERS:
+        return False
+    if not access.is_ward_scoped(user):
+        return True
+    if stay.ward_id not in access.ward_ids(user):
+        return False
+    return stay.ended_at is None or now < stay.ended_at + window()
+
+
+def readable_stays(user: User, stays: Iterable[WardStay], now: datetime) -> list[WardStay]:
+    return [s for s in stays if stay_readable(user, s, now)]
+
+
+def stay_at(stays: Iterable[WardStay], at: datetime) -> WardStay | None:
+    """The stay the person was in at that moment (at a transfer's instant, the new one)."""
+    found = None
+    for stay in sorted(stays, key=lambda s: s.started_at):
+        if stay.started_at <= at:
+            found = stay
+    return found
+
+
+def recorded_on_readable_stay(
+    user: User, stays: Iterable[WardStay], at: datetime, now: datetime
+) -> bool:
+    """Whether something recorded as happening at ``at`` falls on a stay this user may read.
+    A time before the first stay (it cannot be, inside an admission) counts as the first."""
+    stays = list(stays)
+    if not access.is_ward_scoped(user):
+        return user.role in access.CLINICAL_READERS
+    stay = stay_at(stays, at) or (min(stays, key=lambda s: s.started_at) if stays else None)
+    return stay is not None and stay_readable(user, stay, now)
+
+
+def require_admission(user: User, admission: Admission, now: datetime) -> None:
+    """403 unless the user may read this admission (its stays loaded)."""
+    require_reader(user)
+    if not readable_stays(user, admission.stays, now):
+        raise refuse()
+
+
+def require_record(user: User, admission: Admission, at: datetime, now: datetime) -> None:
+    """403 unless the user may read a record of this admission made for time ``at``."""
+    require_admission(user, admission, now)
+    if not recorded_on_readable_stay(user, admission.stays, at, now):
+        raise refuse()
+
+
+# --- sets, as SQL -----------------------------------------------------------------------
+
+
+def stay_condition(user: User, now: datetime) -> ColumnElement[bool] | None:
+    """The ward stays this user may read, as a condition on WardStay; None: all of them."""
+    require_reader(user)
+    if not access.is_ward_scoped(user):
+        return None
+    return and_(
+        WardStay.ward_id.in_(access.ward_ids(user) or {-1}),
+        or_(WardStay.ended_at.is_(None), WardStay.ended_at > now - window()),
+    )
+
+
+def admission_condition(user: User, now: datetime, admission_id: Any = None) -> Any:
+    """A condition on ``admission_id`` (default Admission.id): admissions the user may read.
+    None when the user reads them all."""
+    stays = stay_condition(user, now)
+    if stays is None:
+        return None
+    column = Admission.id if admission_id is None else admission_id
+    return exists(select(WardStay.id).where(WardStay.admission_id == column, stays))
+
+
+def patient_condition(user: User, now: datetime, patient_id: Any) -> Any:
+    """A condition on ``patient_id``: people the user may read. None: everyone."""
+    stays = stay_condition(user, now)
+    if stays is None:
+        return None
+    return exists(
+        select(WardStay.id)
+        .join(Admission, Admission.id == WardStay.admission_id)
+        .where(Admission.patient_id == patient_id, stays)
+    )
+
+
+def bed_request_condition(user: User, now: datetime) -> Any:
+    """Bed requests (the waiting list) ward staff may see and cancel: those of people they
+    may read, and the requests they made themselves (a nurse asking for a bed for someone
+    she has in front of her) while open and for the same window once closed. None: all."""
+    from app.flow.models import BedRequest
+
+    person = patient_condition(user, now, BedRequest.patient_id)
+    if person is None:
+        return None
+    return or_(
+        person,
+        and_(
+            BedRequest.created_by_id == user.id,
+            or_(BedRequest.closed_at.is_(None), BedRequest.closed_at > now - window()),
+        ),
+    )
