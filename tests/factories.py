@@ -123,14 +123,19 @@ class World:
             world.users[username] = user
         await session.flush()
         for username, user in world.users.items():
-            # The longest a token may last: tests move the clock months ahead (BST in July).
             world.tokens[username] = await auth_service.make_api_token(
                 session, user=user, now=now, days=366
             )
         # The tokens have been in use from the test client's address (httpx's ASGITransport
         # calls from 127.0.0.1), so a request is not also a token's first use from a new
-        # client, which is audited (tests/auth/test_tokens.py tests that on its own tokens).
-        await session.execute(update(ApiToken).values(last_client=TEST_CLIENT))
+        # client, which is audited. And they outlast the histories tests run over (some move
+        # the clock almost two years on). tests/auth/test_tokens.py tests a token's first
+        # client and its end on tokens of its own.
+        await session.execute(
+            update(ApiToken).values(
+                last_client=TEST_CLIENT, expires_at=now + timedelta(days=10 * 366)
+            )
+        )
         await session.commit()
         return world
 
