@@ -80,6 +80,7 @@ async def list_runs(user: ApiUser, session: SessionDep) -> list[schemas.RuleRunO
 async def list_alerts(
     user: ApiUser,
     session: SessionDep,
+    now: NowDep,
     status: Annotated[list[Status] | None, Query()] = None,
     rule: str | None = None,
     severity: Severity | None = None,
@@ -94,6 +95,7 @@ async def list_alerts(
     alerts, _ = await service.list_alerts(
         session,
         actor=user,
+        now=now,
         statuses=status or service.IN_QUEUE,
         rule=rule,
         severity=severity,
@@ -107,8 +109,10 @@ async def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=schemas.AlertOut)
-async def get_alert(alert_id: int, user: ApiUser, session: SessionDep) -> schemas.AlertOut:
-    alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+async def get_alert(
+    alert_id: int, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.AlertOut:
+    alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
     return (await service.alerts_out(session, [alert]))[0]
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, case, false, func, select
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.alerts import catalogue, schemas, settings
 from app.alerts.models import Alert, RuleRun
 from app.audit import service as audit
 from app.auth import access
+from app.auth import scope as read_scope
 from app.auth.models import User
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, NotFound
@@ -30,17 +33,34 @@ MAX_ID = 2**31 - 1
 SEVERITY_RANK = case({"high": 0, "medium": 1, "low": 2}, value=Alert.severity)
 
 
-def _scope(query: Select[Alert], actor: User) -> Select[Alert]:
+def scope_condition(actor: User, now: datetime) -> ColumnElement[bool] | None:
+    """The alerts this user may see, as a condition on Alert; None: all of them.
+
+    Ward staff see their own wards' alerts, and of those about a person only while they may
+    read that person's admission (the one read rule, app/auth/scope.py): an alert names the
+    person, so it is a read of their record like any other."""
     access.require_role(actor, access.CLINICAL_READERS, "see alerts")
-    if access.is_ward_scoped(actor):
-        return query.where(Alert.ward_id.in_(access.ward_ids(actor) or {-1}))
-    return query
+    if not access.is_ward_scoped(actor):
+        return None
+    return and_(
+        Alert.ward_id.in_(access.ward_ids(actor) or {-1}),
+        or_(
+            Alert.admission_id.is_(None),
+            read_scope.admission_condition(actor, now, Alert.admission_id),
+        ),
+    )
+
+
+def _scope(query: Select[Any], actor: User, now: datetime) -> Select[Any]:
+    condition = scope_condition(actor, now)
+    return query if condition is None else query.where(condition)
 
 
 async def list_alerts(
     session: AsyncSession,
     *,
     actor: User,
+    now: datetime,
     statuses: Sequence[str] = IN_QUEUE,
     rule: str | None = None,
     severity: str | None = None,
@@ -52,7 +72,7 @@ async def list_alerts(
     offset: int = 0,
 ) -> tuple[list[Alert], int]:
     """Highest severity first, then the oldest due first: what needs a person most."""
-    query = _scope(select(Alert), actor).where(Alert.status.in_(list(statuses)))
+    query = _scope(select(Alert), actor, now).where(Alert.status.in_(list(statuses)))
     if rule:
         settings.get_rule(rule)
         query = query.where(Alert.rule == rule)
@@ -79,7 +99,7 @@ async def list_alerts(
 
 
 async def get_alert(
-    session: AsyncSession, *, actor: User, alert_id: int, lock: bool = False
+    session: AsyncSession, *, actor: User, alert_id: int, now: datetime, lock: bool = False
 ) -> Alert:
     access.require_role(actor, access.CLINICAL_READERS, "see alerts")
     if not 0 < alert_id <= MAX_ID:
@@ -90,6 +110,10 @@ async def get_alert(
         raise NotFound(f"No alert with id {alert_id}.")
     if access.is_ward_scoped(actor) and alert.ward_id not in access.ward_ids(actor):
         raise Forbidden("You can see alerts only on your own wards.")
+    if access.is_ward_scoped(actor) and alert.admission_id is not None:
+        mine = _scope(select(Alert.id), actor, now).where(Alert.id == alert.id)
+        if await session.scalar(mine) is None:
+            raise read_scope.refuse()
     return alert
 
 
@@ -97,7 +121,7 @@ async def acknowledge(
     session: AsyncSession, *, actor: User, alert_id: int, note: str | None, now: datetime
 ) -> Alert:
     access.require_role(actor, WORKERS, "work alerts")
-    alert = await get_alert(session, actor=actor, alert_id=alert_id, lock=True)
+    alert = await get_alert(session, actor=actor, alert_id=alert_id, now=now, lock=True)
     if alert.status != "open":
         raise Conflict(f"This alert is {alert.status}; only an open alert is acknowledged.")
     before = audit.snapshot(alert)
@@ -132,7 +156,7 @@ async def resolve(
     session: AsyncSession, *, actor: User, alert_id: int, note: str, now: datetime
 ) -> Alert:
     access.require_role(actor, WORKERS, "work alerts")
-    alert = await get_alert(session, actor=actor, alert_id=alert_id, lock=True)
+    alert = await get_alert(session, actor=actor, alert_id=alert_id, now=now, lock=True)
     if alert.status == "resolved":
         raise Conflict("This alert is already resolved.")
     if alert.status == "withdrawn":

@@ -167,6 +167,7 @@ async def _queue_page(
     alerts, total = await service.list_alerts(
         session,
         actor=user,
+        now=now,
         statuses=statuses,
         rule=rule or None,
         severity=severity or None,
@@ -210,7 +211,7 @@ async def _queue_page(
 async def alert_page(
     alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+    alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
     return await _alert_page(request, user, session, alert, now)
 
 
@@ -306,7 +307,7 @@ async def _act(
             alert = await action(session, actor=user, alert_id=alert_id, note=note, now=now)
         await commit(session)
     except Conflict as exc:
-        alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+        alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
         return await _after_action(
             request, user, session, alert, now, problem=exc.detail, status_code=409
         )
@@ -327,7 +328,7 @@ async def resolve(
 ) -> Response:
     note = str((await request.form()).get("note") or "").strip()
     if not note:
-        alert = await service.get_alert(session, actor=user, alert_id=alert_id)
+        alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
         return await _after_action(
             request, user, session, alert, now, status_code=422,
             row_errors={"note": "Enter a note: what was done, or why no action is needed"},

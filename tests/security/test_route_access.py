@@ -1237,6 +1237,39 @@ async def reach(
     return Reach(by_id, listed)
 
 
+async def alert_reach(
+    client: httpx.AsyncClient, world: World, page: Any, username: str, *, alert_id: int
+) -> Reach:
+    """What a reader reached of one alert about a person: an alert names the person, so it
+    follows the same read rule as the person's record."""
+    auth = world.auth(username)
+    by_id = {
+        "api alert": (await client.get(f"{API}/alerts/{alert_id}", headers=auth)).status_code,
+        "fhir Flag": (await client.get(f"/fhir/r4/Flag/{alert_id}", headers=auth)).status_code,
+        "page alert": (await page.get(f"/alerts/{alert_id}")).status_code,
+    }
+    every = "&".join(f"status={s}" for s in ("open", "acknowledged", "cleared", "resolved"))
+    listed_api = (await client.get(f"{API}/alerts?{every}", headers=auth)).json()
+    flags = (await client.get(f"/fhir/r4/Flag?_id={alert_id}", headers=auth)).json()
+    queue = await page.get("/alerts")
+    listed = {
+        "api alerts": any(a["id"] == alert_id for a in listed_api),
+        "fhir Flag search": flags["total"] > 0,
+        "page alerts queue": f'href="/alerts/{alert_id}"' in queue.text,
+    }
+    return Reach(by_id, listed)
+
+
+async def _alerts_about(client: httpx.AsyncClient, world: World, admission_id: int) -> list[int]:
+    """Run the rules now (as the admin) and give the ids of the alerts about the admission."""
+    await client.post(f"{API}/rules/run", json={}, headers=world.auth("admin"))
+    every = "&".join(f"status={s}" for s in ("open", "acknowledged", "cleared"))
+    found = await client.get(
+        f"{API}/alerts?admission_id={admission_id}&{every}", headers=world.auth("admin")
+    )
+    return [a["id"] for a in found.json()]
+
+
 def allowed(reached: Reach) -> set[str]:
     return {name for name, status in reached.by_id.items() if status == 200}
 
@@ -1309,12 +1342,19 @@ async def test_ward_staff_read_their_own_wards_stay_for_7_days_after_discharge(
 
     own = await reach(client, world, nurse, "nurse", **ids)
     other = await reach(client, world, birch, "birchnurse", **ids)
+    # The purpose review owed 72 h after admission was missed: an alert on ASH names them.
+    alert_ids = await _alerts_about(client, world, admission["id"])
+    assert alert_ids
+    own_alert = await alert_reach(client, world, nurse, "nurse", alert_id=alert_ids[0])
 
     if readable:
         assert set(own.by_id.values()) == {200}, own.by_id
         assert all(own.listed.values()), own.listed
+        assert set(own_alert.by_id.values()) == {200}, own_alert.by_id
+        assert all(own_alert.listed.values()), own_alert.listed
     else:
         assert refused_everywhere(own) == []
+        assert refused_everywhere(own_alert) == []
     assert refused_everywhere(other) == []
 
 

@@ -317,18 +317,21 @@ FLAG_STATUSES = dict.fromkeys(
 )
 
 
-def _flag_query(actor: User) -> Any:
-    access.require_role(actor, access.CLINICAL_READERS, "see alerts")
+def _flag_query(actor: User, now: datetime) -> Any:
     query = select(Alert, Admission.patient_id).join(Admission, Admission.id == Alert.admission_id)
-    if access.is_ward_scoped(actor):
-        query = query.where(Alert.ward_id.in_(access.ward_ids(actor) or {-1}))
-    return query
+    # Exactly the alerts API's scope (a Flag names its person).
+    condition = alerts_service.scope_condition(actor, now)
+    return query if condition is None else query.where(condition)
 
 
 async def search_flags(
-    session: AsyncSession, actor: User, values: dict[str, list[str]], paging: Paging
+    session: AsyncSession,
+    actor: User,
+    values: dict[str, list[str]],
+    paging: Paging,
+    now: datetime,
 ) -> Page:
-    query = _flag_query(actor).with_only_columns(Alert.id)
+    query = _flag_query(actor, now).with_only_columns(Alert.id)
     for raw in values.get("_id", []):
         query = query.where(Alert.id.in_(_int_ids(raw, "_id")))
     for raw in values.get("patient", []):
@@ -349,17 +352,17 @@ async def search_flags(
         query = query.where(_any(wanted) if wanted else params.nothing())
     ids, total = await _page_ids(session, query, paging)
     rows = await session.execute(
-        _flag_query(actor).where(Alert.id.in_([i for (i,) in ids])).order_by(Alert.id)
+        _flag_query(actor, now).where(Alert.id.in_([i for (i,) in ids])).order_by(Alert.id)
     )
     return [fr.flag_resource(alert, patient_id) for alert, patient_id in rows], total
 
 
-async def read_flag(session: AsyncSession, actor: User, flag: str) -> fr.Resource:
+async def read_flag(session: AsyncSession, actor: User, flag: str, now: datetime) -> fr.Resource:
     alert_id = params.int_id(flag)
     if alert_id is None:
         raise NotFound(f"No Flag with id {flag!r}.")
     # Role, existence and ward scope exactly as the alerts API checks them.
-    alert = await alerts_service.get_alert(session, actor=actor, alert_id=alert_id)
+    alert = await alerts_service.get_alert(session, actor=actor, alert_id=alert_id, now=now)
     if alert.admission_id is None:
         raise NotFound(f"No Flag with id {flag!r}: that alert is about a ward, not a person.")
     patient_id = await session.scalar(

@@ -238,13 +238,17 @@ async def _audit(
 
 
 @router.get("/Flag")
-async def search_flags(request: Request, user: ApiUser, session: SessionDep) -> JSONResponse:
-    return await _search(request, "Flag", lambda v, p: queries.search_flags(session, user, v, p))
+async def search_flags(
+    request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> JSONResponse:
+    return await _search(
+        request, "Flag", lambda v, p: queries.search_flags(session, user, v, p, now)
+    )
 
 
 @router.get("/Flag/{flag_id}")
-async def read_flag(flag_id: str, user: ApiUser, session: SessionDep) -> JSONResponse:
-    return fhir_response(await queries.read_flag(session, user, flag_id))
+async def read_flag(flag_id: str, user: ApiUser, session: SessionDep, now: NowDep) -> JSONResponse:
+    return fhir_response(await queries.read_flag(session, user, flag_id, now))
 
 
 @router.api_route(
