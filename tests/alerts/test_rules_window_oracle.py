@@ -33,7 +33,14 @@ from tests.alerts.scenario import MIN, D, FlowScenario, H, force_record, iso, ut
 
 START = utc(2026, 3, 2, 9)
 # The rules whose alerts late-typed records withdraw (app/alerts/withdraw.py).
-FOLLOWED = {*SECLUSION_CODES, *SEGREGATION_CODES, "ADM_PURPOSE_REVIEW"}
+FOLLOWED = {
+    *SECLUSION_CODES,
+    *SEGREGATION_CODES,
+    "ADM_PURPOSE_REVIEW",
+    "OAP_REVIEW",
+    "ADM_WAIT",
+    "CRFD_DELAY",
+}
 STEPS = 70
 
 

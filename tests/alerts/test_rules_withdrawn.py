@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.alerts.models import Alert
 from app.audit.models import AuditEntry
-from tests.alerts.scenario import MIN, D, H, Scenario, utc
+from tests.alerts.scenario import MIN, SEC, D, FlowScenario, H, Scenario, local, utc
 
 S = utc(2026, 3, 9, 8)  # an episode starts (GMT: UTC is local time)
 
@@ -286,4 +286,157 @@ async def test_an_alert_raised_under_another_threshold_is_withdrawn_only_by_an_e
         (S + 2 * H, "cleared", S + 3 * H + 30 * MIN),
         (S + 3 * H, "cleared", S + 3 * H + 30 * MIN),
         (S + 4 * H, "withdrawn", None),
+    ]
+
+
+# --- bed flow (issue 22, continued): OAP_REVIEW, ADM_WAIT on bed requests, CRFD_DELAY -------
+
+P = local(2026, 1, 15, 10)  # placed (GMT)
+FIRST = local(2026, 4, 15, 10)  # its first 3-monthly review is due (BST)
+T = utc(2026, 2, 2, 8)  # a decision to admit; a person is ready for discharge
+
+
+@pytest.fixture
+async def fsc(session, client, world, clock) -> FlowScenario:
+    clock.now = T
+    return FlowScenario(session, client, world, clock)
+
+
+async def placement(sc: FlowScenario) -> int:
+    sc.clock.now = P
+    return int((await sc.place(await sc.patient(), P))["id"])
+
+
+@pytest.mark.parametrize(
+    ("reviewed", "expected"),
+    [(FIRST, ("withdrawn", None)), (FIRST + SEC, ("cleared", FIRST + SEC))],
+    ids=["at the deadline", "1 s after"],
+)
+async def test_placement_review_typed_late_withdraws_the_alert_it_met(
+    fsc: FlowScenario, reviewed: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    rule = "OAP_REVIEW"
+    oap = await placement(fsc)
+    await fsc.run_api(FIRST + D)
+    assert await fsc.states_on(rule, "out_of_area_placement", oap) == [(FIRST, "open", None)]
+    await at(fsc, FIRST + 2 * D)
+    await fsc.review_placement(oap, reviewed)  # happened then, typed now
+    result = await fsc.run(FIRST + 3 * D)
+    [alert] = await fsc.alerts_on(rule, "out_of_area_placement", oap)
+    assert (alert.status, alert.cleared_at) == expected
+    if expected[0] == "withdrawn":
+        assert [a.id for a in result.withdrawn] == [alert.id]
+        assert alert.withdrawn_by_type == "out_of_area_reviews"
+        assert alert.withdrawn_reason == (
+            "the placement review at 10:00 on 15 Apr 2026 was recorded late"
+        )
+        assert await audit_actions(fsc, alert.id) == ["alert.raise", "alert.withdraw"]
+
+
+@pytest.mark.parametrize(
+    ("ended", "first"),
+    [(FIRST, ("withdrawn", None)), (FIRST + SEC, ("cleared", FIRST + SEC))],
+    ids=["at the deadline", "1 s after"],
+)
+async def test_placement_end_typed_late_withdraws_the_reviews_after_it(
+    fsc: FlowScenario, ended: datetime, first: tuple[str, datetime | None]
+) -> None:
+    rule = "OAP_REVIEW"
+    oap = await placement(fsc)
+    await fsc.run_api(local(2026, 7, 16))
+    assert await fsc.dues(rule, oap) == [FIRST, local(2026, 7, 15, 10)]
+    await at(fsc, local(2026, 7, 17))
+    await fsc.end_placement(oap, ended)
+    await fsc.run(local(2026, 7, 18))
+    alerts = await fsc.alerts_on(rule, "out_of_area_placement", oap)
+    assert [(a.status, a.cleared_at) for a in alerts] == [first, ("withdrawn", None)]
+    assert (alerts[1].withdrawn_by_type, alerts[1].withdrawn_by_id) == (
+        "out_of_area_placements",
+        oap,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ended", "expected"),
+    [(FIRST - D, ("withdrawn", None)), (FIRST + D, ("cleared", FIRST + D))],
+    ids=["ended before it", "ended after it"],
+)
+async def test_a_placement_alert_raised_under_another_threshold_follows_only_the_end(
+    fsc: FlowScenario, ended: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    """Raised 3-monthly, then the threshold made 2-monthly: the old alert is kept (by its own
+    threshold it was missed), withdrawn by an end typed late before it, cleared by one after."""
+    rule = "OAP_REVIEW"
+    oap = await placement(fsc)
+    await fsc.run_api(FIRST + SEC)
+    await fsc.patch_rule(rule, {"parameters": {"every": "P2M"}})
+    await fsc.run_api(FIRST + 2 * SEC)
+    assert await fsc.states_on(rule, "out_of_area_placement", oap) == [
+        (local(2026, 3, 15, 10), "open", None),
+        (FIRST, "open", None),  # raised under 3-monthly: stays
+    ]
+    await at(fsc, FIRST + 2 * D)
+    await fsc.end_placement(oap, ended)
+    await fsc.run(FIRST + 3 * D)
+    alerts = await fsc.alerts_on(rule, "out_of_area_placement", oap)
+    assert (alerts[-1].due_at, alerts[-1].status, alerts[-1].cleared_at) == (FIRST, *expected)
+
+
+@pytest.mark.parametrize(
+    ("closed", "expected"),
+    [(T + 12 * H, ("withdrawn", None)), (T + 12 * H + SEC, ("cleared", T + 12 * H + SEC))],
+    ids=["at the deadline", "1 s after"],
+)
+async def test_an_admission_typed_late_withdraws_the_wait_it_met(
+    fsc: FlowScenario, closed: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    rule = "ADM_WAIT"
+    patient = await fsc.patient()
+    request = await fsc.bed_request(patient, T)
+    await fsc.run_api(T + 13 * H)
+    assert await fsc.states_on(rule, "bed_request", request) == [(T + 12 * H, "open", None)]
+    await at(fsc, T + 14 * H)
+    admission = await fsc.admit_from_request(request, patient, closed)
+    await fsc.run(T + 15 * H)
+    [alert] = await fsc.alerts_on(rule, "bed_request", request)
+    assert (alert.status, alert.cleared_at) == expected
+    if expected[0] == "withdrawn":
+        assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("admissions", admission)
+        assert alert.withdrawn_reason == "the admission at 20:00 on 02 Feb 2026 was recorded late"
+    # The admission that met the request raises no wait of its own either.
+    assert await fsc.alerts_on(rule, "admission", admission) == []
+
+
+@pytest.mark.parametrize(
+    ("ended", "expected"),
+    [(T + 7 * D, ("withdrawn", None)), (T + 7 * D + SEC, ("cleared", T + 7 * D + SEC))],
+    ids=["at the deadline", "1 s after"],
+)
+async def test_a_ready_for_discharge_end_typed_late_withdraws_the_delay(
+    fsc: FlowScenario, ended: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    rule = "CRFD_DELAY"
+    admission = await fsc.admit(T - 20 * D)
+    period = await fsc.ready(admission, T)
+    await fsc.run_api(T + 8 * D)
+    assert await fsc.states_on(rule, "ready_for_discharge", period) == [(T + 7 * D, "open", None)]
+    await at(fsc, T + 9 * D)
+    await fsc.end_ready(period, ended)
+    await fsc.run(T + 10 * D)
+    [alert] = await fsc.alerts_on(rule, "ready_for_discharge", period)
+    assert (alert.status, alert.cleared_at) == expected
+    if expected[0] == "withdrawn":
+        assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("ready_for_discharge", period)
+
+
+async def test_a_discharge_typed_late_withdraws_the_delay_it_ended(fsc: FlowScenario) -> None:
+    rule = "CRFD_DELAY"
+    admission = await fsc.admit(T - 20 * D)
+    period = await fsc.ready(admission, T)
+    await fsc.run_api(T + 8 * D)
+    await at(fsc, T + 9 * D)
+    await fsc.discharge(admission, T + 6 * D)
+    await fsc.run(T + 10 * D)
+    assert await fsc.states_on(rule, "ready_for_discharge", period) == [
+        (T + 7 * D, "withdrawn", None)
     ]

@@ -133,8 +133,11 @@ async def waiting_for_a_bed(session: AsyncSession, ctx: RunContext) -> list[Brea
         due = threshold.after(decided)
         closed = happened(closed_at, ctx.as_of)
         # Its one deadline is judged: an alert the closure (typed late) met is withdrawn.
-        what = "admission" if admission_id is not None else "closure of the bed request"
-        evidence = _ending("bed_requests", request_id, what, closed)
+        evidence = (
+            _ending("admissions", admission_id, "admission", closed)
+            if admission_id is not None
+            else _ending("bed_requests", request_id, "closure of the bed request", closed)
+        )
         ctx.examine([code], "bed_request", request_id, partial(_given, evidence))
         if ctx.as_of > due and (closed is None or closed > due):
             # An admission after as_of had not happened yet: the person was still waiting.
