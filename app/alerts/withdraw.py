@@ -49,7 +49,7 @@ WITHDRAWABLE = ("open", "acknowledged", "cleared")
 # breach until its action is done; a long stay keeps the due it was raised at): an alert no
 # longer found is withdrawn only by its action or end ("ends" records) at or before its due,
 # cleared by one after it, and otherwise left alone (the reading that keeps the alert).
-OWN_DUE = frozenset({"RI_DEBRIEF", "LOS_LONG"})
+OWN_DUE = frozenset({"RI_DEBRIEF", "RI_RECORD_INCOMPLETE", "LOS_LONG"})
 # A record stamped in a request that began a little before the alert was raised can still be
 # the one typed "after" it (as engine.RECORDING_MARGIN).
 MARGIN = timedelta(minutes=10)

@@ -41,6 +41,9 @@ FOLLOWED = {
     "ADM_WAIT",
     "CRFD_DELAY",
 }
+# Judged at their own due (app/alerts/withdraw.OWN_DUE): withdrawn only when their action
+# came at or before it; an alert at a due the records no longer give may stay open.
+OWN_DUE = {"RI_DEBRIEF", "RI_RECORD_INCOMPLETE", "LOS_LONG"}
 STEPS = 70
 
 

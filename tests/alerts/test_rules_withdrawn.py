@@ -9,13 +9,25 @@ clock is when it is typed, the body says when it happened), another run.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.alerts.models import Alert
 from app.audit.models import AuditEntry
-from tests.alerts.scenario import MIN, SEC, D, FlowScenario, H, Scenario, local, utc
+from tests.alerts.scenario import (
+    MIN,
+    SEC,
+    D,
+    FlowScenario,
+    H,
+    Scenario,
+    force_record,
+    iso,
+    local,
+    utc,
+)
 
 S = utc(2026, 3, 9, 8)  # an episode starts (GMT: UTC is local time)
 
@@ -440,3 +452,86 @@ async def test_a_discharge_typed_late_withdraws_the_delay_it_ended(fsc: FlowScen
     assert await fsc.states_on(rule, "ready_for_discharge", period) == [
         (T + 7 * D, "withdrawn", None)
     ]
+
+
+# --- use of force: RI_DEBRIEF, RI_RECORD_INCOMPLETE ----------------------------------------
+
+I0 = utc(2026, 3, 9, 10)  # an incident starts
+I1 = I0 + 12 * MIN  # and ends
+DEBRIEF_DUE = I1 + 72 * H
+RECORD_DUE = I1 + 24 * H
+
+
+async def force_used(sc: Scenario, **overrides: Any) -> int:
+    sc.clock.now = I0 + 6 * H
+    admission = await sc.admit(I0 - 2 * D)
+    return await sc.force(admission, force_record(I0, I1, **overrides))
+
+
+@pytest.mark.parametrize(
+    ("debriefed", "expected"),
+    [(DEBRIEF_DUE, ("withdrawn", None)), (DEBRIEF_DUE + SEC, ("cleared", DEBRIEF_DUE + SEC))],
+    ids=["at the deadline", "1 s after"],
+)
+async def test_a_debrief_typed_late_withdraws_the_alert_it_met(
+    sc: Scenario, debriefed: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    rule = "RI_DEBRIEF"
+    ri = await force_used(sc)
+    await sc.run(DEBRIEF_DUE + H)
+    assert await sc.states(rule, ri) == [(DEBRIEF_DUE, "open", None)]
+    await at(sc, DEBRIEF_DUE + 2 * H)
+    await sc.patch_force(ri, {"debriefed_at": iso(debriefed)})  # happened then, typed now
+    await sc.run(DEBRIEF_DUE + 3 * H)
+    [alert] = await sc.alerts(rule, ri)
+    assert (alert.status, alert.cleared_at) == expected
+    if expected[0] == "withdrawn":
+        assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("restrictive_interventions", ri)
+        assert alert.withdrawn_reason == "the debrief at 10:12 on 12 Mar 2026 was recorded late"
+
+
+async def test_a_debrief_alert_raised_under_another_threshold_follows_the_debrief(
+    sc: Scenario,
+) -> None:
+    """Raised at 72 h, the threshold since made 96 h: judged at its own due, a debrief typed
+    late and dated before it withdraws it (it was met by the threshold it was raised under)."""
+    rule = "RI_DEBRIEF"
+    ri = await force_used(sc)
+    await sc.run(DEBRIEF_DUE + H)
+    await sc.change_rule(rule, {"within": "PT96H"})
+    await sc.run(DEBRIEF_DUE + 2 * H)
+    assert await sc.states(rule, ri) == [(DEBRIEF_DUE, "open", None)]
+    await at(sc, DEBRIEF_DUE + 3 * H)
+    await sc.patch_force(ri, {"debriefed_at": iso(DEBRIEF_DUE - H)})
+    await sc.run(DEBRIEF_DUE + 4 * H)
+    assert await sc.states(rule, ri) == [(DEBRIEF_DUE, "withdrawn", None)]
+
+
+@pytest.mark.parametrize(
+    ("stamped", "expected"),
+    [
+        (RECORD_DUE, ("withdrawn", None)),
+        (RECORD_DUE + SEC, ("cleared", RECORD_DUE + SEC)),
+        (RECORD_DUE + 2 * H, ("cleared", RECORD_DUE + 2 * H)),
+    ],
+    ids=["stamped at the deadline", "1 s after", "completed later"],
+)
+async def test_a_completed_record_committed_after_the_run_withdraws_the_alert(
+    sc: Scenario, stamped: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    """A record is complete when a complete version of it is recorded: completing it later
+    clears the alert at that time, it never withdraws it. Only a version stamped by the
+    deadline (a request begun then) that the run raising the alert could not yet see
+    withdraws it."""
+    rule = "RI_RECORD_INCOMPLETE"
+    ri = await force_used(sc, outcome=...)
+    await sc.run(RECORD_DUE + 5 * MIN, now=RECORD_DUE + 5 * MIN)
+    assert await sc.states(rule, ri) == [(RECORD_DUE, "open", None)]
+    await at(sc, stamped)  # the completing request's stamp
+    completed = await sc.patch_force(ri, {"outcome": "Settled."})
+    await sc.run(RECORD_DUE + 3 * H)
+    [alert] = await sc.alerts(rule, ri)
+    assert (alert.status, alert.cleared_at) == expected
+    if expected[0] == "withdrawn":
+        assert alert.withdrawn_by_type == "intervention_versions"
+        assert completed["missing"] == []
