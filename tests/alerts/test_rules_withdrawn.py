@@ -535,3 +535,47 @@ async def test_a_completed_record_committed_after_the_run_withdraws_the_alert(
     if expected[0] == "withdrawn":
         assert alert.withdrawn_by_type == "intervention_versions"
         assert completed["missing"] == []
+
+
+# --- stays: LOS_LONG ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("discharged", "expected"),
+    [(S + 60 * D, ("withdrawn", None)), (S + 60 * D + SEC, ("cleared", S + 60 * D + SEC))],
+    ids=["at the deadline", "1 s after"],
+)
+async def test_a_discharge_typed_late_withdraws_the_long_stay(
+    sc: Scenario, discharged: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    rule = "LOS_LONG"
+    sc.clock.now = S
+    admission = await sc.admit(S)  # an adult acute ward: 60 days
+    await sc.run(S + 61 * D)
+    assert await sc.states(rule, admission) == [(S + 60 * D, "open", None)]
+    await at(sc, S + 62 * D)
+    await sc.discharge(admission, discharged)
+    await sc.run(S + 63 * D)
+    [alert] = await sc.alerts(rule, admission)
+    assert (alert.status, alert.cleared_at) == expected
+    if expected[0] == "withdrawn":
+        assert (alert.withdrawn_by_type, alert.withdrawn_by_id) == ("admissions", admission)
+        assert (
+            alert.withdrawn_reason == "the discharge at 09:00 on 08 May 2026 was recorded late"
+        )  # BST
+
+
+async def test_a_long_stay_raised_under_another_threshold_follows_only_the_discharge(
+    sc: Scenario,
+) -> None:
+    rule = "LOS_LONG"
+    sc.clock.now = S
+    admission = await sc.admit(S)
+    await sc.run(S + 61 * D)
+    await sc.change_rule(rule, {"adult_acute": "P90D", "picu": "P60D", "older_adult_acute": "P90D"})
+    await sc.run(S + 61 * D + MIN)
+    assert await sc.states(rule, admission) == [(S + 60 * D, "open", None)]  # kept
+    await at(sc, S + 62 * D)
+    await sc.discharge(admission, S + 59 * D)
+    await sc.run(S + 63 * D)
+    assert await sc.states(rule, admission) == [(S + 60 * D, "withdrawn", None)]

@@ -170,21 +170,24 @@ def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
             cleared_at=happened(stay.discharged_at, ctx.as_of),
             detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
         )
-    # Alerts at another due (the stay as it looked before a transfer recorded late, or
-    # raised once per transfer before this was one breach) last as long as the stay: they
-    # clear at the discharge, like the breach itself.
-    late = []
+    # Every admission read is judged whole (RULES.md 1.1), each alert at its own due
+    # (withdraw.OWN_DUE): one the records no longer give (a discharge typed late, dated at or
+    # before it) is withdrawn by the discharge. Alerts at another due (the stay as it looked
+    # before a transfer recorded late, or raised once per transfer before this was one
+    # breach) last as long as the stay: cleared at a discharge after them.
     for admission_id, discharged_at in {s.admission_id: s.discharged_at for s in stays}.items():
         ended = happened(discharged_at, ctx.as_of)
-        current = result.get(admission_id)
-        if ended is None or code not in ctx.enabled:
-            continue
-        late += [
-            Breach(code, "admission", admission_id, due, admission_id, None, cleared_at=ended)
-            for due in ctx.pending_dues(code, admission_id)
-            if current is None or due != current.due_at
-        ]
-    return [*result.values(), *late]
+        evidence = [] if ended is None else [_discharge(admission_id, ended)]
+        ctx.examine([code], "admission", admission_id, partial(_given, evidence))
+    return list(result.values())
+
+
+def _discharge(admission_id: int, at: datetime) -> Typed:
+    return Typed("admissions", admission_id, "discharge", at, None, True)
+
+
+def _given(records: list[Typed], code: str) -> list[Typed]:
+    return records
 
 
 async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]:
