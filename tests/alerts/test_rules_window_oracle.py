@@ -271,7 +271,7 @@ async def _a_look_at_everything_agrees(sc: FlowScenario, as_of: datetime) -> Non
             in_time = alert.rule == "WARD_OCCUPANCY" or (
                 alert.cleared_at is not None and alert.cleared_at >= breach.cleared_at
             )
-            if alert.rule in FOLLOWED:
+            if alert.rule in FOLLOWED | OWN_DUE:
                 # These follow late-typed records both ways (RULES.md 1.1): re-timed to
                 # the first action after the deadline as the records now stand.
                 in_time = alert.cleared_at == breach.cleared_at
