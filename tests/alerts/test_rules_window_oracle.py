@@ -40,6 +40,8 @@ FOLLOWED = {
     "OAP_REVIEW",
     "ADM_WAIT",
     "CRFD_DELAY",
+    "ADM_MIXED_SEX",
+    "ADM_UNDER_18_ADULT_WARD",
 }
 # Judged at their own due (app/alerts/withdraw.OWN_DUE): withdrawn only when their action
 # came at or before it; an alert at a due the records no longer give may stay open.

@@ -579,3 +579,36 @@ async def test_a_long_stay_raised_under_another_threshold_follows_only_the_disch
     await sc.discharge(admission, S + 59 * D)
     await sc.run(S + 63 * D)
     assert await sc.states(rule, admission) == [(S + 60 * D, "withdrawn", None)]
+
+
+# --- stays: ADM_MIXED_SEX, ADM_UNDER_18_ADULT_WARD ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moved", "expected"),
+    [(S, ("withdrawn", None)), (S + SEC, ("cleared", S + SEC))],
+    ids=["at arrival", "1 s after"],
+)
+async def test_a_transfer_typed_late_shows_the_person_never_was_on_the_ward(
+    sc: Scenario, moved: datetime, expected: tuple[str, datetime | None]
+) -> None:
+    """Admitted onto the women's adult ward (ASH) in the system, in fact taken straight to
+    the mixed young people's ward (ELM): the transfer, typed in later at the moment of
+    arrival, withdraws both alerts; a second later, they were on ASH: cleared then."""
+    sc.clock.now = S
+    await sc.ward("ELM", "camhs", "mixed", 12, 2)
+    admission = await sc.admit(S, sex="male", date_of_birth="2008-06-01")  # 17, on ASH (18+)
+    await sc.run(S + H)
+    for rule in ("ADM_MIXED_SEX", "ADM_UNDER_18_ADULT_WARD"):
+        assert await sc.states(rule, admission) == [(S, "open", None)]
+    await at(sc, S + 2 * H)
+    await sc.transfer(admission, moved, "ELM", "E1")
+    await sc.run(S + 3 * H)
+    for rule in ("ADM_MIXED_SEX", "ADM_UNDER_18_ADULT_WARD"):
+        [alert] = await sc.alerts(rule, admission)
+        assert (alert.due_at, alert.status, alert.cleared_at) == (S, *expected), rule
+        if expected[0] == "withdrawn":
+            assert alert.withdrawn_by_type == "ward_stays"
+            assert (
+                alert.withdrawn_reason == "the transfer at 08:00 on 09 Mar 2026 was recorded late"
+            )

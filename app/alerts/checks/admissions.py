@@ -34,6 +34,12 @@ class Stay:
     discharged_at: datetime | None
     date_of_birth: date
     patient_sex: str
+    stay_id: int
+
+    def never_there(self, as_of: datetime) -> bool:
+        """Moved on the moment they arrived (a transfer at the same instant, often typed in
+        later): the person was never on this ward (RULES.md 1.1)."""
+        return self.ended_at is not None and self.ended_at == self.started_at <= as_of
 
 
 async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[Stay]:
@@ -71,12 +77,13 @@ async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[St
             Ward.ward_type,
             Ward.sex,
             Ward.min_age,
+            WardStay.id,
         )
         .join(Ward, Ward.id == WardStay.ward_id)
         .where(WardStay.started_at <= ctx.as_of, among(WardStay.admission_id, people))
         .order_by(WardStay.admission_id, WardStay.started_at)
     )
-    return [Stay(*row, *people[row[0]]) for row in rows]
+    return [Stay(*row[:-1], *people[row[0]], row[-1]) for row in rows]
 
 
 def _eighteenth_birthday(date_of_birth: date) -> datetime:
@@ -101,6 +108,8 @@ def under_18_on_adult_ward(stays: list[Stay], ctx: RunContext) -> list[Breach]:
         birthday = _eighteenth_birthday(stay.date_of_birth)
         # Under 18 when they arrived, by the local calendar (at admission or on transfer).
         if _local_date(stay.started_at) >= birthday.date() or not ctx.as_of > stay.started_at:
+            continue
+        if stay.never_there(ctx.as_of):
             continue
         result.append(
             Breach(
@@ -138,6 +147,7 @@ def mixed_sex(stays: list[Stay], ctx: RunContext) -> list[Breach]:
         if stay.ward_sex != "mixed"
         and stay.patient_sex != stay.ward_sex
         and ctx.as_of > stay.started_at
+        and not stay.never_there(ctx.as_of)
     ]
 
 
@@ -410,6 +420,21 @@ async def stay_rules(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     if not codes:
         return []
     stays = await _stays(session, ctx, *codes)
+    # Who was on which ward when is judged whole for each admission read: an arrival alert
+    # whose stay a transfer typed in later shows never began (moved on the moment they
+    # arrived) is withdrawn by that transfer (RULES.md 1.1).
+    first: dict[int, int] = {}
+    for stay in stays:
+        first[stay.admission_id] = min(first.get(stay.admission_id, stay.stay_id), stay.stay_id)
+    moved: dict[int, list[Typed]] = {}
+    for stay in stays:
+        if stay.stay_id != first[stay.admission_id]:  # a transfer began every later stay
+            transfer = Typed("ward_stays", stay.stay_id, "transfer", stay.started_at, None)
+            moved.setdefault(stay.admission_id, []).append(transfer)
+    arrivals = [code for code in codes if code != "LOS_LONG"]
+    for admission_id in {stay.admission_id for stay in stays}:
+        evidence = moved.get(admission_id, [])
+        ctx.examine(arrivals, "admission", admission_id, partial(_given, evidence))
     return [breach for code in codes for breach in STAY_RULES[code](stays, ctx)]
 
 
