@@ -44,6 +44,12 @@ from app.sql import among
 # The statuses a run still judges: a resolved alert is a person's, and stays as they left it.
 FOLLOWED = ("open", "acknowledged", "cleared", "withdrawn")
 WITHDRAWABLE = ("open", "acknowledged", "cleared")
+# Rules whose alerts are judged at their own due, whatever the record now gives (app/alerts/
+# checks/force.py: an end typed late moves the deadline, but the one already raised stays a
+# breach until its action is done; a long stay keeps the due it was raised at): an alert no
+# longer found is withdrawn only by its action or end ("ends" records) at or before its due,
+# cleared by one after it, and otherwise left alone (the reading that keeps the alert).
+OWN_DUE = frozenset({"RI_DEBRIEF", "RI_RECORD_INCOMPLETE", "LOS_LONG"})
 # A record stamped in a request that began a little before the alert was raised can still be
 # the one typed "after" it (as engine.RECORDING_MARGIN).
 MARGIN = timedelta(minutes=10)
@@ -95,7 +101,8 @@ def _action(alert: Any, breach: Breach | None, rule: settings.RuleInForce, as_of
         if alert.status not in WITHDRAWABLE:
             return ""
         # Raised under other thresholds: only an end before it shows nothing was owed.
-        return "withdraw" if dict(rule.parameters) == alert.parameters else "withdraw_ended"
+        same = dict(rule.parameters) == alert.parameters and alert.rule not in OWN_DUE
+        return "withdraw" if same else "withdraw_ended"
     if alert.status == "withdrawn":
         return "reinstate"
     # A cleared one whose action turned out to come earlier (typed late), or whose action

@@ -235,13 +235,14 @@ async def test_discharged_at_60_days_is_not_a_long_stay(sc: Scenario) -> None:
     assert await sc.dues("LOS_LONG", admission) == []
 
 
-async def test_long_stay_alert_cleared_by_a_discharge_recorded_late(sc: Scenario) -> None:
+async def test_long_stay_alert_withdrawn_by_a_discharge_recorded_late(sc: Scenario) -> None:
+    """Discharged on day 59, typed in after the run: no long stay (RULES.md 1.1)."""
     admission = await sc.admit(L)
     await sc.run(L + 60 * D + MIN)
     assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "open", None)]
     await sc.discharge(admission, L + 59 * D)  # typed in after the run
     await sc.run(L + 60 * D + 2 * MIN)
-    assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "cleared", L + 59 * D)]
+    assert await sc.states("LOS_LONG", admission) == [(L + 60 * D, "withdrawn", None)]
 
 
 async def test_long_stay_on_an_older_adult_ward_at_90_days(sc: Scenario) -> None:

@@ -184,9 +184,9 @@ async def test_reruns_never_duplicate_the_wait(sc) -> None:
     assert await sc.dues("ADM_WAIT") == [T + 12 * H]
 
 
-async def test_a_cancellation_recorded_late_clears_the_alert(sc) -> None:
+async def test_a_cancellation_recorded_late_withdraws_the_alert(sc) -> None:
     """Cancelled at 11 h, typed in after a run had raised the wait: nothing was owed at
-    12 h, so the next (incremental) run clears it at the cancellation."""
+    12 h, so the next (incremental) run withdraws it (RULES.md 1.1)."""
     sc.clock.now = T
     _, request = await waiting(sc)
     await sc.run_api(T + 13 * H)
@@ -195,7 +195,7 @@ async def test_a_cancellation_recorded_late_clears_the_alert(sc) -> None:
     await sc.cancel_request(request, T + 11 * H)
     await sc.run_api(T + 15 * H)
     assert await sc.states_on("ADM_WAIT", "bed_request", request) == [
-        (T + 12 * H, "cleared", T + 11 * H)
+        (T + 12 * H, "withdrawn", None)
     ]
 
 
@@ -312,9 +312,9 @@ async def test_discharge_ends_the_delay_and_clears_it(sc) -> None:
     ]
 
 
-async def test_an_end_recorded_late_clears_the_delay_at_its_own_time(sc) -> None:
+async def test_an_end_recorded_late_withdraws_the_delay(sc) -> None:
     """No longer ready on day 6, typed in on day 9 after a run had raised the delay: the
-    next (incremental) run clears it at day 6."""
+    next (incremental) run withdraws it (RULES.md 1.1: no delay was missed)."""
     sc.clock.now = T
     _, period = await ready_since(sc)
     await sc.run_api(T + 8 * D)
@@ -322,7 +322,7 @@ async def test_an_end_recorded_late_clears_the_delay_at_its_own_time(sc) -> None
     await sc.end_ready(period, T + 6 * D)
     await sc.run_api(T + 10 * D)
     assert await sc.states_on("CRFD_DELAY", "ready_for_discharge", period) == [
-        (T + 7 * D, "cleared", T + 6 * D)
+        (T + 7 * D, "withdrawn", None)
     ]
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from app.alerts.checks.episodes import SECLUSION_CODES, SEGREGATION_CODES
 from app.alerts.models import Alert
-from tests.alerts.scenario import MIN, Scenario, utc
+from tests.alerts.scenario import MIN, FlowScenario, force_record, iso, utc
 from tests.security.test_route_access import rolled_back
 
 START = utc(2026, 3, 2, 8)  # the episodes start (GMT)
@@ -38,7 +38,9 @@ FINAL = START + timedelta(minutes=HORIZON + MAX_DELAY + 1)
 # The rules with a deadline chain or an end (RULES.md 1.1). SECL_OBSERVATION (every 15 min)
 # is switched off: with no observations it raises hundreds per example and adds nothing the
 # other chains do not test.
-CHAINED = {*SECLUSION_CODES, *SEGREGATION_CODES, "ADM_PURPOSE_REVIEW"} - {"SECL_OBSERVATION"}
+CHAINED = {
+    *SECLUSION_CODES, *SEGREGATION_CODES, "ADM_PURPOSE_REVIEW", "OAP_REVIEW", "RI_DEBRIEF",
+} - {"SECL_OBSERVATION"}  # fmt: skip
 
 minute = st.integers(min_value=1, max_value=HORIZON)
 delay = st.sampled_from([0, 30, 61, 180, 600, MAX_DELAY])
@@ -48,7 +50,9 @@ delay = st.sampled_from([0, 30, 61, 180, 600, MAX_DELAY])
 class Record:
     """What happened (``kind``, ``offset`` minutes after START) and when it is typed in."""
 
-    what: str  # seclusion_review, seclusion_end, segregation_review, segregation_end, purpose
+    # seclusion_review, seclusion_end, segregation_review, segregation_end, purpose,
+    # placement_review, placement_end, debrief
+    what: str
     kind: str
     offset: int
     delay: int
@@ -85,6 +89,12 @@ def histories(draw: Any) -> tuple[bool, list[Record], list[int]]:
         seg_end = max([draw(minute), *(o for _, o in seg)])
         records.append(Record("segregation_end", "", seg_end, draw(delay)))
     records += [Record("purpose", "", o, draw(delay)) for o in draw(st.lists(minute, max_size=3))]
+    oap = draw(st.lists(minute, max_size=3))
+    records += [Record("placement_review", "", o, draw(delay)) for o in oap]
+    if draw(st.booleans()):
+        records.append(Record("placement_end", "", max([draw(minute), *oap]), draw(delay)))
+    if draw(st.booleans()):  # one debrief, or none
+        records.append(Record("debrief", "", draw(minute), draw(delay)))
     runs = sorted(draw(st.lists(st.integers(0, HORIZON + MAX_DELAY), min_size=1, max_size=4)))
     return psychiatrist, records, runs
 
@@ -92,7 +102,7 @@ def histories(draw: Any) -> tuple[bool, list[Record], list[int]]:
 async def test_alerts_depend_on_the_records_and_as_of_not_on_typing_order_or_runs(
     app, session, client, world, clock
 ) -> None:
-    sc = Scenario(session, client, world, clock)
+    sc = FlowScenario(session, client, world, clock)
     loop = asyncio.get_running_loop()
 
     async def setup(psychiatrist: bool) -> dict[str, int]:
@@ -105,10 +115,21 @@ async def test_alerts_depend_on_the_records_and_as_of_not_on_typing_order_or_run
             {"parameters": {"first": "PT12H", "every": "PT12H"}},
             user="lead",
         )
+        # Placement reviews every 12 h, a debrief within 12 h: deadlines in two days.
+        await sc.call("PATCH", "/rules/OAP_REVIEW", {"parameters": {"every": "PT12H"}}, user="lead")
+        await sc.call(
+            "PATCH", "/rules/RI_DEBRIEF", {"parameters": {"within": "PT12H"}}, user="lead"
+        )
         clock.now = START
         secluded = await sc.admit(START - 60 * MIN, bed="A1")
         segregated = await sc.admit(START - 60 * MIN, bed="A2", given_name="Ann")
+        placement = await sc.place(await sc.patient(given_name="Bea"), START)
+        restrained = await sc.force(
+            secluded, force_record(START - 50 * MIN, START - 40 * MIN, debriefed_at=None)
+        )
         return {
+            "placement": placement["id"],
+            "restraint": restrained,
             "admission": secluded,
             "seclusion": await sc.seclusion(
                 secluded, START, "psychiatrist" if psychiatrist else "nurse_in_charge"
@@ -127,6 +148,9 @@ async def test_alerts_depend_on_the_records_and_as_of_not_on_typing_order_or_run
             ),
             "segregation_end": lambda: sc.end_segregation(ids["segregation"], at),
             "purpose": lambda: sc.purpose_review(ids["admission"], at),
+            "placement_review": lambda: sc.review_placement(ids["placement"], at),
+            "placement_end": lambda: sc.end_placement(ids["placement"], at),
+            "debrief": lambda: sc.patch_force(ids["restraint"], {"debriefed_at": iso(at)}),
         }[record.what]
 
     async def alerts(ids: dict[str, int]) -> set[tuple[str, str, datetime, str, datetime | None]]:
@@ -137,6 +161,8 @@ async def test_alerts_depend_on_the_records_and_as_of_not_on_typing_order_or_run
             ("admission", ids["segregated admission"]): "segregated admission",
             ("seclusion", ids["seclusion"]): "seclusion",
             ("segregation", ids["segregation"]): "segregation",
+            ("out_of_area_placement", ids["placement"]): "placement",
+            ("restrictive_intervention", ids["restraint"]): "restraint",
         }
         rows = await session.scalars(
             select(Alert).where(Alert.rule.in_(CHAINED)).execution_options(populate_existing=True)

@@ -33,7 +33,19 @@ from tests.alerts.scenario import MIN, D, FlowScenario, H, force_record, iso, ut
 
 START = utc(2026, 3, 2, 9)
 # The rules whose alerts late-typed records withdraw (app/alerts/withdraw.py).
-FOLLOWED = {*SECLUSION_CODES, *SEGREGATION_CODES, "ADM_PURPOSE_REVIEW"}
+FOLLOWED = {
+    *SECLUSION_CODES,
+    *SEGREGATION_CODES,
+    "ADM_PURPOSE_REVIEW",
+    "OAP_REVIEW",
+    "ADM_WAIT",
+    "CRFD_DELAY",
+    "ADM_MIXED_SEX",
+    "ADM_UNDER_18_ADULT_WARD",
+}
+# Judged at their own due (app/alerts/withdraw.OWN_DUE): withdrawn only when their action
+# came at or before it; an alert at a due the records no longer give may stay open.
+OWN_DUE = {"RI_DEBRIEF", "RI_RECORD_INCOMPLETE", "LOS_LONG"}
 STEPS = 70
 
 
@@ -261,7 +273,7 @@ async def _a_look_at_everything_agrees(sc: FlowScenario, as_of: datetime) -> Non
             in_time = alert.rule == "WARD_OCCUPANCY" or (
                 alert.cleared_at is not None and alert.cleared_at >= breach.cleared_at
             )
-            if alert.rule in FOLLOWED:
+            if alert.rule in FOLLOWED | OWN_DUE:
                 # These follow late-typed records both ways (RULES.md 1.1): re-timed to
                 # the first action after the deadline as the records now stand.
                 in_time = alert.cleared_at == breach.cleared_at

@@ -34,6 +34,12 @@ class Stay:
     discharged_at: datetime | None
     date_of_birth: date
     patient_sex: str
+    stay_id: int
+
+    def never_there(self, as_of: datetime) -> bool:
+        """Moved on the moment they arrived (a transfer at the same instant, often typed in
+        later): the person was never on this ward (RULES.md 1.1)."""
+        return self.ended_at is not None and self.ended_at == self.started_at <= as_of
 
 
 async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[Stay]:
@@ -71,12 +77,13 @@ async def _stays(session: AsyncSession, ctx: RunContext, *codes: str) -> list[St
             Ward.ward_type,
             Ward.sex,
             Ward.min_age,
+            WardStay.id,
         )
         .join(Ward, Ward.id == WardStay.ward_id)
         .where(WardStay.started_at <= ctx.as_of, among(WardStay.admission_id, people))
         .order_by(WardStay.admission_id, WardStay.started_at)
     )
-    return [Stay(*row, *people[row[0]]) for row in rows]
+    return [Stay(*row[:-1], *people[row[0]], row[-1]) for row in rows]
 
 
 def _eighteenth_birthday(date_of_birth: date) -> datetime:
@@ -101,6 +108,8 @@ def under_18_on_adult_ward(stays: list[Stay], ctx: RunContext) -> list[Breach]:
         birthday = _eighteenth_birthday(stay.date_of_birth)
         # Under 18 when they arrived, by the local calendar (at admission or on transfer).
         if _local_date(stay.started_at) >= birthday.date() or not ctx.as_of > stay.started_at:
+            continue
+        if stay.never_there(ctx.as_of):
             continue
         result.append(
             Breach(
@@ -138,6 +147,7 @@ def mixed_sex(stays: list[Stay], ctx: RunContext) -> list[Breach]:
         if stay.ward_sex != "mixed"
         and stay.patient_sex != stay.ward_sex
         and ctx.as_of > stay.started_at
+        and not stay.never_there(ctx.as_of)
     ]
 
 
@@ -170,21 +180,24 @@ def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
             cleared_at=happened(stay.discharged_at, ctx.as_of),
             detail=f"{threshold} reached on a {stay.ward_type.replace('_', ' ')} ward",
         )
-    # Alerts at another due (the stay as it looked before a transfer recorded late, or
-    # raised once per transfer before this was one breach) last as long as the stay: they
-    # clear at the discharge, like the breach itself.
-    late = []
+    # Every admission read is judged whole (RULES.md 1.1), each alert at its own due
+    # (withdraw.OWN_DUE): one the records no longer give (a discharge typed late, dated at or
+    # before it) is withdrawn by the discharge. Alerts at another due (the stay as it looked
+    # before a transfer recorded late, or raised once per transfer before this was one
+    # breach) last as long as the stay: cleared at a discharge after them.
     for admission_id, discharged_at in {s.admission_id: s.discharged_at for s in stays}.items():
         ended = happened(discharged_at, ctx.as_of)
-        current = result.get(admission_id)
-        if ended is None or code not in ctx.enabled:
-            continue
-        late += [
-            Breach(code, "admission", admission_id, due, admission_id, None, cleared_at=ended)
-            for due in ctx.pending_dues(code, admission_id)
-            if current is None or due != current.due_at
-        ]
-    return [*result.values(), *late]
+        evidence = [] if ended is None else [_discharge(admission_id, ended)]
+        ctx.examine([code], "admission", admission_id, partial(_given, evidence))
+    return list(result.values())
+
+
+def _discharge(admission_id: int, at: datetime) -> Typed:
+    return Typed("admissions", admission_id, "discharge", at, None, True)
+
+
+def _given(records: list[Typed], code: str) -> list[Typed]:
+    return records
 
 
 async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]:
@@ -407,6 +420,21 @@ async def stay_rules(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     if not codes:
         return []
     stays = await _stays(session, ctx, *codes)
+    # Who was on which ward when is judged whole for each admission read: an arrival alert
+    # whose stay a transfer typed in later shows never began (moved on the moment they
+    # arrived) is withdrawn by that transfer (RULES.md 1.1).
+    first: dict[int, int] = {}
+    for stay in stays:
+        first[stay.admission_id] = min(first.get(stay.admission_id, stay.stay_id), stay.stay_id)
+    moved: dict[int, list[Typed]] = {}
+    for stay in stays:
+        if stay.stay_id != first[stay.admission_id]:  # a transfer began every later stay
+            transfer = Typed("ward_stays", stay.stay_id, "transfer", stay.started_at, None)
+            moved.setdefault(stay.admission_id, []).append(transfer)
+    arrivals = [code for code in codes if code != "LOS_LONG"]
+    for admission_id in {stay.admission_id for stay in stays}:
+        evidence = moved.get(admission_id, [])
+        ctx.examine(arrivals, "admission", admission_id, partial(_given, evidence))
     return [breach for code in codes for breach in STAY_RULES[code](stays, ctx)]
 
 

@@ -4,19 +4,27 @@ CRFD_DELAY, OAP_INAPPROPRIATE, OAP_REVIEW and OAP_DISTANCE.
 Each subject here has one end (a request closes, a period or a placement ends). Once it
 has ended by as_of nothing more is owed, so every alert still open for it is cleared at
 that end: the ones raised while it looked unfinished (an end recorded late), and the ones
-raised under a threshold since changed, which would otherwise stay open for ever."""
+raised under a threshold since changed, which would otherwise stay open for ever.
+
+ADM_WAIT (bed requests), CRFD_DELAY and OAP_REVIEW follow late-typed records both ways
+(RULES.md 1.1, app/alerts/withdraw.py): the run tells the engine each subject it judged whole,
+and an alert no longer a breach (its request closed, its period or placement ended, or a
+review made, at or before its deadline, typed in after it was raised) is withdrawn; one
+raised under another threshold is withdrawn only by an end at or before its deadline and
+cleared at an end after it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.breaches import Breach, CheckSpec, RunContext, earliest, happened
+from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.alerts.models import Alert
 from app.discharge.codes import DELAY_REASONS
@@ -60,6 +68,15 @@ def _settled(
     ]
 
 
+def _ending(table: str, subject_id: int, what: str, ended_at: datetime | None) -> list[Typed]:
+    """The subject's end, as the record that withdrew an alert (typed as a change to it)."""
+    return [] if ended_at is None else [Typed(table, subject_id, what, ended_at, None, True)]
+
+
+def _given(records: list[Typed], code: str) -> list[Typed]:
+    return records
+
+
 def _when(moment: datetime) -> str:
     return f"{moment.astimezone(LONDON):%d %b %H:%M}"
 
@@ -90,7 +107,6 @@ async def waiting_for_a_bed(session: AsyncSession, ctx: RunContext) -> list[Brea
             )
         ]
     own = replace(ctx, pending={code: pending_rows})
-    pending = _pending_by_subject(pending_rows)
     admitted_to = (
         select(WardStay.ward_id)
         .where(WardStay.admission_id == BedRequest.admission_id)
@@ -116,9 +132,14 @@ async def waiting_for_a_bed(session: AsyncSession, ctx: RunContext) -> list[Brea
     for request_id, decided, closed_at, admission_id, ward_type, ward_id in rows:
         due = threshold.after(decided)
         closed = happened(closed_at, ctx.as_of)
-        found = []
+        # Its one deadline is judged: an alert the closure (typed late) met is withdrawn.
+        evidence = (
+            _ending("admissions", admission_id, "admission", closed)
+            if admission_id is not None
+            else _ending("bed_requests", request_id, "closure of the bed request", closed)
+        )
+        ctx.examine([code], "bed_request", request_id, partial(_given, evidence))
         if ctx.as_of > due and (closed is None or closed > due):
-            found.append(due)
             # An admission after as_of had not happened yet: the person was still waiting.
             met = closed is not None and admission_id is not None
             result.append(
@@ -134,7 +155,6 @@ async def waiting_for_a_bed(session: AsyncSession, ctx: RunContext) -> list[Brea
                     f"bed wanted: {ward_type.replace('_', ' ')}",
                 )
             )
-        result += _settled(code, "bed_request", request_id, pending, found, closed)
     return result
 
 
@@ -159,14 +179,15 @@ async def delayed_discharge(session: AsyncSession, ctx: RunContext) -> list[Brea
     if not periods:
         return []
     stays = await stays_of(session, [p.admission_id for p in periods])
-    pending = _pending_by_subject(ctx.pending.get(code, []))
     result: list[Breach] = []
     for period_id, admission_id, started_at, ended_at, reason_code in periods:
         due = threshold.after(started_at)
         ended = happened(ended_at, ctx.as_of)
-        found = []
+        # Its one deadline is judged: an alert the end (or discharge) typed late met is
+        # withdrawn.
+        evidence = _ending("ready_for_discharge", period_id, "end of the delay", ended)
+        ctx.examine([code], "ready_for_discharge", period_id, partial(_given, evidence))
         if ctx.as_of > due and (ended is None or ended > due):
-            found.append(due)
             result.append(
                 Breach(
                     code,
@@ -180,9 +201,6 @@ async def delayed_discharge(session: AsyncSession, ctx: RunContext) -> list[Brea
                     f"{DELAY_REASONS.get(reason_code, reason_code)}",
                 )
             )
-        result += _settled(
-            code, "ready_for_discharge", period_id, pending, found, ended, admission_id
-        )
     return result
 
 
@@ -286,13 +304,17 @@ async def placement_review(session: AsyncSession, ctx: RunContext) -> list[Breac
     if not placements:
         return []
     reviews: dict[int, list[datetime]] = {}
-    for placement_id, at in await session.execute(
-        select(PlacementReview.placement_id, PlacementReview.at).where(
-            among(PlacementReview.placement_id, [p.id for p in placements])
-        )
-    ):
+    typed: dict[int, list[Typed]] = {}
+    for review_id, placement_id, at, recorded_at in await session.execute(
+        select(
+            PlacementReview.id, PlacementReview.placement_id, PlacementReview.at,
+            PlacementReview.recorded_at,
+        ).where(among(PlacementReview.placement_id, [p.id for p in placements]))
+    ):  # fmt: skip
         reviews.setdefault(placement_id, []).append(at)
-    pending = _pending_by_subject(ctx.pending.get(code, []))
+        typed.setdefault(placement_id, []).append(
+            Typed(PlacementReview.__tablename__, review_id, "placement review", at, recorded_at)
+        )
     result: list[Breach] = []
     for row in placements:
         found = chain(
@@ -311,7 +333,13 @@ async def placement_review(session: AsyncSession, ctx: RunContext) -> list[Breac
             )
             for due, done in zip(found.breaches, satisfied, strict=True)
         ]  # fmt: skip
-        result += _settled(code, "out_of_area_placement", row.id, pending, found.breaches, ended)
+        # Every deadline of the chain up to as_of is judged: an alert no longer among them
+        # (a review or the end typed late) is withdrawn by the engine (RULES.md 1.1).
+        evidence = [
+            *typed.get(row.id, []),
+            *_ending(OAP.__tablename__, row.id, "end of the placement", ended),
+        ]
+        ctx.examine([code], "out_of_area_placement", row.id, partial(_given, evidence))
     return result
 
 

@@ -1,15 +1,24 @@
-"""Use of force: RI_PRONE, RI_RECORD_INCOMPLETE and RI_DEBRIEF."""
+"""Use of force: RI_PRONE, RI_RECORD_INCOMPLETE and RI_DEBRIEF.
+
+RI_RECORD_INCOMPLETE and RI_DEBRIEF follow late-typed records (RULES.md 1.1,
+app/alerts/withdraw.py), judging each alert at its own due: one whose action (the debrief,
+or the complete version of the record) turns out to have come at or before it is withdrawn,
+one whose action came after it is cleared then. A record is complete when a complete version
+of it was recorded, so completing it later (recorded after the deadline) never shows it was
+complete by then: that alert is cleared, not withdrawn. Only a version stamped by its deadline
+but committed after a run had raised the alert (a request in flight) withdraws it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.breaches import Breach, CheckSpec, RunContext, happened
+from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, happened
 from app.alerts.catalogue import Severity
 from app.alerts.checks.window import reach_of, still_relevant
 from app.segregation.codes import PRONE
@@ -139,8 +148,10 @@ async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Brea
     if not records:
         return []
     versions: dict[int, list[tuple[datetime, bool]]] = {}
-    for intervention_id, recorded_at, data in await session.execute(
+    completed_by: dict[int, list[Typed]] = {}
+    for version_id, intervention_id, recorded_at, data in await session.execute(
         select(
+            InterventionVersion.id,
             InterventionVersion.intervention_id,
             InterventionVersion.recorded_at,
             InterventionVersion.data,
@@ -151,9 +162,18 @@ async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Brea
         )
         .order_by(InterventionVersion.intervention_id, InterventionVersion.version)
     ):
-        versions.setdefault(intervention_id, []).append((recorded_at, not data.get("missing")))
+        complete = not data.get("missing")
+        versions.setdefault(intervention_id, []).append((recorded_at, complete))
+        if complete and intervention_id not in completed_by:
+            table = InterventionVersion.__tablename__
+            completed_by[intervention_id] = [
+                Typed(table, version_id, "completed record", recorded_at, None, ends=True)
+            ]
     result = []
     for record, dues in records.items():
+        # Judged at each of its dues: an alert the first complete version met is withdrawn.
+        evidence = completed_by.get(record.id, [])
+        ctx.examine([code], "restrictive_intervention", record.id, partial(_given, evidence))
         history = versions.get(record.id, [])
         for due in dues:
             at_due = [complete for at, complete in history if at <= due]
@@ -180,11 +200,22 @@ async def debrief(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     for record in await _candidates(session, ctx, code, within):
         debriefed = happened(record.debriefed_at, ctx.as_of)
         for due in _deadlines(record, within, ctx, code):
-            pending = due in ctx.pending_dues(code, record.id)
-            if debriefed is not None and debriefed <= due and not pending:
+            if debriefed is not None and debriefed <= due:
+                # Met, even if typed in after the alert was raised: the engine withdraws
+                # it, naming the debrief (RULES.md 1.1).
                 continue
             result.append(_breach(code, record, due, debriefed))
+        evidence = (
+            []
+            if debriefed is None
+            else [Typed(RI.__tablename__, record.id, "debrief", debriefed, None, ends=True)]
+        )
+        ctx.examine([code], "restrictive_intervention", record.id, partial(_given, evidence))
     return result
+
+
+def _given(records: list[Typed], code: str) -> list[Typed]:
+    return records
 
 
 CHECKS = (
