@@ -119,7 +119,13 @@ def admission_condition(user: User, now: datetime, admission_id: Any = None) -> 
     if stays is None:
         return None
     column = Admission.id if admission_id is None else admission_id
-    return exists(select(WardStay.id).where(WardStay.admission_id == column, stays))
+    # The stays are always the subquery's own, even where the outer query joins ward
+    # stays too (a list of current stays): only ``column`` refers outward.
+    return exists(
+        select(WardStay.id)
+        .where(WardStay.admission_id == column, stays)
+        .correlate_except(WardStay)
+    )
 
 
 def patient_condition(user: User, now: datetime, patient_id: Any) -> Any:
@@ -131,6 +137,7 @@ def patient_condition(user: User, now: datetime, patient_id: Any) -> Any:
         select(WardStay.id)
         .join(Admission, Admission.id == WardStay.admission_id)
         .where(Admission.patient_id == patient_id, stays)
+        .correlate_except(WardStay, Admission)
     )
 
 

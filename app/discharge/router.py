@@ -21,7 +21,7 @@ async def discharge(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return await admissions.admission_detail(session, admission, now)
+    return await admissions.admission_detail(session, admission, now, reader=user)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
@@ -145,12 +145,16 @@ async def _expected_out(
     return {ward_id: (a, b) for ward_id, (a, b) in counts.items()}
 
 
-async def _ready(session: AsyncSession, now: datetime) -> list[ReadyPerson]:
-    """People clinically ready for discharge, the longest delayed first."""
+async def _ready(session: AsyncSession, actor: User, now: datetime) -> list[ReadyPerson]:
+    """People clinically ready for discharge, the longest delayed first; for ward staff,
+    only those whose admission they may read (app/auth/scope.py): ward and bed name them."""
     today = local_date(now)
+    query = select(ReadyForDischarge, Patient, Ward.code, Ward.name, Bed.label)
+    readable = scope.admission_condition(actor, now, Admission.id)
+    if readable is not None:
+        query = query.where(readable)
     rows = await session.execute(
-        select(ReadyForDischarge, Patient, Ward.code, Ward.name, Bed.label)
-        .join(Admission, Admission.id == ReadyForDischarge.admission_id)
+        query.join(Admission, Admission.id == ReadyForDischarge.admission_id)
         .join(Patient, Patient.id == Admission.patient_id)
         .join(WardStay, (WardStay.admission_id == Admission.id) & WardStay.ended_at.is_(None))
         .join(Ward, Ward.id == WardStay.ward_id)
@@ -215,7 +219,7 @@ async def bed_state(session: AsyncSession, *, actor: User, now: datetime) -> Bed
         week_end=week_end,
         thresholds=await thresholds(session),
         sites=list(sites.values()),
-        ready=await _ready(session, now),
+        ready=await _ready(session, actor, now),
         waiting=await requests.requests_out(session, waiting, now),
         placements=[placements.placement_out(p, now) for p in open_placements],
     )

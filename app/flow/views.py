@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import reads
-from app.auth import access
+from app.auth import access, scope
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
@@ -28,6 +28,7 @@ from app.flow.pages import (
     person_text,
 )
 from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.wards.models import Patient
 from app.web import input_datetime, is_htmx
 
 router = APIRouter()
@@ -270,17 +271,38 @@ async def _admit_prefill(
             f"Bed request {bed_request.id} is already closed "
             f"({bed_request.status.replace('_', ' ')}): there is no one waiting to admit."
         )
-    # Whoever may see the request may see whom it is for (scope.py); the details go in the
-    # form, which checks them against the record as if typed (issue 17 finding 3).
+    about = {
+        "decision_to_admit_at": input_datetime(bed_request.decision_to_admit_at),
+        "bed_request_id": str(bed_request.id),
+    }
+    # The person's details are filled in only for someone who may read that person: a nurse
+    # who asked for a bed for someone not (or no longer) on her wards types them, and the
+    # form checks them against the record (issue 17 finding 3). Filling them from a request
+    # alone would turn any patient id or NHS number into a name and date of birth.
     patient = bed_request.patient
+    readable = scope.patient_condition(user, now, Patient.id)
+    if (
+        readable is not None
+        and (await session.scalar(select(Patient.id).where(Patient.id == patient.id, readable)))
+        is None
+    ):
+        return about
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="bed_request.admit_form",
+        patient_ids=[patient.id],
+        now=now,
+        details={"record_id": bed_request.id},
+    )
     return {
         "nhs_number": patient.nhs_number,
         "given_name": patient.given_name,
         "family_name": patient.family_name,
         "date_of_birth": patient.date_of_birth.isoformat(),
         "sex": patient.sex,
-        "decision_to_admit_at": input_datetime(bed_request.decision_to_admit_at),
-        "bed_request_id": str(bed_request.id),
+        **about,
     }
 
 

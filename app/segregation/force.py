@@ -173,6 +173,9 @@ async def update_intervention(
 ) -> RestrictiveIntervention:
     """Complete or correct a record: a new version; correcting a recorded item needs a reason."""
     access.require_role(actor, access.CLINICAL_WRITERS, DOING)
+    # Only someone who may read the record may complete or correct it: the answer is the
+    # whole record, and the read rule's window after a stay ends bounds writes too.
+    await get_intervention(session, actor=actor, intervention_id=intervention_id, now=now)
     record = await _load(session, intervention_id, lock=True)
     admission = await admissions.admission_for_change(
         session,

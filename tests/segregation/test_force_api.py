@@ -474,9 +474,11 @@ async def test_staff_of_the_ward_where_it_happened_may_still_write_after_a_trans
     assert made.json()["ward_code"] == "ASH"
     completed = await patch(client, world, made.json()["id"], {"outcome": "Calm within minutes"})
     assert completed.status_code == 200, completed.text
-    # The person's current ward may complete it too.
+    # The person's current ward may not: a record belongs to the stay it was made on, and
+    # only those who may read it may change it (issue 17, finding 2; the answer is the
+    # whole record).
     also = await patch(client, world, made.json()["id"], {"staff_injury": False}, user="birchnurse")
-    assert also.status_code == 200
+    assert also.status_code == 403
     # But ASH staff may not record something that happened after the person left ASH.
     later = await create(
         client, world, admission.id, {"started_at": (moved_at + timedelta(hours=1)).isoformat()}
