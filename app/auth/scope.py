@@ -122,9 +122,7 @@ def admission_condition(user: User, now: datetime, admission_id: Any = None) -> 
     # The stays are always the subquery's own, even where the outer query joins ward
     # stays too (a list of current stays): only ``column`` refers outward.
     return exists(
-        select(WardStay.id)
-        .where(WardStay.admission_id == column, stays)
-        .correlate_except(WardStay)
+        select(WardStay.id).where(WardStay.admission_id == column, stays).correlate_except(WardStay)
     )
 
 
