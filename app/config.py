@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     base_url: str | None = None
     # Who gets the weekly report (PDF attached) each Monday: a JSON list, like alert_email_to.
     report_recipients: list[str] = []
-    # Weekly report PDFs laid out at once by one process; one more is answered 503 "busy,
+    # Weekly report PDFs laid out at once on this machine, by all the web workers together
+    # (app/reports/slots.py); one more is answered 503 "busy,
     # try again" (Retry-After) at once, so PDFs cannot starve the ward board.
     report_pdf_concurrency: int = Field(default=2, ge=1)
     # A finished week's report (data, CSV, PDF) is kept in memory and served again for

@@ -11,7 +11,8 @@ so the nurses' ward board waited or failed with 503. Now, per process:
   and in every form, so a reader sees how fresh it is. The kept snapshots
   (report_snapshots) are not used for this: they are what was sent on the Monday, and
   must not change, while a download should show what is known now.
-- At most `report_pdf_concurrency` PDFs (default 2) are made at once. One more is
+- At most `report_pdf_concurrency` PDFs (default 2) are made at once on this machine,
+  by all its web workers together (app/reports/slots.py). One more is
   refused at once with 503 and Retry-After ("busy, try again"), to the one who asked for
   the PDF; nobody else waits. Asking again for a PDF already being laid out waits for
   that one rather than laying it out twice.
@@ -31,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +41,7 @@ from app.config import get_settings
 from app.errors import Busy
 from app.reports import pdf, report
 from app.reports.period import Scope, Week
+from app.reports.slots import HostSlots, default_directory
 
 # The PDFs are laid out in child processes (a pool per web worker, as many as the
 # slots), at a lower CPU priority than the web workers: WeasyPrint's layout is Python that
@@ -101,9 +104,10 @@ class ReportCache:
         pdf_slots: int,
         keep_for: timedelta,
         render: Callable[[dict[str, Any]], Awaitable[bytes]] | None = None,
+        slot_directory: Path | None = None,
     ) -> None:
         self.keep_for = keep_for
-        self.slots = asyncio.Semaphore(pdf_slots)
+        self.slots = HostSlots(pdf_slots, slot_directory)
         # How a PDF is laid out: by default in a child process at low priority.
         self.render = render or render_in_child
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
@@ -115,6 +119,7 @@ class ReportCache:
         return cls(
             pdf_slots=config.report_pdf_concurrency,
             keep_for=timedelta(seconds=config.report_cache_seconds),
+            slot_directory=default_directory(config.database_url),
         )
 
     @staticmethod
@@ -155,13 +160,12 @@ class ReportCache:
             return kept.data, kept.pdf
         pending = self._rendering.get(key)
         if pending is None:
-            if self.slots.locked():
+            if not self.slots.try_acquire():
                 raise Busy(
                     "Other weekly reports are being made just now. Try again in a few "
                     "seconds; the ward pages are not affected.",
                     RETRY_AFTER,
                 )
-            await self.slots.acquire()
             try:
                 data = await self.data(session, scope=scope, week=week, now=now)
                 target = self._kept[key]
