@@ -6,6 +6,7 @@ from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
+from app.mha.models import Renewal, RightsGiven
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.segregation.models import (
     InterventionStaff,
@@ -49,9 +50,11 @@ __all__ = [
     "PlacementReview",
     "PurposeReview",
     "ReadyForDischarge",
+    "Renewal",
     "ReportEmail",
     "ReportSnapshot",
     "RestrictiveIntervention",
+    "RightsGiven",
     "RuleRun",
     "RuleSetting",
     "Seclusion",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,6 +138,9 @@ async def admit(
             LegalStatusChange(
                 legal_status=data.legal_status,
                 at=admitted_at,
+                clock_start_day=check_clock_start(
+                    data.clock_start_day, admitted_at, "clock_start_day"
+                ),
                 recorded_at=now.astimezone(UTC),
                 recorded_by_id=actor.id,
             )
@@ -392,6 +395,7 @@ async def update_admission(
                 admission_id=admission.id,
                 legal_status=data.legal_status,
                 at=at,
+                clock_start_day=check_clock_start(data.clock_start_day, at, "clock_start_day"),
                 recorded_at=now,
                 recorded_by_id=actor.id,
             )
@@ -405,6 +409,8 @@ async def update_admission(
             .limit(1)
         )
         admission.legal_status = latest or data.legal_status
+    elif "clock_start_day" in fields:
+        raise Invalid(FieldError("clock_start_day", "is given with a legal_status change"))
     if "expected_discharge_date" in fields:
         edd = data.expected_discharge_date
         if edd is not None and edd < local_date(admission.admitted_at):
@@ -415,6 +421,26 @@ async def update_admission(
         session, actor=actor, action="admission.update", entity=admission, before=before, at=now
     )
     return await reload(session, admission.id)
+
+
+# A s.37 order's patient must be admitted within 28 days of it (s.40(1)); an application
+# received, or an order made, after the status changed cannot be what started it.
+CLOCK_START_REACH = timedelta(days=28)
+
+
+def check_clock_start(day: date | None, at: datetime, field: str) -> date | None:
+    """The day a Mental Health Act period counts from, when given: never after the day of
+    the change in England, and at most 28 days before it."""
+    if day is None:
+        return None
+    changed_on = local_date(at)
+    if day > changed_on:
+        raise Invalid(FieldError(field, "cannot be after the day the legal status took effect"))
+    if day < changed_on - CLOCK_START_REACH:
+        raise Invalid(
+            FieldError(field, "cannot be more than 28 days before the legal status took effect")
+        )
+    return day
 
 
 async def end_current_stay(session: AsyncSession, admission: Admission, at: datetime) -> None:
@@ -512,7 +538,9 @@ def admission_out(admission: Admission) -> schemas.AdmissionOut:
         expected_benefit=admission.expected_benefit,
         legal_status=admission.legal_status,
         legal_status_history=[
-            schemas.LegalStatusOut(legal_status=c.legal_status, at=c.at)
+            schemas.LegalStatusOut(
+                legal_status=c.legal_status, at=c.at, clock_start_day=c.clock_start_day
+            )
             for c in sorted(admission.legal_status_changes, key=lambda c: (c.at, c.id))
         ],
         expected_discharge_date=admission.expected_discharge_date,

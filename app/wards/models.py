@@ -243,6 +243,10 @@ class LegalStatusChange(Base):
     admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
     legal_status: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The day the Act counts this provision's period from, when it is not the day of
+    # `at` in England: the court order's date for s.37, the day a s.3 application was
+    # received for someone already in hospital (app/mha/periods.py). Null: the day of `at`.
+    clock_start_day: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

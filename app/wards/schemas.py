@@ -284,6 +284,9 @@ class AdmissionIn(In):
     decision_to_admit_at: Instant | None = None
     expected_discharge_date: date | None = None
     bed_request_id: int | None = None
+    # The day the Mental Health Act counts the period from, when not the day admitted:
+    # the court order's date for s.37 (MHA.md §4).
+    clock_start_day: date | None = None
 
 
 class TransferIn(In):
@@ -303,6 +306,9 @@ class AdmissionPatch(In):
     legal_status: LegalStatus | None = None
     expected_discharge_date: date | None = None
     at: Instant | None = None
+    # With a legal status: the day the application was received (s.5(1)) or the court
+    # order's date (s.37), when the period counts from a day other than that of `at`.
+    clock_start_day: date | None = None
 
 
 class DischargeIn(In):
@@ -322,6 +328,7 @@ class StayOut(Out):
 class LegalStatusOut(Out):
     legal_status: str
     at: datetime
+    clock_start_day: date | None = None
 
 
 class PurposeReviewOut(Out):

@@ -171,6 +171,9 @@ async def build_trust(
                 "segregation_id": segregation["id"],
                 "period_id": period["id"],
                 "intervention_id": force["id"],
+                "mha_period_id": (
+                    await _call(client, world, "GET", f"/admissions/{plain['id']}/mha")
+                )["periods"][0]["id"],
             },
         )
     # BIRCH has four beds; its fifth, empty one is added here.
@@ -341,6 +344,11 @@ READ = Who("clinical readers (own ward)", CLINICAL_READERS, own_ward=True)
 PLACE = Who("placers (own ward)", PLACERS, own_ward=True)
 WRITE = Who("clinical writers (own ward)", CLINICAL_WRITERS, own_ward=True)
 BEDS = Who("open or close beds (own ward)", PLACERS, own_ward=True)
+MHA_WRITE = Who(
+    "Mental Health Act recorders (own ward)",
+    CLINICAL_WRITERS | {"safeguarding_lead"},
+    own_ward=True,
+)
 # Trust-wide lists and records no ward owns (filtered to the ward staff's wards where they
 # hold ward records).
 READ_ANY = Who("clinical readers", CLINICAL_READERS)
@@ -376,6 +384,9 @@ class Row:
     url: str | None = None  # the request's path, {names} from the records; default: path
     body: dict[str, Any] | None = None  # JSON for the API, a form for the pages
     refused_status: int = 403  # what a signed-in person who may not gets
+    # What one who may gets, when not a success: a renewal of a period admitted days ago
+    # is refused for its examination date (422), which is checked after who may record it.
+    allowed_status: int | None = None
     # Records counted before and after (a refused write changes none of them).
 
     @property
@@ -415,6 +426,18 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
         },
         "purpose_review": {"at": ago(hours=1), "still_needed": True, "note": "Still needed"},
         "admission_patch": {"expected_discharge_date": "2026-04-01"},
+        "rights": {
+            "kind": "s132",
+            "given_at": ago(hours=1),
+            "oral": True,
+            "written": True,
+            "understood": "yes",
+        },
+        "renewal": {
+            "examined_at": ago(hours=3),
+            "agreed_at": ago(hours=2),
+            "furnished_at": ago(hours=1),
+        },
         "discharge": {"at": ago(hours=1), "destination": "usual_residence"},
         "ready": {
             "started_at": ago(hours=2),
@@ -591,6 +614,18 @@ def rows(now: datetime) -> list[Row]:
         Row("POST", f"{a}/admissions/{{admission_id}}/discharge", WRITE, body=b["discharge"]),
         Row("POST", f"{a}/admissions/{{admission_id}}/ready-for-discharge", WRITE, body=b["ready"]),
         Row("GET", f"{a}/ready-for-discharge/{{period_id}}", READ),
+        # --- API: Mental Health Act -------------------------------------------------------
+        Row("GET", f"{a}/admissions/{{admission_id}}/mha", READ),
+        Row("POST", f"{a}/admissions/{{admission_id}}/rights", MHA_WRITE, body=b["rights"]),
+        Row(
+            "POST",
+            f"{a}/mha-periods/{{period_id}}/renewals",
+            MHA_WRITE,
+            url=f"{a}/mha-periods/{{mha_period_id}}/renewals",
+            body=b["renewal"],
+            allowed_status=422,
+        ),
+        Row("GET", f"{a}/mha/diary", READ, url=f"{a}/mha/diary?ward_code={{code}}"),
         Row("POST", f"{a}/ready-for-discharge/{{period_id}}/end", WRITE, body=b["ready_end"]),
         # --- API: bed flow ----------------------------------------------------------------
         Row("POST", f"{a}/bed-requests", PLACE_ANY, body=b["bed_request"]),
@@ -959,6 +994,8 @@ def judge(row: Row, allowed: bool, signed_in: bool, outcome: Outcome) -> str | N
     if allowed:
         if status < 400 and not outcome.location.startswith("/login?next="):
             return None
+        if row.allowed_status is not None and status == row.allowed_status:
+            return None
         return f"expected allowed (2xx/3xx), got {status} {outcome.location}".strip()
     if not signed_in and not row.is_api:
         if status == 303 and outcome.location.startswith("/login?next="):
@@ -986,6 +1023,8 @@ AREAS = {
     "patients": "places and admissions",
     "admissions": "places and admissions",
     "ready-for-discharge": "places and admissions",
+    "mha-periods": "mental health act",
+    "mha": "mental health act",
     "bed-requests": "bed flow",
     "beds": "bed flow",
     "out-of-area-placements": "bed flow",

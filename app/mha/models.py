@@ -1,0 +1,65 @@
+"""Mental Health Act records (MHA.md §2).
+
+A detention period is a legal status change (app/wards/models.py LegalStatusChange): the
+legal status history is the record of which provision held the person from when, so the
+periods are not copied into a second table that could disagree with it. What the Act
+adds to a period is kept here, keyed by it: when its clock starts (`clock_start_day` on
+the change), its renewals; and, per admission, the rights given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+from app.mha.codes import RIGHTS_KINDS, UNDERSTOOD
+from app.wards.codes import sql_in
+
+
+class Renewal(Base):
+    """A renewal report (Form H5 for s.3 and s.37; CTO7 for a CTO): the examination in the
+    two-month window, the other professional's agreement (s.20(5A)), and when it was
+    furnished to the managers, which is what extends the authority (s.20(3), (8))."""
+
+    __tablename__ = "mha_renewals"
+    __table_args__ = (
+        CheckConstraint("furnished_at >= examined_at", name="furnished_after_examination"),
+        CheckConstraint("furnished_at >= agreed_at", name="furnished_after_agreement"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The legal status change that opened the period renewed.
+    period_id: Mapped[int] = mapped_column(ForeignKey("legal_status_changes.id"), index=True)
+    examined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    furnished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class RightsGiven(Base):
+    """Information given to the person about their rights (s.132, s.132A, s.130D)."""
+
+    __tablename__ = "mha_rights"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(RIGHTS_KINDS)})", name="kind"),
+        CheckConstraint(f"understood IN ({sql_in(UNDERSTOOD)})", name="understood"),
+        CheckConstraint("oral OR written", name="given_somehow"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    oral: Mapped[bool] = mapped_column(Boolean)
+    written: Mapped[bool] = mapped_column(Boolean)
+    understood: Mapped[str] = mapped_column(String(8))
+    nearest_relative_copy_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nearest_relative_copy_declined: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

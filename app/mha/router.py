@@ -1,0 +1,89 @@
+"""JSON API for the Mental Health Act's legal clocks (MHA.md §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.audit import reads
+from app.deps import ApiUser, NowDep, SessionDep, commit
+from app.mha import schemas, service
+from app.wards.service import check_not_future
+
+router = APIRouter(prefix="/api/v1", tags=["mental health act"])
+
+
+@router.get("/admissions/{admission_id}/mha", response_model=schemas.MhaOut)
+async def legal_record(
+    admission_id: int,
+    request: Request,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+    as_of: datetime | None = None,
+) -> schemas.MhaOut:
+    """Detention periods with their computed expiry and renewal window, renewals, rights
+    given, and the legal deadlines still to meet, as recorded for `as_of` (default now)."""
+    when = as_of or now
+    check_not_future(when, now, "as_of")
+    record = await service.legal_record(
+        session, actor=user, admission_id=admission_id, as_of=when, now=now
+    )
+    out = service.record_out(record, when)
+    await reads.record_admission_read(
+        session, request, actor=user, action="mha.read", admission_id=admission_id, now=now
+    )
+    return out
+
+
+@router.post("/mha-periods/{period_id}/renewals", status_code=201, response_model=schemas.MhaOut)
+async def add_renewal(
+    period_id: int, data: schemas.RenewalIn, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.MhaOut:
+    """A renewal report; 422 if the examination is outside the two-month window (it says
+    which). The answer is the admission's legal record, with the period's new expiry."""
+    renewal = await service.add_renewal(
+        session, actor=user, period_id=period_id, data=data, now=now
+    )
+    await commit(session)
+    admission_id = await service.admission_of_period(session, renewal.period_id)
+    record = await service.legal_record(
+        session, actor=user, admission_id=admission_id, as_of=now, now=now
+    )
+    return service.record_out(record, now)
+
+
+@router.post("/admissions/{admission_id}/rights", status_code=201, response_model=schemas.RightsOut)
+async def add_rights(
+    admission_id: int, data: schemas.RightsIn, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.RightsOut:
+    rights = await service.add_rights(
+        session, actor=user, admission_id=admission_id, data=data, now=now
+    )
+    await commit(session)
+    return schemas.RightsOut.model_validate(rights)
+
+
+@router.get("/mha/diary", response_model=list[schemas.DiaryEntryOut])
+async def diary(
+    request: Request,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 14,
+    ward_code: str | None = None,
+) -> list[schemas.DiaryEntryOut]:
+    """Every legal deadline due from now to now + `days`, soonest first, by ward."""
+    entries = await service.diary(session, actor=user, days=days, ward_code=ward_code, now=now)
+    out = service.diary_out(entries)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="mha.diary",
+        patient_ids=[e.patient_id for e in entries],
+        now=now,
+    )
+    return out

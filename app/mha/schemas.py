@@ -1,0 +1,91 @@
+"""The Mental Health Act API's shapes (MHA.md §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from app.schemas import In, Instant, Out
+
+RightsKind = Literal["s132", "s132a", "s130d"]
+Understood = Literal["yes", "partly", "no"]
+
+
+class RenewalIn(In):
+    examined_at: Instant
+    agreed_at: Instant
+    furnished_at: Instant
+
+
+class RightsIn(In):
+    kind: RightsKind
+    given_at: Instant
+    oral: bool
+    written: bool
+    understood: Understood
+    nearest_relative_copy_at: Instant | None = None
+    nearest_relative_copy_declined: bool = False
+
+
+class RenewalOut(Out):
+    id: int
+    period_id: int
+    examined_at: datetime
+    agreed_at: datetime
+    furnished_at: datetime
+    # False for a renewal furnished after the authority ran out or examined outside its
+    # window: kept as a record, extends nothing.
+    extended: bool = True
+
+
+class PeriodOut(Out):
+    id: int
+    legal_status: str
+    started_at: datetime
+    clock_start_day: date
+    expires_at: datetime | None
+    renewal_window_opens_at: datetime | None
+    renewals: list[RenewalOut]
+    adjustments: list[Any] = []
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class RightsOut(Out):
+    id: int
+    kind: str
+    given_at: datetime
+    oral: bool
+    written: bool
+    understood: str
+    nearest_relative_copy_at: datetime | None
+    nearest_relative_copy_declined: bool
+
+
+class DeadlineOut(Out):
+    rule: str
+    due_at: datetime
+    what: str
+    period_id: int | None = None
+
+
+class MhaOut(Out):
+    admission_id: int
+    as_of: datetime
+    periods: list[PeriodOut]
+    rights: list[RightsOut]
+    # Recorded in a later part of issue 19; present so clients can rely on the shape.
+    tribunal: list[Any] = []
+    consent: dict[str, Any] | None = None
+    leave: list[Any] = []
+    ctr: list[Any] = []
+    deadlines: list[DeadlineOut]
+
+
+class DiaryEntryOut(Out):
+    rule: str
+    due_at: datetime
+    admission_id: int
+    ward_code: str
+    bed_label: str
+    what: str
