@@ -76,6 +76,7 @@ def create_app() -> FastAPI:
     from app.interop import views as interop_views
     from app.interop.fhir import router as fhir_router
     from app.mha import router as mha_router
+    from app.mha import views as mha_views
     from app.reports import router as reports_router
     from app.reports import views as reports_views
     from app.reports.heavy import ReportCache
@@ -124,6 +125,7 @@ def create_app() -> FastAPI:
         interop_views,
         fhir_router,  # described by its own CapabilityStatement at /fhir/r4/metadata
         reports_views,
+        mha_views,
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
@@ -133,6 +135,7 @@ def create_app() -> FastAPI:
     discharge_ready.install()
     flow_service.install()
     flow_views.install()
+    mha_views.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -538,9 +538,7 @@ def admission_out(admission: Admission) -> schemas.AdmissionOut:
         expected_benefit=admission.expected_benefit,
         legal_status=admission.legal_status,
         legal_status_history=[
-            schemas.LegalStatusOut(
-                legal_status=c.legal_status, at=c.at, clock_start_day=c.clock_start_day
-            )
+            schemas.LegalStatusOut(legal_status=c.legal_status, at=c.at)
             for c in sorted(admission.legal_status_changes, key=lambda c: (c.at, c.id))
         ],
         expected_discharge_date=admission.expected_discharge_date,

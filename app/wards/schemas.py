@@ -328,7 +328,6 @@ class StayOut(Out):
 class LegalStatusOut(Out):
     legal_status: str
     at: datetime
-    clock_start_day: date | None = None
 
 
 class PurposeReviewOut(Out):

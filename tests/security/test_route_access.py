@@ -509,6 +509,13 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
             "attributable_to": "social_care",
         },
         "f_ready_end": {"at": form_ago(minutes=30)},
+        "f_rights": {
+            "kind": "s132",
+            "given_at": form_ago(hours=1),
+            "oral": "on",
+            "written": "on",
+            "understood": "yes",
+        },
         "f_seclusion": {
             "started_at": form_ago(minutes=30),
             "authorised_by_role": "psychiatrist",
@@ -770,6 +777,9 @@ def rows(now: datetime) -> list[Row]:
         Row("GET", "/admissions/{admission_id}/ready-for-discharge", WRITE),
         Row("POST", "/admissions/{admission_id}/ready-for-discharge", WRITE, body=b["f_ready"]),
         Row("GET", "/ready-for-discharge/{period_id}/end", WRITE),
+        Row("GET", "/admissions/{admission_id}/rights/new", MHA_WRITE),
+        Row("POST", "/admissions/{admission_id}/rights", MHA_WRITE, body=b["f_rights"]),
+        Row("GET", "/mha/diary", READ, url="/mha/diary?ward_code={code}"),
         Row("POST", "/ready-for-discharge/{period_id}/end", WRITE, body=b["f_ready_end"]),
         # --- pages: seclusion, segregation, use of force ------------------------------------
         Row("GET", "/admissions/{admission_id}/seclusions/new", WRITE),
