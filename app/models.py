@@ -6,7 +6,7 @@ from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
-from app.mha.models import Renewal, RightsGiven
+from app.mha.models import Certificate, MedicineStart, Renewal, RightsGiven, TribunalEvent
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.segregation.models import (
     InterventionStaff,
@@ -40,11 +40,13 @@ __all__ = [
     "Base",
     "Bed",
     "BedRequest",
+    "Certificate",
     "InterventionStaff",
     "InterventionType",
     "InterventionVersion",
     "LegalStatusChange",
     "Locality",
+    "MedicineStart",
     "OutOfAreaPlacement",
     "Patient",
     "PlacementReview",
@@ -63,6 +65,7 @@ __all__ = [
     "Segregation",
     "SegregationReview",
     "Site",
+    "TribunalEvent",
     "User",
     "UserSession",
     "Ward",

@@ -1,4 +1,5 @@
-"""Mental Health Act clocks: when a period's clock starts, renewals, rights given (issue 19)
+"""Mental Health Act clocks: when a period's clock starts, renewals, rights given, tribunal
+events, the first medicine and consent certificates (issue 19)
 
 Revision ID: 0014
 Revises: 0012
@@ -84,9 +85,93 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mha_rights")),
     )
     op.create_index(op.f("ix_mha_rights_admission_id"), "mha_rights", ["admission_id"])
+    op.create_table(
+        "mha_tribunal_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("admission_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("withdrawn_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("recorded_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('application', 'reference', 'hearing')",
+            name=op.f("ck_mha_tribunal_events_kind"),
+        ),
+        sa.CheckConstraint(
+            "withdrawn_at IS NULL OR (kind = 'application' AND withdrawn_at >= at)",
+            name=op.f("ck_mha_tribunal_events_withdrawn_application"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["admission_id"],
+            ["admissions.id"],
+            name=op.f("fk_mha_tribunal_events_admission_id_admissions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_mha_tribunal_events_recorded_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mha_tribunal_events")),
+    )
+    op.create_index(
+        op.f("ix_mha_tribunal_events_admission_id"), "mha_tribunal_events", ["admission_id"]
+    )
+    op.create_table(
+        "mha_medicine_starts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("admission_id", sa.Integer(), nullable=False),
+        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["admission_id"],
+            ["admissions.id"],
+            name=op.f("fk_mha_medicine_starts_admission_id_admissions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_mha_medicine_starts_recorded_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mha_medicine_starts")),
+    )
+    op.create_index(
+        op.f("ix_mha_medicine_starts_admission_id"), "mha_medicine_starts", ["admission_id"]
+    )
+    op.create_table(
+        "mha_certificates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("admission_id", sa.Integer(), nullable=False),
+        sa.Column("form", sa.String(length=4), nullable=False),
+        sa.Column("issued_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("covers", sa.Text(), nullable=False),
+        sa.Column("fallen_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("recorded_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("form IN ('T2', 'T3')", name=op.f("ck_mha_certificates_form")),
+        sa.CheckConstraint(
+            "fallen_at IS NULL OR fallen_at >= issued_at",
+            name=op.f("ck_mha_certificates_falls_after_issue"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["admission_id"],
+            ["admissions.id"],
+            name=op.f("fk_mha_certificates_admission_id_admissions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_mha_certificates_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mha_certificates")),
+    )
+    op.create_index(op.f("ix_mha_certificates_admission_id"), "mha_certificates", ["admission_id"])
 
 
 def downgrade() -> None:
+    for table in ("mha_certificates", "mha_medicine_starts", "mha_tribunal_events"):
+        op.drop_index(op.f(f"ix_{table}_admission_id"), table_name=table)
+        op.drop_table(table)
     op.drop_index(op.f("ix_mha_rights_admission_id"), table_name="mha_rights")
     op.drop_table("mha_rights")
     op.drop_index(op.f("ix_mha_renewals_period_id"), table_name="mha_renewals")

@@ -13,3 +13,14 @@ UNDERSTOOD: dict[str, str] = {
     "partly": "Partly understood",
     "no": "Not understood",
 }
+
+TRIBUNAL_EVENT_KINDS: dict[str, str] = {
+    "application": "Application by the person or their nearest relative",
+    "reference": "Reference by the hospital managers",
+    "hearing": "Hearing",
+}
+
+CERTIFICATE_FORMS: dict[str, str] = {
+    "T2": "T2: consent certified (approved clinician or SOAD)",
+    "T3": "T3: second opinion (SOAD)",
+}

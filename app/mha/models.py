@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.mha.codes import RIGHTS_KINDS, UNDERSTOOD
+from app.mha.codes import CERTIFICATE_FORMS, RIGHTS_KINDS, TRIBUNAL_EVENT_KINDS, UNDERSTOOD
 from app.wards.codes import sql_in
 
 
@@ -61,5 +61,61 @@ class RightsGiven(Base):
     nearest_relative_copy_declined: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TribunalEvent(Base):
+    """An application to the tribunal, a managers' reference, or a hearing (s.66, s.68)."""
+
+    __tablename__ = "mha_tribunal_events"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(TRIBUNAL_EVENT_KINDS)})", name="kind"),
+        CheckConstraint(
+            "withdrawn_at IS NULL OR (kind = 'application' AND withdrawn_at >= at)",
+            name="withdrawn_application",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An application withdrawn counts as never made (s.68(4)).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class MedicineStart(Base):
+    """The first medicine for mental disorder given in a period of liability: the
+    three-month rule's clock (s.58(1)(b))."""
+
+    __tablename__ = "mha_medicine_starts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Certificate(Base):
+    """A consent-to-treatment certificate (T2 or T3) and, once it no longer holds (consent
+    withdrawn, capacity changed, s.60), when it fell."""
+
+    __tablename__ = "mha_certificates"
+    __table_args__ = (
+        CheckConstraint(f"form IN ({sql_in(CERTIFICATE_FORMS)})", name="form"),
+        CheckConstraint("fallen_at IS NULL OR fallen_at >= issued_at", name="falls_after_issue"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
+    form: Mapped[str] = mapped_column(String(4))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    covers: Mapped[str] = mapped_column(Text)
+    fallen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

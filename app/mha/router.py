@@ -87,3 +87,85 @@ async def diary(
         now=now,
     )
     return out
+
+
+@router.post(
+    "/admissions/{admission_id}/tribunal-events",
+    status_code=201,
+    response_model=schemas.TribunalEventOut,
+)
+async def add_tribunal_event(
+    admission_id: int,
+    data: schemas.TribunalEventIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.TribunalEventOut:
+    """An application (by the person or nearest relative), a managers' reference, or a
+    hearing. An application withdrawn counts as never made (s.68(4))."""
+    event = await service.add_tribunal_event(
+        session, actor=user, admission_id=admission_id, data=data, now=now
+    )
+    await commit(session)
+    return schemas.TribunalEventOut.model_validate(event)
+
+
+@router.post(
+    "/admissions/{admission_id}/medicine-started",
+    status_code=201,
+    response_model=schemas.ConsentOut,
+)
+async def medicine_started(
+    admission_id: int,
+    data: schemas.MedicineStartIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.ConsentOut:
+    """The first medicine for mental disorder in this period of liability: the answer has
+    the three-month point it sets (s.58(1)(b))."""
+    await service.add_medicine_start(
+        session, actor=user, admission_id=admission_id, data=data, now=now
+    )
+    await commit(session)
+    record = await service.legal_record(
+        session, actor=user, admission_id=admission_id, as_of=now, now=now
+    )
+    consent = service.record_out(record, now).consent
+    assert consent is not None
+    return consent
+
+
+@router.post(
+    "/admissions/{admission_id}/certificates",
+    status_code=201,
+    response_model=schemas.CertificateOut,
+)
+async def add_certificate(
+    admission_id: int,
+    data: schemas.CertificateIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.CertificateOut:
+    certificate = await service.add_certificate(
+        session, actor=user, admission_id=admission_id, data=data, now=now
+    )
+    await commit(session)
+    return schemas.CertificateOut.model_validate(certificate)
+
+
+@router.patch("/certificates/{certificate_id}", response_model=schemas.CertificateOut)
+async def certificate_fallen(
+    certificate_id: int,
+    data: schemas.CertificatePatch,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.CertificateOut:
+    """When a certificate stopped holding (consent withdrawn, capacity changed, s.60)."""
+    certificate = await service.certificate_fallen(
+        session, actor=user, certificate_id=certificate_id, data=data, now=now
+    )
+    await commit(session)
+    return schemas.CertificateOut.model_validate(certificate)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from app.schemas import In, Instant, Out
+from pydantic import Field
+
+from app.schemas import In, Instant, NonBlank, Out
 
 RightsKind = Literal["s132", "s132a", "s130d"]
+TribunalEventKind = Literal["application", "reference", "hearing"]
+CertificateForm = Literal["T2", "T3"]
 Understood = Literal["yes", "partly", "no"]
 
 
@@ -25,6 +29,50 @@ class RightsIn(In):
     understood: Understood
     nearest_relative_copy_at: Instant | None = None
     nearest_relative_copy_declined: bool = False
+
+
+class TribunalEventIn(In):
+    kind: TribunalEventKind
+    at: Instant
+    withdrawn_at: Instant | None = None
+    outcome: str | None = Field(default=None, max_length=4000)
+
+
+class MedicineStartIn(In):
+    at: Instant
+
+
+class CertificateIn(In):
+    form: CertificateForm
+    issued_at: Instant
+    covers: NonBlank
+    fallen_at: Instant | None = None
+
+
+class CertificatePatch(In):
+    fallen_at: Instant
+
+
+class TribunalEventOut(Out):
+    id: int
+    kind: str
+    at: datetime
+    withdrawn_at: datetime | None
+    outcome: str | None
+
+
+class CertificateOut(Out):
+    id: int
+    form: str
+    issued_at: datetime
+    covers: str
+    fallen_at: datetime | None
+
+
+class ConsentOut(Out):
+    first_medicine_at: datetime | None
+    three_month_point_at: datetime | None
+    certificates: list[CertificateOut]
 
 
 class RenewalOut(Out):
@@ -74,9 +122,9 @@ class MhaOut(Out):
     as_of: datetime
     periods: list[PeriodOut]
     rights: list[RightsOut]
+    tribunal: list[TribunalEventOut] = []
+    consent: ConsentOut | None = None
     # Recorded in a later part of issue 19; present so clients can rely on the shape.
-    tribunal: list[Any] = []
-    consent: dict[str, Any] | None = None
     leave: list[Any] = []
     ctr: list[Any] = []
     deadlines: list[DeadlineOut]

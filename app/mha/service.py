@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
-from app.errors import FieldError, Invalid, NotFound
+from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.mha import schemas
 from app.mha.clocks import day_of, expiry_day
-from app.mha.models import Renewal, RightsGiven
-from app.mha.periods import RENEWABLE_PROVISIONS
+from app.mha.due import consent_three_month_point
+from app.mha.models import Certificate, MedicineStart, Renewal, RightsGiven, TribunalEvent
+from app.mha.periods import RENEWABLE_PROVISIONS, is_detaining
 from app.mha.timeline import Deadline, Period, deadlines, periods_of
 from app.wards import admissions
 from app.wards.models import Admission, Bed, LegalStatusChange, Ward, WardStay
 from app.wards.service import check_not_future, flush, get_ward
+
+M = TypeVar("M", RightsGiven, TribunalEvent, MedicineStart, Certificate)
 
 # Who records Mental Health Act events: the ward (rights are given by its nurses), the
 # Mental Health Act office and the rights and safeguarding lead, and admins.
@@ -42,7 +46,25 @@ class LegalRecord:
     periods: list[Period]
     renewals: list[Renewal]
     rights: list[RightsGiven]
+    tribunal: list[TribunalEvent]
+    medicine: list[MedicineStart]
+    certificates: list[Certificate]
     deadlines: list[Deadline]
+
+
+async def _by_admission(
+    session: AsyncSession, model: type[M], admission_ids: Sequence[int], order: Any
+) -> dict[int, list[M]]:
+    """Each admission's records of one kind, in the order given (then by id)."""
+    found: dict[int, list[M]] = defaultdict(list)
+    query = (
+        select(model)
+        .where(model.admission_id.in_(list(admission_ids) or [-1]))
+        .order_by(order, model.id)
+    )
+    for row in await session.scalars(query):
+        found[row.admission_id].append(row)
+    return found
 
 
 async def legal_record(
@@ -60,20 +82,63 @@ async def legal_record(
         )
         if r.furnished_at <= as_of
     ]
+    ids = [admission.id]
     rights = [
         r
-        for r in await session.scalars(
-            select(RightsGiven)
-            .where(RightsGiven.admission_id == admission.id)
-            .order_by(RightsGiven.given_at, RightsGiven.id)
-        )
+        for r in (await _by_admission(session, RightsGiven, ids, RightsGiven.given_at))[
+            admission.id
+        ]
         if r.given_at <= as_of
+    ]
+    tribunal = [
+        e
+        for e in (await _by_admission(session, TribunalEvent, ids, TribunalEvent.at))[admission.id]
+        if e.at <= as_of
+    ]
+    medicine = [
+        m
+        for m in (await _by_admission(session, MedicineStart, ids, MedicineStart.at))[admission.id]
+        if m.at <= as_of
+    ]
+    certificates = [
+        c
+        for c in (await _by_admission(session, Certificate, ids, Certificate.issued_at))[
+            admission.id
+        ]
+        if c.issued_at <= as_of
     ]
     discharged_at = admission.discharged_at
     if discharged_at is not None and discharged_at > as_of:
         discharged_at = None
     periods = periods_of(changes, renewals, discharged_at=discharged_at)
-    return LegalRecord(admission, periods, renewals, rights, deadlines(periods, rights))
+    return LegalRecord(
+        admission,
+        periods,
+        renewals,
+        rights,
+        tribunal,
+        medicine,
+        certificates,
+        deadlines(
+            periods,
+            rights,
+            tribunal,
+            medicine,
+            [_as_of(c, as_of) for c in certificates],
+        ),
+    )
+
+
+@dataclass
+class _CertificateThen:
+    issued_at: datetime
+    fallen_at: datetime | None
+
+
+def _as_of(certificate: Certificate, as_of: datetime) -> _CertificateThen:
+    """A certificate as it stood at `as_of` (one that fell later still held then)."""
+    fallen = certificate.fallen_at
+    return _CertificateThen(certificate.issued_at, fallen if fallen and fallen <= as_of else None)
 
 
 def record_out(record: LegalRecord, as_of: datetime) -> schemas.MhaOut:
@@ -108,6 +173,8 @@ def record_out(record: LegalRecord, as_of: datetime) -> schemas.MhaOut:
             for p in record.periods
         ],
         rights=[schemas.RightsOut.model_validate(r) for r in record.rights],
+        tribunal=[schemas.TribunalEventOut.model_validate(e) for e in record.tribunal],
+        consent=_consent_out(record),
         deadlines=[
             schemas.DeadlineOut(rule=d.rule, due_at=d.due_at, what=d.what, period_id=d.period_id)
             for d in record.deadlines
@@ -122,6 +189,20 @@ async def admission_of_period(session: AsyncSession, period_id: int) -> int:
     if admission_id is None:
         raise NotFound(f"No detention period with id {period_id}.")
     return admission_id
+
+
+def _consent_out(record: LegalRecord) -> schemas.ConsentOut:
+    run_start = next(
+        (p.started_at for p in reversed(record.periods) if not is_detaining(p.legal_status)),
+        None,
+    )
+    since = [m.at for m in record.medicine if run_start is None or m.at >= run_start]
+    first = min(since, default=None)
+    return schemas.ConsentOut(
+        first_medicine_at=first,
+        three_month_point_at=consent_three_month_point(first) if first else None,
+        certificates=[schemas.CertificateOut.model_validate(c) for c in record.certificates],
+    )
 
 
 # --- recording --------------------------------------------------------------------------
@@ -227,6 +308,137 @@ async def add_rights(
     return rights
 
 
+async def add_tribunal_event(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.TribunalEventIn,
+    now: datetime,
+) -> TribunalEvent:
+    admission = await admissions.admission_for_change(
+        session, actor, admission_id, "record tribunal events", RECORDERS, event_at=data.at
+    )
+    admissions.check_within(admission, data.at, now, "at")
+    if data.withdrawn_at is not None:
+        if data.kind != "application":
+            raise Invalid(FieldError("withdrawn_at", "only an application is withdrawn"))
+        check_not_future(data.withdrawn_at, now, "withdrawn_at")
+        if data.withdrawn_at < data.at:
+            raise Invalid(FieldError("withdrawn_at", "cannot be before the application"))
+    event = TribunalEvent(
+        admission_id=admission.id,
+        kind=data.kind,
+        at=data.at,
+        withdrawn_at=data.withdrawn_at,
+        outcome=data.outcome,
+        recorded_at=now,
+        recorded_by_id=actor.id,
+    )
+    session.add(event)
+    await flush(session)
+    await audit.record(session, actor=actor, action="mha.tribunal", entity=event, at=now)
+    return event
+
+
+async def add_medicine_start(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.MedicineStartIn,
+    now: datetime,
+) -> MedicineStart:
+    admission = await admissions.admission_for_change(
+        session, actor, admission_id, "record medicine started", RECORDERS, event_at=data.at
+    )
+    admissions.check_within(admission, data.at, now, "at")
+    start = MedicineStart(
+        admission_id=admission.id, at=data.at, recorded_at=now, recorded_by_id=actor.id
+    )
+    session.add(start)
+    await flush(session)
+    await audit.record(session, actor=actor, action="mha.medicine_started", entity=start, at=now)
+    return start
+
+
+async def add_certificate(
+    session: AsyncSession,
+    *,
+    actor: User,
+    admission_id: int,
+    data: schemas.CertificateIn,
+    now: datetime,
+) -> Certificate:
+    admission = await admissions.admission_for_change(
+        session, actor, admission_id, "record certificates", RECORDERS, event_at=data.issued_at
+    )
+    admissions.check_within(admission, data.issued_at, now, "issued_at")
+    if data.fallen_at is not None:
+        check_not_future(data.fallen_at, now, "fallen_at")
+        if data.fallen_at < data.issued_at:
+            raise Invalid(FieldError("fallen_at", "cannot be before the certificate was issued"))
+    certificate = Certificate(
+        admission_id=admission.id,
+        form=data.form,
+        issued_at=data.issued_at,
+        covers=data.covers,
+        fallen_at=data.fallen_at,
+        recorded_at=now,
+        recorded_by_id=actor.id,
+    )
+    session.add(certificate)
+    await flush(session)
+    await audit.record(session, actor=actor, action="mha.certificate", entity=certificate, at=now)
+    return certificate
+
+
+async def certificate_fallen(
+    session: AsyncSession,
+    *,
+    actor: User,
+    certificate_id: int,
+    data: schemas.CertificatePatch,
+    now: datetime,
+) -> Certificate:
+    """A certificate no longer holds (consent withdrawn, capacity changed, s.60): when."""
+    found = await session.get(Certificate, certificate_id)
+    if found is None:
+        raise NotFound(f"No certificate with id {certificate_id}.")
+    await admissions.admission_for_change(
+        session,
+        actor,
+        found.admission_id,
+        "record certificates",
+        RECORDERS,
+        event_at=data.fallen_at,
+    )
+    certificate = await session.scalar(
+        select(Certificate)
+        .where(Certificate.id == certificate_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert certificate is not None
+    check_not_future(data.fallen_at, now, "fallen_at")
+    if certificate.fallen_at is not None:
+        raise Conflict("This certificate has already been recorded as no longer holding.")
+    if data.fallen_at < certificate.issued_at:
+        raise Invalid(FieldError("fallen_at", "cannot be before the certificate was issued"))
+    before = audit.snapshot(certificate)
+    certificate.fallen_at = data.fallen_at
+    await flush(session)
+    await audit.record(
+        session,
+        actor=actor,
+        action="mha.certificate_fallen",
+        entity=certificate,
+        before=before,
+        at=now,
+    )
+    return certificate
+
+
 # --- the diary --------------------------------------------------------------------------
 
 
@@ -280,16 +492,21 @@ async def diary(
             .where(LegalStatusChange.admission_id.in_(ids))
         )
     )
-    rights: dict[int, list[RightsGiven]] = defaultdict(list)
-    for given in await session.scalars(
-        select(RightsGiven).where(RightsGiven.admission_id.in_(ids))
-    ):
-        rights[given.admission_id].append(given)
+    rights = await _by_admission(session, RightsGiven, ids, RightsGiven.given_at)
+    tribunal = await _by_admission(session, TribunalEvent, ids, TribunalEvent.at)
+    medicine = await _by_admission(session, MedicineStart, ids, MedicineStart.at)
+    certificates = await _by_admission(session, Certificate, ids, Certificate.issued_at)
     until = now + timedelta(days=days)
     entries = []
     for admission_id, patient_id, discharged_at, code, label in rows:
         periods = periods_of(changes[admission_id], renewals, discharged_at=discharged_at)
-        for deadline in deadlines(periods, rights[admission_id]):
+        for deadline in deadlines(
+            periods,
+            rights[admission_id],
+            tribunal[admission_id],
+            medicine[admission_id],
+            certificates[admission_id],
+        ):
             if now <= deadline.due_at <= until:
                 entries.append(DiaryEntry(deadline, admission_id, patient_id, code, label))
     return sorted(entries, key=lambda e: (e.deadline.due_at, e.ward_code, e.bed_label))

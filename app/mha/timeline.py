@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from app.mha.clocks import Window, day_of
-from app.mha.due import Provision, referral_applicable_day, rights_due, tribunal_referral_due
+from app.mha.clocks import Window, day_of, start_of_day
+from app.mha.due import (
+    Provision,
+    consent_three_month_point,
+    referral_applicable_day,
+    rights_due,
+    tribunal_referral_due,
+)
 from app.mha.periods import (
     RENEWABLE_PROVISIONS,
     PeriodLengths,
@@ -47,6 +53,26 @@ class RightsRecord(Protocol):
     given_at: datetime
     oral: bool
     written: bool
+
+
+class TribunalRecord(Protocol):
+    kind: str
+    at: datetime
+    withdrawn_at: datetime | None
+
+
+class MedicineRecord(Protocol):
+    at: datetime
+
+
+class CertificateRecord(Protocol):
+    issued_at: datetime
+    fallen_at: datetime | None
+
+
+# Part 4 (consent to treatment) does not apply to the short holding powers, remands for
+# a report, and places of safety (s.56(3)).
+PART_4 = frozenset({"s2", "s3", "s36", "s37", "s37_41", "s38", "s47", "s47_49", "s48", "s48_49"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +174,13 @@ def _expiry(
     return current, window_for_renewal(current), tuple(counted)
 
 
-def deadlines(periods: Sequence[Period], rights: Iterable[RightsRecord]) -> list[Deadline]:
+def deadlines(
+    periods: Sequence[Period],
+    rights: Iterable[RightsRecord],
+    tribunal: Iterable[TribunalRecord] = (),
+    medicine: Iterable[MedicineRecord] = (),
+    certificates: Iterable[CertificateRecord] = (),
+) -> list[Deadline]:
     """The legal deadlines of the period in force, soonest first. A deadline already met
     by a record is not listed; one already passed still is (it is a right missed)."""
     current = periods[-1] if periods else None
@@ -199,7 +231,7 @@ def deadlines(periods: Sequence[Period], rights: Iterable[RightsRecord]) -> list
         )
     run = _liability_run(periods)
     applicable = referral_applicable_day(Provision(p.legal_status, p.clock_start_day) for p in run)
-    if applicable is not None:
+    if applicable is not None and not _tribunal_considered(periods, tribunal, applicable):
         found.append(
             Deadline(
                 "MHA_TRIBUNAL_REFERRAL",
@@ -209,7 +241,66 @@ def deadlines(periods: Sequence[Period], rights: Iterable[RightsRecord]) -> list
                 current.id,
             )
         )
+    consent = consent_due(run, medicine, certificates)
+    if consent is not None:
+        found.append(
+            Deadline(
+                "MHA_CONSENT_3_MONTH",
+                consent,
+                "A T2 or T3 certificate for medicine given after the three-month point"
+                " (or urgent treatment under s.62)",
+                current.id,
+            )
+        )
     return sorted(found, key=lambda d: d.due_at)
+
+
+def _tribunal_considered(
+    periods: Sequence[Period], tribunal: Iterable[TribunalRecord], applicable: date
+) -> bool:
+    """s.68(2)-(4): within the six months, a reference, or an application by the person
+    that was not withdrawn and was not made under s.2."""
+    opens = start_of_day(applicable)
+    closes = tribunal_referral_due(applicable)
+    for event in tribunal:
+        if not opens <= event.at < closes:
+            continue
+        if event.kind == "reference":
+            return True
+        if event.kind == "application" and event.withdrawn_at is None:
+            held_under = _in_force(periods, event.at)
+            if held_under is not None and held_under.legal_status != "s2":
+                return True
+    return False
+
+
+def _in_force(periods: Sequence[Period], at: datetime) -> Period | None:
+    for period in reversed(periods):
+        if period.started_at <= at:
+            return period
+    return None
+
+
+def consent_due(
+    run: Sequence[Period],
+    medicine: Iterable[MedicineRecord],
+    certificates: Iterable[CertificateRecord],
+) -> datetime | None:
+    """When medicine next needs a certificate in the current period of liability, or None:
+    the three-month point from the first medicine in it (s.58(1)(b)), or, once every
+    certificate has fallen, the moment the last one fell."""
+    if not run or run[-1].legal_status not in PART_4:
+        return None
+    since = run[0].started_at
+    first = min((m.at for m in medicine if m.at >= since), default=None)
+    if first is None:
+        return None
+    point = consent_three_month_point(first)
+    held = [c for c in certificates if c.issued_at >= since]
+    if any(c.fallen_at is None for c in held):
+        return None
+    fallen = max((c.fallen_at for c in held if c.fallen_at is not None), default=None)
+    return point if fallen is None else max(point, fallen)
 
 
 def _liability_run(periods: Sequence[Period]) -> list[Period]:

@@ -273,3 +273,143 @@ async def test_another_wards_staff_cannot_read_the_legal_record_and_reads_are_au
         )
     ).all()
     assert [e.entity_id for e in reads] == [str(admission.patient_id)]
+
+
+# --- tribunal, consent to treatment -----------------------------------------------------
+
+
+async def post(client, world, path, body, user="admin"):
+    return await client.post(f"{API}{path}", headers=world.auth(user), json=body)
+
+
+async def test_a_reference_or_an_application_off_section_2_meets_the_referral(client, world, clock):
+    admission = await world.admit(legal_status="s2", at=london(2026, 3, 1, 10))
+    await client.patch(
+        f"{API}/admissions/{admission.id}",
+        headers=world.auth(),
+        json={"legal_status": "s3", "at": iso(london(2026, 3, 8, 10))},
+    )
+    # An application made while on s.2 does not count (s.68(2)(a)).
+    r = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/tribunal-events",
+        {"kind": "application", "at": iso(london(2026, 3, 5, 10))},
+    )
+    assert r.status_code == 201, r.text
+    assert "MHA_TRIBUNAL_REFERRAL" in rules(await legal(client, world, admission.id))
+    # One made on s.3 and then withdrawn counts as never made (s.68(4)).
+    r = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/tribunal-events",
+        {
+            "kind": "application",
+            "at": iso(london(2026, 3, 9, 10)),
+            "withdrawn_at": iso(london(2026, 3, 9, 11)),
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert "MHA_TRIBUNAL_REFERRAL" in rules(await legal(client, world, admission.id))
+    r = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/tribunal-events",
+        {"kind": "reference", "at": iso(london(2026, 3, 10, 9))},
+    )
+    assert r.status_code == 201
+    record = await legal(client, world, admission.id)
+    assert "MHA_TRIBUNAL_REFERRAL" not in rules(record)
+    assert [e["kind"] for e in record["tribunal"]] == ["application", "application", "reference"]
+
+
+async def test_only_an_application_is_withdrawn(client, world, clock):
+    admission = await world.admit(legal_status="s3")
+    r = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/tribunal-events",
+        {
+            "kind": "hearing",
+            "at": iso(clock.now - timedelta(hours=2)),
+            "withdrawn_at": iso(clock.now),
+        },
+    )
+    assert r.status_code == 422
+
+
+async def test_the_three_month_point_and_certificates(client, world, clock):
+    admission = await world.admit(legal_status="s3", at=london(2026, 3, 1, 10))
+    r = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/medicine-started",
+        {"at": iso(london(2026, 3, 2, 14))},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["three_month_point_at"] == iso(london(2026, 6, 2))
+    assert rules(await legal(client, world, admission.id))["MHA_CONSENT_3_MONTH"] == iso(
+        london(2026, 6, 2)
+    )
+    r = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/certificates",
+        {"form": "T2", "issued_at": iso(london(2026, 3, 9, 10)), "covers": "Olanzapine, oral"},
+    )
+    assert r.status_code == 201, r.text
+    certificate_id = r.json()["id"]
+    assert "MHA_CONSENT_3_MONTH" not in rules(await legal(client, world, admission.id))
+    # Consent withdrawn: the certificate falls, and a new one is needed from then.
+    fell = iso(london(2026, 3, 10, 11))
+    r = await client.patch(
+        f"{API}/certificates/{certificate_id}",
+        headers=world.auth("nurse"),
+        json={"fallen_at": fell},
+    )
+    assert r.status_code == 200, r.text
+    record = await legal(client, world, admission.id)
+    assert rules(record)["MHA_CONSENT_3_MONTH"] == iso(london(2026, 6, 2))
+    assert record["consent"]["certificates"][0]["fallen_at"] == fell
+    again = await client.patch(
+        f"{API}/certificates/{certificate_id}", headers=world.auth(), json={"fallen_at": fell}
+    )
+    assert again.status_code == 409
+    # Before it fell, it held.
+    then = await legal(client, world, admission.id, as_of=iso(london(2026, 3, 10, 10)))
+    assert "MHA_CONSENT_3_MONTH" not in rules(then)
+
+
+async def test_no_three_month_rule_on_a_holding_power(client, world, clock):
+    admission = await world.admit(legal_status="s5_2", at=clock.now - timedelta(hours=3))
+    await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/medicine-started",
+        {"at": iso(clock.now - timedelta(hours=2))},
+    )
+    assert "MHA_CONSENT_3_MONTH" not in rules(await legal(client, world, admission.id))
+
+
+async def test_another_wards_staff_cannot_record_and_nothing_changes(client, world, session, clock):
+    admission = await world.admit(legal_status="s3")
+    for path, body in (
+        ("tribunal-events", {"kind": "reference", "at": iso(clock.now)}),
+        ("medicine-started", {"at": iso(clock.now)}),
+        ("certificates", {"form": "T3", "issued_at": iso(clock.now), "covers": "Depot"}),
+        (
+            "rights",
+            {
+                "kind": "s132",
+                "given_at": iso(clock.now),
+                "oral": True,
+                "written": True,
+                "understood": "yes",
+            },
+        ),
+    ):
+        r = await post(client, world, f"/admissions/{admission.id}/{path}", body, user="birchnurse")
+        assert r.status_code == 403, path
+    record = await legal(client, world, admission.id)
+    assert record["tribunal"] == [] and record["rights"] == []
+    assert record["consent"]["certificates"] == []

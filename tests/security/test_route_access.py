@@ -174,6 +174,19 @@ async def build_trust(
                 "mha_period_id": (
                     await _call(client, world, "GET", f"/admissions/{plain['id']}/mha")
                 )["periods"][0]["id"],
+                "certificate_id": (
+                    await _call(
+                        client,
+                        world,
+                        "POST",
+                        f"/admissions/{plain['id']}/certificates",
+                        {
+                            "form": "T2",
+                            "issued_at": iso(now - timedelta(days=1)),
+                            "covers": "Antipsychotic, oral, within BNF limits",
+                        },
+                    )
+                )["id"],
             },
         )
     # BIRCH has four beds; its fifth, empty one is added here.
@@ -433,6 +446,10 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
             "written": True,
             "understood": "yes",
         },
+        "tribunal_event": {"kind": "reference", "at": ago(hours=1)},
+        "medicine_started": {"at": ago(hours=2)},
+        "certificate": {"form": "T3", "issued_at": ago(hours=1), "covers": "Depot, monthly"},
+        "certificate_fallen": {"fallen_at": ago(minutes=30)},
         "renewal": {
             "examined_at": ago(hours=3),
             "agreed_at": ago(hours=2),
@@ -633,6 +650,33 @@ def rows(now: datetime) -> list[Row]:
             allowed_status=422,
         ),
         Row("GET", f"{a}/mha/diary", READ, url=f"{a}/mha/diary?ward_code={{code}}"),
+        Row(
+            "POST",
+            f"{a}/admissions/{{admission_id}}/tribunal-events",
+            MHA_WRITE,
+            body=b["tribunal_event"],
+        ),
+        Row(
+            "POST",
+            f"{a}/admissions/{{admission_id}}/medicine-started",
+            MHA_WRITE,
+            body=b["medicine_started"],
+        ),
+        Row(
+            "POST",
+            f"{a}/admissions/{{admission_id}}/certificates",
+            MHA_WRITE,
+            body=b["certificate"],
+        ),
+        # The first allowed role records when the certificate fell; the next is told it
+        # already has (409), which is past the access check too.
+        Row(
+            "PATCH",
+            f"{a}/certificates/{{certificate_id}}",
+            MHA_WRITE,
+            body=b["certificate_fallen"],
+            allowed_status=409,
+        ),
         Row("POST", f"{a}/ready-for-discharge/{{period_id}}/end", WRITE, body=b["ready_end"]),
         # --- API: bed flow ----------------------------------------------------------------
         Row("POST", f"{a}/bed-requests", PLACE_ANY, body=b["bed_request"]),
@@ -1034,6 +1078,7 @@ AREAS = {
     "admissions": "places and admissions",
     "ready-for-discharge": "places and admissions",
     "mha-periods": "mental health act",
+    "certificates": "mental health act",
     "mha": "mental health act",
     "bed-requests": "bed flow",
     "beds": "bed flow",
