@@ -277,6 +277,11 @@ async def add_rights(
         session, actor, admission_id, "record rights given", RECORDERS, event_at=data.given_at
     )
     admissions.check_within(admission, data.given_at, now, "given_at")
+    held_under = [c for c in admission.legal_status_changes if c.at <= data.given_at]
+    if data.kind != "s132a" and (
+        not held_under or not is_detaining(max(held_under, key=lambda c: (c.at, c.id)).legal_status)
+    ):
+        raise Invalid(FieldError("given_at", "cannot be before the detaining provision started"))
     if not (data.oral or data.written):
         raise Invalid(
             FieldError("oral", "say whether the rights were given orally, in writing, or both")

@@ -413,3 +413,28 @@ async def test_another_wards_staff_cannot_record_and_nothing_changes(client, wor
     record = await legal(client, world, admission.id)
     assert record["tribunal"] == [] and record["rights"] == []
     assert record["consent"]["certificates"] == []
+
+
+async def test_rights_given_before_the_provision_started_are_refused(client, world, clock):
+    admission = await world.admit(legal_status="informal", at=clock.now - timedelta(days=3))
+    await client.patch(
+        f"{API}/admissions/{admission.id}",
+        headers=world.auth(),
+        json={"legal_status": "s3", "at": iso(clock.now - timedelta(days=1))},
+    )
+    body = {"kind": "s132", "oral": True, "written": True, "understood": "yes"}
+    early = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/rights",
+        {**body, "given_at": iso(clock.now - timedelta(days=1, seconds=1))},
+    )
+    assert early.status_code == 422
+    assert "before the detaining provision started" in early.text
+    at_start = await post(
+        client,
+        world,
+        f"/admissions/{admission.id}/rights",
+        {**body, "given_at": iso(clock.now - timedelta(days=1))},
+    )
+    assert at_start.status_code == 201
