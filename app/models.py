@@ -6,7 +6,14 @@ from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
-from app.mha.models import Certificate, MedicineStart, Renewal, RightsGiven, TribunalEvent
+from app.mha.models import (
+    Certificate,
+    MedicineStart,
+    PlaceOfSafetyEpisode,
+    Renewal,
+    RightsGiven,
+    TribunalEvent,
+)
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.segregation.models import (
     InterventionStaff,
@@ -49,6 +56,7 @@ __all__ = [
     "MedicineStart",
     "OutOfAreaPlacement",
     "Patient",
+    "PlaceOfSafetyEpisode",
     "PlacementReview",
     "PurposeReview",
     "ReadyForDischarge",

@@ -167,8 +167,68 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_mha_certificates_admission_id"), "mha_certificates", ["admission_id"])
 
+    op.create_table(
+        "mha_place_of_safety_episodes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("section", sa.String(length=8), nullable=False),
+        sa.Column("place_type", sa.String(length=24), nullable=False),
+        sa.Column("arrived_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("extension_authorised_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("extension_hours", sa.Float(), nullable=True),
+        sa.Column("extension_reason", sa.Text(), nullable=True),
+        sa.Column("ended_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=24), nullable=True),
+        sa.Column("recorded_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "section IN ('s135', 's136')", name=op.f("ck_mha_place_of_safety_episodes_section")
+        ),
+        sa.CheckConstraint(
+            "place_type IN ('hospital', 'emergency_department', 'police_station', 'other')",
+            name=op.f("ck_mha_place_of_safety_episodes_place_type"),
+        ),
+        sa.CheckConstraint(
+            "outcome IS NULL OR outcome IN ('admitted_informal', 'detained', 'released')",
+            name=op.f("ck_mha_place_of_safety_episodes_outcome"),
+        ),
+        sa.CheckConstraint(
+            "ended_at IS NULL OR ended_at >= arrived_at",
+            name=op.f("ck_mha_place_of_safety_episodes_ends_after_arrival"),
+        ),
+        sa.CheckConstraint(
+            "(ended_at IS NULL) = (outcome IS NULL)",
+            name=op.f("ck_mha_place_of_safety_episodes_end_has_outcome"),
+        ),
+        sa.CheckConstraint(
+            "extension_hours IS NULL OR (extension_hours > 0 AND extension_hours <= 12)",
+            name=op.f("ck_mha_place_of_safety_episodes_extension_at_most_12_hours"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_mha_place_of_safety_episodes_patient_id_patients"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_mha_place_of_safety_episodes_recorded_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mha_place_of_safety_episodes")),
+    )
+    op.create_index(
+        op.f("ix_mha_place_of_safety_episodes_patient_id"),
+        "mha_place_of_safety_episodes",
+        ["patient_id"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_mha_place_of_safety_episodes_patient_id"),
+        table_name="mha_place_of_safety_episodes",
+    )
+    op.drop_table("mha_place_of_safety_episodes")
     for table in ("mha_certificates", "mha_medicine_starts", "mha_tribunal_events"):
         op.drop_index(op.f(f"ix_{table}_admission_id"), table_name=table)
         op.drop_table(table)

@@ -24,3 +24,18 @@ CERTIFICATE_FORMS: dict[str, str] = {
     "T2": "T2: consent certified (approved clinician or SOAD)",
     "T3": "T3: second opinion (SOAD)",
 }
+
+PLACE_OF_SAFETY_SECTIONS: dict[str, str] = {"s135": "Section 135", "s136": "Section 136"}
+
+PLACE_TYPES: dict[str, str] = {
+    "hospital": "Health-based place of safety (hospital)",
+    "emergency_department": "Emergency department",
+    "police_station": "Police station",
+    "other": "Other place",
+}
+
+PLACE_OF_SAFETY_OUTCOMES: dict[str, str] = {
+    "admitted_informal": "Admitted informally",
+    "detained": "Detained (s.2 or s.3)",
+    "released": "Released",
+}

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text, false
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.mha.codes import CERTIFICATE_FORMS, RIGHTS_KINDS, TRIBUNAL_EVENT_KINDS, UNDERSTOOD
+from app.mha.codes import (
+    CERTIFICATE_FORMS,
+    PLACE_OF_SAFETY_OUTCOMES,
+    PLACE_OF_SAFETY_SECTIONS,
+    PLACE_TYPES,
+    RIGHTS_KINDS,
+    TRIBUNAL_EVENT_KINDS,
+    UNDERSTOOD,
+)
 from app.wards.codes import sql_in
 
 
@@ -117,5 +125,39 @@ class Certificate(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     covers: Mapped[str] = mapped_column(Text)
     fallen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PlaceOfSafetyEpisode(Base):
+    """A person taken to a place of safety under s.135 or s.136: they may never reach a
+    ward, so the episode belongs to the person, not to an admission. 24 hours from arrival,
+    plus an extension of up to 12 hours authorised before those ran out (s.136B)."""
+
+    __tablename__ = "mha_place_of_safety_episodes"
+    __table_args__ = (
+        CheckConstraint(f"section IN ({sql_in(PLACE_OF_SAFETY_SECTIONS)})", name="section"),
+        CheckConstraint(f"place_type IN ({sql_in(PLACE_TYPES)})", name="place_type"),
+        CheckConstraint(
+            f"outcome IS NULL OR outcome IN ({sql_in(PLACE_OF_SAFETY_OUTCOMES)})", name="outcome"
+        ),
+        CheckConstraint("ended_at IS NULL OR ended_at >= arrived_at", name="ends_after_arrival"),
+        CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="end_has_outcome"),
+        CheckConstraint(
+            "extension_hours IS NULL OR (extension_hours > 0 AND extension_hours <= 12)",
+            name="extension_at_most_12_hours",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    section: Mapped[str] = mapped_column(String(8))
+    place_type: Mapped[str] = mapped_column(String(24))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    extension_authorised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_hours: Mapped[float | None] = mapped_column(Float)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(24))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
-from app.mha import schemas, service
+from app.mha import safety, schemas, service
 from app.wards.service import check_not_future
 
 router = APIRouter(prefix="/api/v1", tags=["mental health act"])
@@ -169,3 +169,80 @@ async def certificate_fallen(
     )
     await commit(session)
     return schemas.CertificateOut.model_validate(certificate)
+
+
+# --- places of safety -------------------------------------------------------------------
+
+
+@router.post("/place-of-safety-episodes", status_code=201, response_model=schemas.PlaceOfSafetyOut)
+async def start_place_of_safety(
+    data: schemas.PlaceOfSafetyIn, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.PlaceOfSafetyOut:
+    episode, patient = await safety.start(session, actor=user, data=data, now=now)
+    await commit(session)
+    return safety.episode_out(episode, patient, now)
+
+
+@router.get("/place-of-safety-episodes", response_model=list[schemas.PlaceOfSafetyOut])
+async def open_places_of_safety(
+    request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> list[schemas.PlaceOfSafetyOut]:
+    """Everyone held now (and episodes ended in the last day), longest held first."""
+    found = await safety.open_episodes(session, actor=user, now=now)
+    out = [safety.episode_out(e, p, now) for e, p in found]
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="place_of_safety.read",
+        patient_ids=[p.id for _, p in found],
+        now=now,
+    )
+    return out
+
+
+@router.get("/place-of-safety-episodes/{episode_id}", response_model=schemas.PlaceOfSafetyOut)
+async def get_place_of_safety(
+    episode_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.PlaceOfSafetyOut:
+    episode, patient = await safety.get(session, actor=user, episode_id=episode_id)
+    out = safety.episode_out(episode, patient, now)
+    await reads.record_reads(
+        session,
+        request,
+        actor=user,
+        action="place_of_safety.read",
+        patient_ids=[patient.id],
+        now=now,
+        details={"episode_id": episode.id},
+    )
+    return out
+
+
+@router.post(
+    "/place-of-safety-episodes/{episode_id}/extension", response_model=schemas.PlaceOfSafetyOut
+)
+async def extend_place_of_safety(
+    episode_id: int, data: schemas.ExtensionIn, user: ApiUser, session: SessionDep, now: NowDep
+) -> schemas.PlaceOfSafetyOut:
+    """422 if authorised after the 24 hours ran out, or for more than 12 hours."""
+    episode, patient = await safety.extend(
+        session, actor=user, episode_id=episode_id, data=data, now=now
+    )
+    await commit(session)
+    return safety.episode_out(episode, patient, now)
+
+
+@router.post("/place-of-safety-episodes/{episode_id}/end", response_model=schemas.PlaceOfSafetyOut)
+async def end_place_of_safety(
+    episode_id: int,
+    data: schemas.PlaceOfSafetyEndIn,
+    user: ApiUser,
+    session: SessionDep,
+    now: NowDep,
+) -> schemas.PlaceOfSafetyOut:
+    episode, patient = await safety.end(
+        session, actor=user, episode_id=episode_id, data=data, now=now
+    )
+    await commit(session)
+    return safety.episode_out(episode, patient, now)

@@ -12,6 +12,9 @@ from app.schemas import In, Instant, NonBlank, Out
 RightsKind = Literal["s132", "s132a", "s130d"]
 TribunalEventKind = Literal["application", "reference", "hearing"]
 CertificateForm = Literal["T2", "T3"]
+PlaceOfSafetySection = Literal["s135", "s136"]
+PlaceType = Literal["hospital", "emergency_department", "police_station", "other"]
+PlaceOfSafetyOutcome = Literal["admitted_informal", "detained", "released"]
 Understood = Literal["yes", "partly", "no"]
 
 
@@ -137,3 +140,43 @@ class DiaryEntryOut(Out):
     ward_code: str
     bed_label: str
     what: str
+
+
+class PlaceOfSafetyIn(In):
+    patient_id: int
+    section: PlaceOfSafetySection
+    place_type: PlaceType
+    arrived_at: Instant
+
+
+class ExtensionIn(In):
+    authorised_at: Instant
+    hours: float = Field(gt=0)
+    reason: NonBlank
+
+
+class PlaceOfSafetyEndIn(In):
+    at: Instant
+    outcome: PlaceOfSafetyOutcome
+
+
+class ExtensionOut(Out):
+    authorised_at: datetime
+    hours: float
+    reason: str
+
+
+class PlaceOfSafetyOut(Out):
+    id: int
+    patient_id: int
+    display_name: str
+    section: str
+    place_type: str
+    arrived_at: datetime
+    # 24 hours from arrival, plus the extension when one was validly authorised.
+    limit_at: datetime
+    extension: ExtensionOut | None
+    ended_at: datetime | None
+    outcome: str | None
+    over_limit: bool
+    under_18_in_police_station: bool

@@ -174,6 +174,28 @@ async def build_trust(
                 "mha_period_id": (
                     await _call(client, world, "GET", f"/admissions/{plain['id']}/mha")
                 )["periods"][0]["id"],
+                "pos_id": (
+                    await _call(
+                        client,
+                        world,
+                        "POST",
+                        "/place-of-safety-episodes",
+                        {
+                            "patient_id": (
+                                await _call(
+                                    client,
+                                    world,
+                                    "POST",
+                                    "/patients",
+                                    patient_body(given_name="Fay", family_name="Safeton"),
+                                )
+                            )["id"],
+                            "section": "s136",
+                            "place_type": "hospital",
+                            "arrived_at": iso(now - timedelta(hours=2)),
+                        },
+                    )
+                )["id"],
                 "certificate_id": (
                     await _call(
                         client,
@@ -357,6 +379,10 @@ READ = Who("clinical readers (own ward)", CLINICAL_READERS, own_ward=True)
 PLACE = Who("placers (own ward)", PLACERS, own_ward=True)
 WRITE = Who("clinical writers (own ward)", CLINICAL_WRITERS, own_ward=True)
 BEDS = Who("open or close beds (own ward)", PLACERS, own_ward=True)
+POS_KEEPERS = Who(
+    "admin, bed manager and safeguarding lead",
+    frozenset({"admin", "bed_manager", "safeguarding_lead"}),
+)
 MHA_WRITE = Who(
     "Mental Health Act recorders (own ward)",
     CLINICAL_WRITERS | {"safeguarding_lead"},
@@ -447,6 +473,14 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
             "understood": "yes",
         },
         "tribunal_event": {"kind": "reference", "at": ago(hours=1)},
+        "place_of_safety": {
+            "patient_id": "{waiting_patient_id}",
+            "section": "s136",
+            "place_type": "emergency_department",
+            "arrived_at": ago(hours=3),
+        },
+        "extension": {"authorised_at": ago(hours=1), "hours": 6, "reason": "Awaiting an AMHP"},
+        "place_of_safety_end": {"at": ago(minutes=20), "outcome": "released"},
         "medicine_started": {"at": ago(hours=2)},
         "certificate": {"form": "T3", "issued_at": ago(hours=1), "covers": "Depot, monthly"},
         "certificate_fallen": {"fallen_at": ago(minutes=30)},
@@ -667,6 +701,37 @@ def rows(now: datetime) -> list[Row]:
             f"{a}/admissions/{{admission_id}}/certificates",
             MHA_WRITE,
             body=b["certificate"],
+        ),
+        # One open episode a person: the first allowed role starts it, the next is told (409).
+        Row(
+            "POST",
+            f"{a}/place-of-safety-episodes",
+            POS_KEEPERS,
+            body=b["place_of_safety"],
+            allowed_status=409,
+        ),
+        Row("GET", f"{a}/place-of-safety-episodes", POS_KEEPERS),
+        Row(
+            "GET",
+            f"{a}/place-of-safety-episodes/{{episode_id}}",
+            POS_KEEPERS,
+            url=f"{a}/place-of-safety-episodes/{{pos_id}}",
+        ),
+        Row(
+            "POST",
+            f"{a}/place-of-safety-episodes/{{episode_id}}/extension",
+            POS_KEEPERS,
+            url=f"{a}/place-of-safety-episodes/{{pos_id}}/extension",
+            body=b["extension"],
+            allowed_status=409,
+        ),
+        Row(
+            "POST",
+            f"{a}/place-of-safety-episodes/{{episode_id}}/end",
+            POS_KEEPERS,
+            url=f"{a}/place-of-safety-episodes/{{pos_id}}/end",
+            body=b["place_of_safety_end"],
+            allowed_status=409,
         ),
         # The first allowed role records when the certificate fell; the next is told it
         # already has (409), which is past the access check too.
@@ -1079,6 +1144,7 @@ AREAS = {
     "ready-for-discharge": "places and admissions",
     "mha-periods": "mental health act",
     "certificates": "mental health act",
+    "place-of-safety-episodes": "mental health act",
     "mha": "mental health act",
     "bed-requests": "bed flow",
     "beds": "bed flow",
