@@ -1,12 +1,13 @@
 """Every table, imported in one place for Alembic's autogenerate and for tests."""
 
-from app.alerts.models import Alert, AlertNotification, RuleRun, RuleSetting
+from app.alerts.models import Alert, AlertNotification, RuleRun
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
 from app.reports.models import ReportEmail, ReportSnapshot
+from app.rules.models import RuleSetting
 from app.segregation.models import (
     InterventionStaff,
     InterventionType,

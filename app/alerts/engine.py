@@ -22,12 +22,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue, notify, settings, withdraw
+from app.alerts import notify, withdraw
 from app.alerts.breaches import Breach, CheckSpec, Key, RunContext
 from app.alerts.checks import CHECKS
-from app.alerts.models import Alert, RuleRun, RuleSetting
+from app.alerts.models import Alert, RuleRun
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
+from app.rules import catalogue, settings
+from app.rules.models import RuleSetting
 from app.segregation.deadlines import LONDON
 from app.sql import among
 
