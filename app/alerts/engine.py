@@ -39,10 +39,9 @@ ACTIVE = ("open", "acknowledged")
 # Records are stamped when their request began; one committed a little after a run
 # started may be invisible to it, so the next run looks back this far for new records.
 RECORDING_MARGIN = timedelta(minutes=10)
-# Any PostgreSQL session holding this lock is the one running rules (see jobs.py).
+# Any PostgreSQL session holding this lock is the one running rules (see jobs.py); the
+# scheduler's leader holds another (app.scheduler.LEADER_LOCK).
 ADVISORY_LOCK = 7_305_173_001
-# Held for its lifetime by the process that leads the scheduling (jobs.Leadership).
-LEADER_LOCK = 7_305_173_002
 # Alerts are inserted through Core: a run may raise tens of thousands.
 ALERTS = cast(Table, Alert.__table__)
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"[:120]
