@@ -602,13 +602,13 @@ def report_weekly(
 @app.command("scheduler")
 def scheduler() -> None:
     """The scheduler alone (rule runs and notices), for deployments with several workers."""
-    from app.alerts import jobs
+    from app import scheduler as scheduling
 
     console.print(
         f"Scheduler running every {get_settings().rules_interval_seconds} s; Ctrl+C stops it."
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(jobs.run_forever())
+        asyncio.run(scheduling.run_forever())
 
 
 @audit_app.command("verify")

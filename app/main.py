@@ -25,21 +25,21 @@ SWAGGER_UI = "/static/vendor/swagger-ui"  # swagger-ui-dist 5.35.0 (static/vendo
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """The scheduler runs in the web process when enabled; with several workers on
     PostgreSQL each tries, and only the one holding the advisory lock runs the rules."""
-    from app.alerts import jobs
+    from app import scheduler as scheduling
     from app.config import get_settings
     from app.db import get_engine, get_sessionmaker
 
     await _flag_demo_accounts(get_sessionmaker())
     scheduler = leader = None
     if get_settings().scheduler_enabled:
-        leader = jobs.Leadership(get_engine())
-        scheduler = jobs.make_scheduler(get_sessionmaker(), leader)
+        leader = scheduling.Leadership(get_engine())
+        scheduler = scheduling.make_scheduler(get_sessionmaker(), leader)
         scheduler.start()
     yield
     if scheduler is not None and leader is not None:
         # Let a tick under way finish: a notice cut off between sending and being marked
         # sent would be sent again by the next leader.
-        await jobs.stop(scheduler, leader)
+        await scheduling.stop(scheduler, leader)
     await dispose_engine()
     from app.reports import heavy
 

@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic's autogenerate and for tests."""
 
-from app.alerts.models import Alert, AlertNotification, RuleRun, RuleSetting
+from app.alerts.models import Alert, AlertNotification, RuleRun
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
@@ -15,6 +15,7 @@ from app.mha.models import (
     TribunalEvent,
 )
 from app.reports.models import ReportEmail, ReportSnapshot
+from app.rules.models import RuleSetting
 from app.segregation.models import (
     InterventionStaff,
     InterventionType,

@@ -107,7 +107,6 @@ def _environment() -> Environment:
         SEGREGATION_REVIEW_KINDS=segregation_codes.SEGREGATION_REVIEW_KINDS,
         AUTHORISED_BY_ROLES=segregation_codes.AUTHORISED_BY_ROLES,
         DUE_LABELS=segregation_codes.DUE_LABELS,
-        RULE_TITLES=segregation_codes.RULE_TITLES,
         INTERVENTION_TYPES=segregation_codes.INTERVENTION_TYPES,
         INTERVENTION_REASONS=segregation_codes.INTERVENTION_REASONS,
         INTERVENTION_TYPE_GROUPS=segregation_codes.INTERVENTION_TYPE_GROUPS,

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue, service
+from app.alerts import service
 from app.alerts.models import Alert
 from app.audit.models import AuditEntry
 from app.auth import access
@@ -21,6 +21,7 @@ from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Forbidden, NotFound
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.flow.people import initials
+from app.rules import catalogue
 from app.wards.models import Admission, Patient, Ward
 from app.web import is_htmx, render
 

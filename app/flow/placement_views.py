@@ -30,6 +30,8 @@ from app.flow.pages import (
     take_number,
 )
 from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.rules.catalogue import RuleCode
+from app.rules.settings import parameters_in_force
 from app.web import input_datetime, is_htmx
 
 router = APIRouter()
@@ -189,10 +191,9 @@ async def _review_due(session: AsyncSession, out: schemas.PlacementOut) -> datet
     """When the next review is due under OAP_REVIEW (every 3 months unless changed)."""
     if out.ended_at is not None:
         return None
-    from app.alerts.settings import parameters_in_force
     from app.segregation.deadlines import Interval
 
-    every = str((await parameters_in_force(session))["OAP_REVIEW"]["every"])
+    every = str((await parameters_in_force(session))[RuleCode.OAP_REVIEW]["every"])
     return Interval.parse(every).after(out.last_reviewed_at or out.started_at)
 
 

@@ -17,6 +17,8 @@ from app.auth.models import User
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow import people, placements, requests, schemas
+from app.rules.catalogue import RuleCode
+from app.rules.settings import parameters_in_force
 from app.wards import service as wards_service
 from app.wards.models import Admission, Bed, Patient, Site, Ward, WardStay
 from app.wards.service import age_on, local_date, midnights_between
@@ -114,12 +116,10 @@ def describe(initials: str, sex: str, age_band: str) -> str:
 
 
 async def thresholds(session: AsyncSession) -> Thresholds:
-    from app.alerts.settings import parameters_in_force
-
     parameters = await parameters_in_force(session)
     return Thresholds(
-        occupancy=float(parameters["WARD_OCCUPANCY"]["threshold"]) / 100,
-        wait=str(parameters["ADM_WAIT"]["threshold"]),
+        occupancy=float(parameters[RuleCode.WARD_OCCUPANCY]["threshold"]) / 100,
+        wait=str(parameters[RuleCode.ADM_WAIT]["threshold"]),
     )
 
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from app.rules.catalogue import (
+    RuleCode,
+    SeclusionPolicy,
+    SegregationPolicy,
+    default_seclusion_policy,
+    default_segregation_policy,
+)
 from app.segregation.deadlines import (
     Chain,
     Episode,
@@ -22,59 +29,23 @@ from app.segregation.deadlines import (
     single,
 )
 
-# Intervals are immutable, so one instance serves as every policy's default.
-_12h = Interval.parse("PT12H")
-_15_min = Interval.parse("PT15M")
-_1h = Interval.parse("PT1H")
-_24h = Interval.parse("PT24H")
-_28d = Interval.parse("P28D")
-_2h = Interval.parse("PT2H")
-_3_months = Interval.parse("P3M")
-_4h = Interval.parse("PT4H")
-_7d = Interval.parse("P7D")
-
-
-@dataclass(frozen=True)
-class SeclusionPolicy:
-    """The seclusion rules' thresholds (RULES.md defaults; the rules page may change them)."""
-
-    medical_first: Interval = _1h
-    medical_before_mdt: Interval = _4h
-    medical_after_mdt: Interval = _12h
-    nursing: Interval = _2h
-    mdt: Interval = _24h
-    independent_single: timedelta = timedelta(hours=8)
-    independent_total: timedelta = timedelta(hours=12)
-    independent_window: timedelta = timedelta(hours=48)
-    observation: Interval = _15_min
-
-
-@dataclass(frozen=True)
-class SegregationPolicy:
-    approved_clinician: Interval = _24h
-    mdt: Interval = _7d
-    external: Interval = _3_months
-    notification: Interval = _24h
-    icetr: Interval = _28d
-
-
 AC_KINDS = frozenset({"approved_clinician", "mdt"})  # an MDT includes an approved clinician
 
 # What each rule's "next due" is called on the board and in the API's next_due.
-SECLUSION_DUE_KEYS = {
-    "SECL_MEDICAL_FIRST": "medical",
-    "SECL_MEDICAL_REVIEW": "medical",
-    "SECL_NURSING_REVIEW": "nursing",
-    "SECL_MDT_REVIEW": "mdt",
-    "SECL_INDEPENDENT_MDT": "independent_mdt",
-    "SECL_OBSERVATION": "observation",
+SECLUSION_DUE_KEYS: dict[str, str] = {
+    RuleCode.SECL_MEDICAL_FIRST: "medical",
+    RuleCode.SECL_MEDICAL_REVIEW: "medical",
+    RuleCode.SECL_NURSING_REVIEW: "nursing",
+    RuleCode.SECL_MDT_REVIEW: "mdt",
+    RuleCode.SECL_INDEPENDENT_MDT: "independent_mdt",
+    RuleCode.SECL_OBSERVATION: "observation",
 }
-SEGREGATION_DUE_KEYS = {
-    "LTS_AC_REVIEW": "approved_clinician",
-    "LTS_MDT_REVIEW": "mdt",
-    "LTS_EXTERNAL_REVIEW": "external",
-    "LTS_NOTIFICATION": "notification",
-    "LTS_ICETR": "icetr",
+SEGREGATION_DUE_KEYS: dict[str, str] = {
+    RuleCode.LTS_AC_REVIEW: "approved_clinician",
+    RuleCode.LTS_MDT_REVIEW: "mdt",
+    RuleCode.LTS_EXTERNAL_REVIEW: "external",
+    RuleCode.LTS_NOTIFICATION: "notification",
+    RuleCode.LTS_ICETR: "icetr",
 }
 
 
@@ -90,7 +61,7 @@ def seclusion_chains(
 ) -> dict[str, Chain]:
     """Each seclusion rule's chain for one episode. ``earlier`` holds the admission's other
     seclusion episodes (for 12 hours in any 48)."""
-    p = policy or SeclusionPolicy()
+    p = policy or default_seclusion_policy()
     start, ended_at = episode.started_at, episode.ended_at
     medical, has_first = medical_chain(
         start=start,
@@ -105,23 +76,23 @@ def seclusion_chains(
     first_due = p.medical_first.after(episode.started_at)
     first, later = _split_first(medical, first_due if has_first else None)
     return {
-        "SECL_MEDICAL_FIRST": first,
-        "SECL_MEDICAL_REVIEW": later,
-        "SECL_NURSING_REVIEW": chain(
+        RuleCode.SECL_MEDICAL_FIRST: first,
+        RuleCode.SECL_MEDICAL_REVIEW: later,
+        RuleCode.SECL_NURSING_REVIEW: chain(
             start=start,
             as_of=as_of,
             ended_at=ended_at,
             actions=[r.at for r in reviews if r.kind == "nursing"],
             interval=p.nursing,
         ),
-        "SECL_MDT_REVIEW": chain(
+        RuleCode.SECL_MDT_REVIEW: chain(
             start=start,
             as_of=as_of,
             ended_at=ended_at,
             actions=[r.at for r in reviews if r.kind == "mdt"],
             interval=p.mdt,
         ),
-        "SECL_INDEPENDENT_MDT": independent_review(
+        RuleCode.SECL_INDEPENDENT_MDT: independent_review(
             episode,
             earlier,
             reviews,
@@ -130,7 +101,7 @@ def seclusion_chains(
             window_limit=p.independent_total,
             window=p.independent_window,
         ),
-        "SECL_OBSERVATION": chain(
+        RuleCode.SECL_OBSERVATION: chain(
             start=start,
             as_of=as_of,
             ended_at=ended_at,
@@ -155,7 +126,7 @@ def _split_first(medical: Chain, first_due: datetime | None) -> tuple[Chain, Cha
 
 
 # Rules whose action is still owed after the episode ends: its end does not clear them.
-OWED_AFTER_END = frozenset({"LTS_NOTIFICATION"})
+OWED_AFTER_END: frozenset[str] = frozenset({RuleCode.LTS_NOTIFICATION})
 
 
 def segregation_chains(
@@ -168,7 +139,7 @@ def segregation_chains(
     as_of: datetime,
     policy: SegregationPolicy | None = None,
 ) -> dict[str, Chain]:
-    p = policy or SegregationPolicy()
+    p = policy or default_segregation_policy()
     start, ended_at = episode.started_at, episode.ended_at
 
     def every(interval: Interval, *kinds: str) -> Chain:
@@ -194,16 +165,16 @@ def segregation_chains(
     )
     icetr = [r.at for r in reviews if r.kind == "icetr"]
     return {
-        "LTS_AC_REVIEW": every(p.approved_clinician, *AC_KINDS),
-        "LTS_MDT_REVIEW": every(p.mdt, "mdt"),
-        "LTS_EXTERNAL_REVIEW": every(p.external, "external"),
+        RuleCode.LTS_AC_REVIEW: every(p.approved_clinician, *AC_KINDS),
+        RuleCode.LTS_MDT_REVIEW: every(p.mdt, "mdt"),
+        RuleCode.LTS_EXTERNAL_REVIEW: every(p.external, "external"),
         # Owed even when the segregation ended sooner: RULES.md gives no exemption for a
         # short one, and the commissioner's part in the decision does not lapse with it
         # (the reading that raises the alert).
-        "LTS_NOTIFICATION": once(p.notification, informed, owed_after_end=True),
+        RuleCode.LTS_NOTIFICATION: once(p.notification, informed, owed_after_end=True),
         # Only for a person with a learning disability or an autistic person; a review of
         # segregation under way, so not owed once it has ended.
-        "LTS_ICETR": (
+        RuleCode.LTS_ICETR: (
             once(p.icetr, icetr, owed_after_end=False) if needs_icetr else Chain((), None)
         ),
     }

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from sqlalchemy.pool import NullPool
 
+from app import scheduler as scheduling
 from app.alerts import engine as rules_engine
 from app.alerts import jobs
 from app.alerts.breaches import CheckSpec
@@ -83,12 +84,12 @@ async def test_the_job_coalesces_runs_alone_and_takes_its_interval_from_the_sett
     os.environ["WARDFLOW_RULES_INTERVAL_SECONDS"] = "17"
     get_settings.cache_clear()
     try:
-        scheduler = jobs.make_scheduler(sessions, jobs.Leadership(engine))
+        scheduler = scheduling.make_scheduler(sessions, scheduling.Leadership(engine))
     finally:
         del os.environ["WARDFLOW_RULES_INTERVAL_SECONDS"]
         get_settings.cache_clear()
     [job] = [j for j in scheduler.get_jobs() if j.id == "rules"]
-    assert job.func is jobs.tick
+    assert job.func is scheduling.tick
     assert job.trigger.interval == timedelta(seconds=17)
     assert job.coalesce is True
     assert job.max_instances == 1
@@ -99,7 +100,7 @@ async def test_the_job_coalesces_runs_alone_and_takes_its_interval_from_the_sett
 async def test_the_interval_is_a_minute_by_default(engine: AsyncEngine, sessions) -> None:
     assert "WARDFLOW_RULES_INTERVAL_SECONDS" not in os.environ
     assert get_settings().rules_interval_seconds == 60
-    scheduler = jobs.make_scheduler(sessions, jobs.Leadership(engine))
+    scheduler = scheduling.make_scheduler(sessions, scheduling.Leadership(engine))
     [job] = [j for j in scheduler.get_jobs() if j.id == "rules"]
     assert job.trigger.interval == timedelta(seconds=60)
 
@@ -109,10 +110,10 @@ async def test_a_tick_runs_the_rules_and_then_sends_the_notices(
 ) -> None:
     configure(alert_webhook_url=receiver.url)
     sid = await seclusion_since(client, world, clock.now - 75 * M)
-    leader = jobs.Leadership(engine)
+    leader = scheduling.Leadership(engine)
     before = utcnow()
     try:
-        await jobs.tick(sessions, leader)
+        await scheduling.tick(sessions, leader)
     finally:
         await leader.release()
     [run] = (await session.scalars(select(RuleRun))).all()
@@ -153,9 +154,9 @@ async def test_a_failing_rule_is_recorded_and_the_others_and_the_notices_still_r
     )
     assert checks != rules_engine.CHECKS
     monkeypatch.setattr(rules_engine, "CHECKS", checks)
-    leader = jobs.Leadership(engine)
+    leader = scheduling.Leadership(engine)
     try:
-        await jobs.tick(sessions, leader)
+        await scheduling.tick(sessions, leader)
     finally:
         await leader.release()
     [run] = (await session.scalars(select(RuleRun))).all()
@@ -180,9 +181,9 @@ async def test_a_rule_run_that_fails_does_not_stop_the_notices(
 
     monkeypatch.setattr(jobs, "rule_run_job", failing_run)
     monkeypatch.setattr(jobs, "notify_job", notices)
-    leader = jobs.Leadership(engine)
+    leader = scheduling.Leadership(engine)
     try:
-        await jobs.tick(sessions, leader)  # does not raise: the next tick tries again
+        await scheduling.tick(sessions, leader)  # does not raise: the next tick tries again
         assert calls == ["rules", "notices"]
 
         async def failing_notices(_sessions: Any) -> int:
@@ -190,7 +191,7 @@ async def test_a_rule_run_that_fails_does_not_stop_the_notices(
             raise OSError("mail server down")
 
         monkeypatch.setattr(jobs, "notify_job", failing_notices)
-        await jobs.tick(sessions, leader)
+        await scheduling.tick(sessions, leader)
         assert calls == ["rules", "notices"] * 2
     finally:
         await leader.release()
@@ -210,7 +211,7 @@ async def test_a_process_that_is_not_the_leader_does_nothing(sessions, monkeypat
 
     monkeypatch.setattr(jobs, "rule_run_job", record)
     monkeypatch.setattr(jobs, "notify_job", record)
-    await jobs.tick(sessions, Follower())  # type: ignore[arg-type]
+    await scheduling.tick(sessions, Follower())  # type: ignore[arg-type]
     assert calls == []
 
 
@@ -232,15 +233,15 @@ async def test_stopping_lets_the_tick_under_way_finish(
 
     monkeypatch.setattr(jobs, "rule_run_job", rules)
     monkeypatch.setattr(jobs, "notify_job", slow_notices)
-    leader = jobs.Leadership(engine)
-    scheduler = jobs.make_scheduler(sessions, leader)
+    leader = scheduling.Leadership(engine)
+    scheduler = scheduling.make_scheduler(sessions, leader)
     scheduler.start()
     try:
         for _ in range(100):
             if "sending" in events:
                 break
             await asyncio.sleep(0.02)
-        await jobs.stop(scheduler, leader)
+        await scheduling.stop(scheduler, leader)
         assert events == ["rules", "sending", "sent"]
         assert not scheduler.running and leader.connection is None
     finally:
@@ -263,8 +264,8 @@ async def test_a_tick_that_will_not_finish_is_cut_off_after_the_grace(
             raise
 
     monkeypatch.setattr(jobs, "rule_run_job", stuck)
-    leader = jobs.Leadership(engine)
-    scheduler = jobs.make_scheduler(sessions, leader)
+    leader = scheduling.Leadership(engine)
+    scheduler = scheduling.make_scheduler(sessions, leader)
     scheduler.start()
     try:
         for _ in range(100):
@@ -272,7 +273,7 @@ async def test_a_tick_that_will_not_finish_is_cut_off_after_the_grace(
                 break
             await asyncio.sleep(0.02)
         began = time.monotonic()
-        await jobs.stop(scheduler, leader, grace=0.2)
+        await scheduling.stop(scheduler, leader, grace=0.2)
         await asyncio.sleep(0.05)
         assert time.monotonic() - began < 5
         assert events == ["started", "cancelled"]
@@ -301,7 +302,7 @@ async def test_a_skipped_run_records_nothing(
 async def test_leadership_is_held_by_one_and_passes_on_when_it_goes(
     engine: AsyncEngine, dialect: str
 ) -> None:
-    a, b = jobs.Leadership(engine), jobs.Leadership(engine)
+    a, b = scheduling.Leadership(engine), scheduling.Leadership(engine)
     try:
         if dialect != "postgresql":
             assert await a.held() and await b.held()  # SQLite: one process, always leads
@@ -345,7 +346,7 @@ async def test_a_released_lock_does_not_stay_behind_in_the_connection_pool(
     from app.db import make_engine
 
     pooled = make_engine(database_url)
-    a, b = jobs.Leadership(pooled), jobs.Leadership(engine)
+    a, b = scheduling.Leadership(pooled), scheduling.Leadership(engine)
     try:
         assert await a.held()
         assert not await b.held()

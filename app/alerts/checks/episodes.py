@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, Integer, Select, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.alerts import catalogue
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, Typed, earliest
 from app.alerts.checks.window import reach_of, stays_of, still_relevant
 from app.audit.models import AuditEntry
+from app.rules import catalogue
+from app.rules.catalogue import RuleCode
 from app.segregation import evaluate, readout
 from app.segregation.deadlines import Chain
 from app.segregation.models import (
@@ -244,7 +245,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
         chains = readout.chains_for_segregation(
             segregation, icetr.get(segregation.admission_id, False), ctx.as_of, policy
         )
-        done_by = {"LTS_NOTIFICATION": _notified(segregation)}
+        done_by: dict[str, datetime | None] = {RuleCode.LTS_NOTIFICATION: _notified(segregation)}
         result += _breaches(ctx, "segregation", segregation, chains, stays, done_by)
     return result
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.rules.catalogue import RuleCode
 from app.segregation.deadlines import LONDON
 from app.wards.models import Bed, Ward, WardStay
 
@@ -25,7 +26,7 @@ async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     """Occupied beds over open beds (beds' open or closed state is as it stands now: the
     service keeps no history of it). Today's alert clears on the first run that finds the
     ward back under the threshold; an earlier day's clears at that day's end."""
-    code = "WARD_OCCUPANCY"
+    code = RuleCode.WARD_OCCUPANCY
     threshold = float(ctx.parameters[code]["threshold"])
     open_beds = (
         select(Bed.ward_id, func.count().label("n"))
@@ -66,4 +67,4 @@ async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     return result
 
 
-CHECKS = (CheckSpec(("WARD_OCCUPANCY",), occupancy),)
+CHECKS = (CheckSpec((RuleCode.WARD_OCCUPANCY,), occupancy),)
