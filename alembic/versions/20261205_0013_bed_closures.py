@@ -27,6 +27,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 REOPENED = sa.text("reopened_at IS NULL")
+WARD_STARTED = "ix_ward_stays_ward_started"
+# The required columns this revision adds, filled by the backfill.
+REQUIRED = (("wards", "created_at"), ("beds", "created_at"), ("segregations", "updated_at"))
+PLACEHOLDER = "1970-01-01 00:00:00.000000"
 # The reason a closure backfilled from the log carries when the log kept none.
 UNKNOWN_REASON = "Closed (no reason recorded before bed closures were kept)"
 
@@ -104,27 +108,40 @@ def upgrade() -> None:
             sqlite_where=REOPENED,
             postgresql_where=REOPENED,
         )
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, column in REQUIRED:
+        # SQLite makes a column required only by copying its table, which its foreign keys
+        # and triggers forbid inside a migration's transaction: it adds the column required
+        # with a placeholder default the backfill below overwrites (autogenerate compares no
+        # server defaults). PostgreSQL adds it empty and requires it once filled.
+        op.add_column(
+            table,
+            sa.Column(
+                column,
+                app.db.UTCDateTime(timezone=True),
+                nullable=not sqlite,
+                server_default=sa.text(f"'{PLACEHOLDER}'") if sqlite else None,
+            ),
+        )
     for table in ("wards", "beds"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("created_at", app.db.UTCDateTime(timezone=True)))
-            batch_op.add_column(sa.Column("opened_at", app.db.UTCDateTime(timezone=True)))
-    with op.batch_alter_table("segregations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("updated_at", app.db.UTCDateTime(timezone=True)))
-    with op.batch_alter_table("ward_stays", schema=None) as batch_op:
-        batch_op.create_index("ix_ward_stays_ward_started", ["ward_id", "started_at"])
+        op.add_column(table, sa.Column("opened_at", app.db.UTCDateTime(timezone=True)))
 
     _backfill(op.get_bind())
 
-    for table in ("wards", "beds"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(
-                "created_at", existing_type=app.db.UTCDateTime(timezone=True), nullable=False
+    if not sqlite:
+        for table, column in REQUIRED:
+            op.alter_column(
+                table, column, existing_type=app.db.UTCDateTime(timezone=True), nullable=False
             )
-    with op.batch_alter_table("segregations", schema=None) as batch_op:
-        batch_op.alter_column(
-            "updated_at", existing_type=app.db.UTCDateTime(timezone=True), nullable=False
-        )
-        batch_op.create_index(batch_op.f("ix_segregations_updated_at"), ["updated_at"])
+    op.create_index(op.f("ix_segregations_updated_at"), "segregations", ["updated_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Built without blocking admissions and transfers (as 0008): ward_stays is large.
+        with op.get_context().autocommit_block():
+            op.create_index(
+                WARD_STARTED, "ward_stays", ["ward_id", "started_at"], postgresql_concurrently=True
+            )
+    else:
+        op.create_index(WARD_STARTED, "ward_stays", ["ward_id", "started_at"])
 
 
 def _created(conn: sa.Connection, action: str, entity_type: str) -> dict[int, datetime]:
@@ -269,15 +286,17 @@ def _closures(
 def downgrade() -> None:
     # The closures and opening times came from (and are still in) the audit log, which the
     # report before this revision replays; nothing clinical is in them.
-    with op.batch_alter_table("segregations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_segregations_updated_at"))
-        batch_op.drop_column("updated_at")
-    with op.batch_alter_table("ward_stays", schema=None) as batch_op:
-        batch_op.drop_index("ix_ward_stays_ward_started")
-    for table in ("beds", "wards"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("opened_at")
-            batch_op.drop_column("created_at")
+    op.drop_index(op.f("ix_segregations_updated_at"), table_name="segregations")
+    if op.get_bind().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            op.drop_index(WARD_STARTED, "ward_stays", postgresql_concurrently=True)
+    else:
+        op.drop_index(WARD_STARTED, table_name="ward_stays")
+    # Dropped in place (SQLite 3.35+ too): copying the tables is what the upgrade avoided.
+    for table, column in REQUIRED:
+        op.drop_column(table, column)
+    for table in ("wards", "beds"):
+        op.drop_column(table, "opened_at")
     with op.batch_alter_table("bed_closures", schema=None) as batch_op:
         batch_op.drop_index("uq_bed_closures_one_open_per_bed")
         batch_op.drop_index(batch_op.f("ix_bed_closures_bed_id"))
