@@ -75,11 +75,16 @@ async def openings(
     query = select(
         Bed.id, Bed.ward_id, Bed.created_at, Bed.opened_at, Ward.created_at, Ward.opened_at
     ).join(Ward, Ward.id == Bed.ward_id)
-    firsts = select(WardStay.ward_id, func.min(WardStay.started_at)).group_by(WardStay.ward_id)
+    # Each ward's first stay, one index probe per ward (ix_ward_stays_ward_started), not a
+    # scan of every stay the trust has recorded.
+    first = (
+        select(func.min(WardStay.started_at)).where(WardStay.ward_id == Ward.id).scalar_subquery()
+    )
+    firsts = select(Ward.id, first)
     if ward_ids is not None:
         wanted = list(ward_ids)
         query = query.where(Bed.ward_id.in_(wanted))
-        firsts = firsts.where(WardStay.ward_id.in_(wanted))
+        firsts = firsts.where(Ward.id.in_(wanted))
     rows = (await session.execute(query)).all()
     first_on_ward = dict((await session.execute(firsts)).all())
     # Beds added after their ward need their own first stay (rare: one small query).
