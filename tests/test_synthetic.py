@@ -66,6 +66,18 @@ async def test_a_small_trust_is_realistic_and_keeps_every_invariant(session, clo
     open_beds = await _count(session, "SELECT count(*) FROM beds WHERE status = 'open'")
     assert occupied == summary.open_admissions
     assert 0.8 <= occupied / open_beds <= 1.0
+    # Each closed bed has its closure since it closed (the weekly report counts from
+    # bed_closures), and no stay in it ran past that.
+    closed = await _count(session, "SELECT count(*) FROM beds WHERE status = 'closed'")
+    assert summary.closed_beds == closed
+    assert closed == await _count(
+        session, "SELECT count(*) FROM bed_closures WHERE reopened_at IS NULL"
+    )
+    assert not await _count(
+        session,
+        "SELECT count(*) FROM ward_stays s JOIN bed_closures c ON c.bed_id = s.bed_id"
+        " AND COALESCE(s.ended_at, '9999-01-01') > c.closed_at",
+    )
 
     # No bed ever held two people at once, and nobody was in hospital twice at once.
     assert not await _count(

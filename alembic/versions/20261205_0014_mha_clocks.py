@@ -2,7 +2,7 @@
 events, the first medicine and consent certificates (issue 19)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-05 08:00:00.000000
 
 A detention period is a legal status change (app/mha/models.py), so the existing legal
@@ -19,7 +19,7 @@ from alembic import op
 import app.db
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

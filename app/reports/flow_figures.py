@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEntry
 from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.reports.period import Scope, local_midnight
 from app.reports.span import Span, count_in, intersect, median
-from app.wards.models import Admission, Bed, Patient, WardStay
+from app.wards import beds
+from app.wards.models import Admission, Patient, WardStay
 from app.wards.service import local_date, midnights_between
 
 # The national figures the report compares against. They are fixed here on purpose, not
@@ -97,62 +97,33 @@ async def load_stays(session: AsyncSession, scope: Scope, span: Span) -> list[St
 async def available_per_day(
     session: AsyncSession, scope: Scope, span: Span, stays: list[Stay]
 ) -> list[int]:
-    """Beds open at each midnight. Beds keep no status history of their own, so it is read
-    back from the audit log's bed.open and bed.close entries (walking back from the status
-    now); a bed made during the span counts from its creation or its first stay, whichever
-    came first. A bed occupied at a midnight counts as open then, whatever the log says."""
-    beds = dict(
-        (await session.execute(in_scope(select(Bed.id, Bed.status), Bed.ward_id, scope))).all()
-    )
-    audit = await session.execute(
-        select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.at, AuditEntry.before)
-        .where(
-            AuditEntry.entity_type == "beds",
-            AuditEntry.action.in_(("bed.open", "bed.close", "bed.create")),
-            AuditEntry.at > span.start,
-        )
-        .order_by(AuditEntry.at, AuditEntry.id)
-    )
-    changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    created: dict[int, datetime] = {}
-    for entity_id, action, at, before in audit:
-        bed_id = int(entity_id) if entity_id.isdigit() else -1
-        if bed_id not in beds:
-            continue
-        if action == "bed.create":
-            created[bed_id] = at
-        else:
-            was = (before or {}).get("status") or ("open" if action == "bed.close" else "closed")
-            changes[bed_id].append((at, was))
-    if created:
-        first_stays = await session.execute(
-            select(WardStay.bed_id, func.min(WardStay.started_at))
-            .where(WardStay.bed_id.in_(created))
-            .group_by(WardStay.bed_id)
-        )
-        for bed_id, first in first_stays:
-            created[bed_id] = min(created[bed_id], first)
+    """Beds open at each midnight: opened by then (app/wards/beds.py) and not inside one of
+    their closures. A bed occupied at a midnight counts as open then, whatever else is
+    recorded. Two to four queries, whatever the number of beds or weeks."""
+    midnights = [local_midnight(span.day(i)) for i in range(span.days)]
+    if not midnights:
+        return []
+    openings = await beds.openings(session, scope.ward_ids)
+    closed = await beds.closures(session, scope.ward_ids, midnights[0], midnights[-1])
     per_day = [0] * span.days
-    steady = sum(
-        1 for b, s in beds.items() if s == "open" and b not in changes and b not in created
-    )
-    eventful = [b for b in beds if b in changes or b in created]
+    # Open at every midnight, with no closure in the span: counted once, not per night.
+    steady = 0
+    eventful = []
+    for bed in openings:
+        if bed.opened_at <= midnights[0] and bed.bed_id not in closed:
+            steady += 1
+        else:
+            eventful.append(bed)
     if eventful:
+        wanted = {bed.bed_id for bed in eventful}
         occupied: dict[int, set[int]] = defaultdict(set)
         for stay in stays:
-            if (stay.bed_id in changes or stay.bed_id in created) and stay.days is not None:
+            if stay.bed_id in wanted and stay.days is not None:
                 occupied[stay.bed_id].update(range(stay.days[0], stay.days[1] + 1))
-        midnights = [local_midnight(span.day(i)) for i in range(span.days)]
-        for bed_id in eventful:
+        for bed in eventful:
+            periods = closed.get(bed.bed_id, [])
             for i, midnight in enumerate(midnights):
-                if i in occupied[bed_id]:
-                    per_day[i] += 1
-                    continue
-                if bed_id in created and created[bed_id] > midnight:
-                    continue
-                later = [was for at, was in changes[bed_id] if at > midnight]
-                status = later[0] if later else beds[bed_id]
-                per_day[i] += status == "open"
+                per_day[i] += i in occupied[bed.bed_id] or beds.is_open(bed, periods, midnight)
     return [steady + n for n in per_day]
 
 

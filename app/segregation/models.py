@@ -148,6 +148,9 @@ class Segregation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When it was last written (started, notifications recorded or corrected, ended): a
+    # windowed rule run judges again what changed since its previous run.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     reviews: Mapped[list[SegregationReview]] = relationship(
         lazy="raise", order_by="SegregationReview.at"

@@ -150,6 +150,8 @@ async def _end(
     episode.ended_at = data.at
     episode.end_note = data.note
     episode.ended_by_id = actor.id
+    if isinstance(episode, Segregation):
+        episode.updated_at = now
     await flush(session)
     await audit.record(
         session, actor=actor, action=f"{name}.end", entity=episode, before=before, at=now
@@ -304,6 +306,7 @@ async def _start_segregation(
         from_seclusion_id=from_seclusion_id,
         created_at=now,
         created_by_id=actor.id,
+        updated_at=now,
     )
     session.add(segregation)
     await flush(session)
@@ -343,6 +346,7 @@ async def update_segregation(
         value = getattr(data, field)
         _check_informed(segregation.started_at, field, value, now)
         setattr(segregation, field, value)
+    segregation.updated_at = now
     await flush(session)
     await audit.record(
         session,

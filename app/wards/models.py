@@ -74,6 +74,9 @@ class Ward(Base):
     sex: Mapped[str] = mapped_column(String(16))
     min_age: Mapped[int] = mapped_column(Integer)
     max_age: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When an admin says the ward opened; otherwise app/wards/beds.py works it out.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(lazy="raise")
     beds: Mapped[list[Bed]] = relationship(back_populates="ward", lazy="raise", order_by="Bed.id")
@@ -97,8 +100,44 @@ class Bed(Base):
     label: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When an admin says the bed opened; otherwise app/wards/beds.py works it out.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ward: Mapped[Ward] = relationship(back_populates="beds", lazy="raise")
+
+
+REOPENED = text("reopened_at IS NULL")
+
+
+class BedClosure(Base):
+    """A time a bed was out of use: closed_at until reopened_at (null while still closed).
+    Written with the bed's status by wards/service.set_bed_status; the weekly report and
+    the occupancy rule count open beds from these periods, not from the audit log."""
+
+    __tablename__ = "bed_closures"
+    __table_args__ = (
+        # A bed is closed once at a time: the closure open now is the one a reopening ends.
+        Index(
+            "uq_bed_closures_one_open_per_bed",
+            "bed_id",
+            unique=True,
+            sqlite_where=REOPENED,
+            postgresql_where=REOPENED,
+        ),
+        CheckConstraint(
+            "reopened_at IS NULL OR reopened_at > closed_at", name="reopened_after_closed"
+        ),
+        CheckConstraint("length(trim(reason)) > 0", name="reason_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bed_id: Mapped[int] = mapped_column(ForeignKey("beds.id"), index=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Patient(Base):
@@ -217,6 +256,8 @@ class WardStay(Base):
         Index("ix_ward_stays_ward_open", "ward_id", "ended_at"),
         # Stays open at a moment in the past (ward occupancy at a rule run's as_of).
         Index("ix_ward_stays_ended_at", "ended_at"),
+        # Each ward's first recorded stay, from which it counts as open (app/wards/beds.py).
+        Index("ix_ward_stays_ward_started", "ward_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -86,6 +86,9 @@ class WardIn(In):
     sex: WardSex
     min_age: int = Field(ge=0, le=130)
     max_age: int = Field(ge=0, le=130)
+    # When the ward opened, if before it was added here (the weekly report counts its beds
+    # from then); otherwise from its creation or its first recorded stay, the earlier.
+    opened_at: Instant | None = None
 
 
 class WardOut(Out):
@@ -104,6 +107,8 @@ class WardOut(Out):
 
 class BedIn(In):
     label: Code
+    # When the bed opened, if not with its ward nor when added (see app/wards/beds.py).
+    opened_at: Instant | None = None
 
 
 class BedPatch(In):

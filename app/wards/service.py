@@ -22,6 +22,7 @@ from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
     Bed,
+    BedClosure,
     Locality,
     Patient,
     Site,
@@ -32,6 +33,7 @@ from app.wards.models import (
 # Constraint names the database may refuse a write with, and what to tell the person.
 _CONSTRAINT_MESSAGES = {
     "uq_ward_stays_one_open_per_bed": "That bed is already occupied.",
+    "uq_bed_closures_one_open_per_bed": "That bed is already closed.",
     "uq_admissions_one_open_per_patient": "This patient already has an open admission.",
     "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
     "bed_closed": "That bed is closed and takes no one.",
@@ -153,6 +155,8 @@ async def create_ward(
         raise NotFound(f"No site with code {data.site_code!r}.")
     if await session.scalar(select(Ward.id).where(Ward.code == data.code)):
         raise Conflict(f"A ward with code {data.code!r} already exists.")
+    if data.opened_at is not None:
+        check_not_future(data.opened_at, now, "opened_at")
     ward = Ward(
         code=data.code,
         name=data.name,
@@ -161,6 +165,8 @@ async def create_ward(
         sex=data.sex,
         min_age=data.min_age,
         max_age=data.max_age,
+        created_at=now,
+        opened_at=data.opened_at,
     )
     session.add(ward)
     await audit.record(session, actor=actor, action="ward.create", entity=ward, at=now)
@@ -242,7 +248,11 @@ async def add_bed(
     ward = await get_ward(session, ward_code)
     if await session.scalar(select(Bed.id).where(Bed.ward_id == ward.id, Bed.label == data.label)):
         raise Conflict(f"Ward {ward.code} already has a bed {data.label!r}.")
-    bed = Bed(ward_id=ward.id, label=data.label, status="open")
+    if data.opened_at is not None:
+        check_not_future(data.opened_at, now, "opened_at")
+    bed = Bed(
+        ward_id=ward.id, label=data.label, status="open", created_at=now, opened_at=data.opened_at
+    )
     session.add(bed)
     await audit.record(session, actor=actor, action="bed.create", entity=bed, at=now)
     return bed
@@ -267,6 +277,7 @@ async def set_bed_status(
     if data.status == "closed" and await _open_stay_in_bed(session, bed.id):
         raise Conflict(f"Bed {label} is occupied; move or discharge the person before closing it.")
     before = audit.snapshot(bed)
+    await _record_closure(session, actor, bed, reason if data.status == "closed" else None, now)
     bed.status = data.status
     bed.closed_reason = reason if data.status == "closed" else None
     await flush(session)
@@ -279,6 +290,32 @@ async def set_bed_status(
         at=now,
     )
     return bed
+
+
+async def _record_closure(
+    session: AsyncSession, actor: User, bed: Bed, reason: str | None, now: datetime
+) -> None:
+    """Keep the bed's closures with its status, in the same transaction: closing opens a
+    closure, reopening ends it, closing again while closed says the new reason."""
+    current = await session.scalar(
+        select(BedClosure).where(BedClosure.bed_id == bed.id, BedClosure.reopened_at.is_(None))
+    )
+    if reason is not None:
+        if current is None:
+            session.add(
+                BedClosure(bed_id=bed.id, closed_at=now, reason=reason, closed_by_id=actor.id)
+            )
+        else:
+            current.reason = reason
+        return
+    if current is None:
+        return
+    if now <= current.closed_at:
+        # Reopened the moment it closed: it was never out of use (the audit log keeps both).
+        await session.delete(current)
+        return
+    current.reopened_at = now
+    current.reopened_by_id = actor.id
 
 
 async def _open_stay_in_bed(session: AsyncSession, bed_id: int) -> WardStay | None:

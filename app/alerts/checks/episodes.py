@@ -189,18 +189,16 @@ def _seclusion_written_since(moment: datetime) -> ColumnElement[bool]:
 
 
 def _segregation_written_since(moment: datetime) -> ColumnElement[bool]:
-    """Started, or its notification times recorded or corrected, since: a correction can
-    take an action away, so the episode must be judged again (the audit log keeps when);
-    or a review or its end typed in since (RULES.md 1.1)."""
-    table = Segregation.__tablename__
+    """Started, or its notification times recorded or corrected, or its end typed in, since
+    (updated_at keeps when: a correction can take an action away, so the episode must be
+    judged again); or a review typed in since (RULES.md 1.1)."""
     reviewed = select(SegregationReview.segregation_id).where(
         SegregationReview.recorded_at > moment
     )
     return or_(
         Segregation.created_at > moment,
-        among_selected(Segregation.id, _audited_since("segregation.notification", table, moment)),
+        Segregation.updated_at > moment,
         among_selected(Segregation.id, reviewed),
-        among_selected(Segregation.id, _audited_since("segregation.end", table, moment)),
     )
 
 
