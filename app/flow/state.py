@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import age_on, local_date, midnights_between
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow import people, placements, requests, schemas
 from app.wards import service as wards_service
 from app.wards.models import Admission, Bed, Patient, Site, Ward, WardStay
-from app.wards.service import age_on, local_date, midnights_between
 
 
 @dataclass(frozen=True)

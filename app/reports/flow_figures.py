@@ -16,13 +16,13 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
+from app.clock import local_date, midnights_between
 from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.reports.period import Scope, local_midnight
 from app.reports.span import Span, count_in, intersect, median
 from app.wards.models import Admission, Bed, Patient, WardStay
-from app.wards.service import local_date, midnights_between
 
 OCCUPANCY_LIMIT = 0.85  # Royal College of Psychiatrists' recommended maximum
 WAIT_LIMIT = timedelta(hours=12)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.audit import reads
 from app.audit import service as audit
 from app.auth import access, scope
@@ -78,7 +79,7 @@ async def ward_board(
             "board": data,
             "active": "wards",
             "now": now,
-            "today": service.local_date(now),
+            "today": clock.local_date(now),
             "can_write": user.role in access.CLINICAL_WRITERS
             and access.can_read_ward(user, data.ward.id),
         },
