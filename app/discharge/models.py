@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, register_constraint_messages
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 OPEN = text("ended_at IS NULL")
 

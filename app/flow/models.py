@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, register_constraint_messages
 from app.flow.codes import BED_TYPES, OAP_OUTCOMES, OAP_REASONS, REQUEST_STATUSES
-from app.wards.codes import WARD_TYPES, sql_in
+from app.sql import sql_in
+from app.wards.codes import WARD_TYPES
 from app.wards.models import Patient
 
 WAITING = text("status = 'open'")

@@ -33,7 +33,7 @@ from app.segregation.codes import (
     SECLUSION_REVIEW_KINDS,
     SEGREGATION_REVIEW_KINDS,
 )
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 OPEN = text("ended_at IS NULL")
 CURRENT = text("retired_at IS NULL")

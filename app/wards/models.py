@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, register_constraint_messages
+from app.sql import sql_in
 from app.wards.codes import (
     BED_STATUSES,
     ETHNIC_CATEGORIES,
@@ -27,7 +28,6 @@ from app.wards.codes import (
     PATIENT_SEXES,
     WARD_SEXES,
     WARD_TYPES,
-    sql_in,
 )
 
 OPEN = text("ended_at IS NULL")
