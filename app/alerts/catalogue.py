@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from app.deadlines import Interval
 from app.errors import FieldError, Invalid
-from app.segregation.deadlines import Interval
 from app.segregation.evaluate import SeclusionPolicy, SegregationPolicy
 
 Severity = Literal["high", "medium", "low"]

@@ -28,7 +28,7 @@ from app.alerts.checks import CHECKS
 from app.alerts.models import Alert, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
-from app.segregation.deadlines import LONDON
+from app.clock import local_tz
 from app.sql import among
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ async def _context(
 
 
 def message(rule: catalogue.Rule, breach: Breach) -> str:
-    due = breach.due_at.astimezone(LONDON)
+    due = breach.due_at.astimezone(local_tz())
     text_ = f"{rule.title}: due {due:%a %d %b %Y %H:%M}"
     return f"{text_} ({breach.detail})" if breach.detail else text_
 

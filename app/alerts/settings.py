@@ -21,8 +21,8 @@ from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.db import memo
+from app.deadlines import Interval
 from app.errors import FieldError, Invalid, NotFound
-from app.segregation.deadlines import Interval
 
 EDITORS = {"admin", "safeguarding_lead"}
 # A duration outside these bounds is a typo, not a policy: shorter would flood a run with

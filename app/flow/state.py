@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import access, scope
 from app.auth.models import User
 from app.clock import age_on, local_date, midnights_between
+from app.deadlines import Interval
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow import people, placements, requests, schemas
@@ -30,8 +31,6 @@ class Thresholds:
     wait: str  # ISO 8601 duration, "PT12H"
 
     def wait_due(self, decided: datetime) -> datetime:
-        from app.segregation.deadlines import Interval
-
         return Interval.parse(self.wait).after(decided)
 
 

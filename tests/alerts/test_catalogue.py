@@ -10,7 +10,7 @@ import pytest
 from app.alerts import catalogue
 from app.errors import Invalid
 from app.segregation import evaluate
-from app.segregation.deadlines import Episode
+from app.segregation.evaluate import Episode
 
 # RULES.md section 2, by code: (severity, defaults).
 DOCUMENTED = {

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import catalogue
 from app.alerts.models import Alert, RuleRun, RuleSetting
 from app.audit.models import AuditEntry
-from app.segregation.deadlines import Interval
+from app.deadlines import Interval
 from tests.alerts.scenario import run_via_api as run
 from tests.alerts.scenario import start_seclusion
 
