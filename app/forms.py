@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from app.config import get_settings
-from app.errors import FieldError, Invalid
-from app.problems import field_errors
+from app.errors import FieldError, Invalid, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import PROJECT_ROOT, get_settings
+from app.errors import problem
 from app.segregation import codes as segregation_codes
 from app.segregation import force_checks
 from app.wards import codes
@@ -317,8 +318,6 @@ class SecurityHeaders:
     @staticmethod
     async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         """As the app answers its other errors: problem+json for the API, a page for people."""
-        from app.problems import problem
-
         title, detail = "Request too large", f"The request body is larger than {limit} bytes."
         response: Response
         if scope["path"].startswith(("/api/", "/fhir/")):
@@ -329,8 +328,6 @@ class SecurityHeaders:
 
     @staticmethod
     async def _unexpected(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
-        from app.problems import problem
-
         app = scope.get("app")
         handlers = getattr(app, "exception_handlers", {})
         handler = handlers.get(Exception) or handlers.get(500)

@@ -21,9 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import reads
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, field_errors
 from app.forms import Errors, form_dict, take_datetimes
-from app.problems import field_errors
 from app.segregation import force
 from app.segregation import force_schemas as schemas
 from app.segregation.codes import INTERVENTION_TYPES
