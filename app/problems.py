@@ -25,8 +25,12 @@ from app.errors import (
     field_errors,
     problem,
 )
+from app.web import render_error
 
 log = logging.getLogger("wardflow")
+
+_INVALID = "Some details need correcting"
+_NO_SUCH_ID = "No record has that id."
 
 
 def _wants_page(request: Request) -> bool:
@@ -92,9 +96,24 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install(app: FastAPI) -> None:
-    from app.web import render_error
+def _answer(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    *,
+    page: bool | None = None,
+) -> Response:
+    """A page for a person, problem+json for a program (by path, unless ``page`` says)."""
+    if page is None:
+        page = _wants_page(request)
+    if page:
+        return render_error(request, status, title, detail)
+    return problem(status, title, detail, errors)
 
+
+def install(app: FastAPI) -> None:
     document_problems(app)
 
     @app.exception_handler(LoginRequired)
@@ -112,44 +131,31 @@ def install(app: FastAPI) -> None:
         errors = exc.errors if isinstance(exc, Invalid) else None
         if isinstance(exc, Busy):
             # A person who followed a download link gets a page, a program problem+json.
-            response: Response
-            if _wants_page(request) or "text/html" in request.headers.get("accept", ""):
-                response = render_error(request, exc.status, exc.title, exc.detail)
-            else:
-                response = problem(exc.status, exc.title, exc.detail)
+            page = _wants_page(request) or "text/html" in request.headers.get("accept", "")
+            response = _answer(request, exc.status, exc.title, exc.detail, page=page)
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        if _wants_page(request):
-            return render_error(request, exc.status, exc.title, exc.detail)
-        return problem(exc.status, exc.title, exc.detail, errors)
+        return _answer(request, exc.status, exc.title, exc.detail, errors)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = field_errors(list(exc.errors()))
         detail = "; ".join(f"{e.field} {e.message}" for e in errors)
-        if _wants_page(request):
-            return render_error(request, 422, "Some details need correcting", detail)
-        return problem(422, "Some details need correcting", detail, errors)
+        return _answer(request, 422, _INVALID, detail, errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # A body that is not even text is malformed input like any other: 422.
             detail = "body is not valid JSON"
-            if _wants_page(request):
-                return render_error(request, 422, "Some details need correcting", detail)
-            return problem(
-                422, "Some details need correcting", detail, [FieldError("body", detail[5:])]
-            )
+            return _answer(request, 422, _INVALID, detail, [FieldError("body", detail[5:])])
         title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
             exc.status_code, "Error"
         )
         detail = str(exc.detail) if exc.detail else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "There is nothing at this address."
-        if _wants_page(request):
-            return render_error(request, exc.status_code, title, detail)
-        return problem(exc.status_code, title, detail)
+        return _answer(request, exc.status_code, title, detail)
 
     async def _unavailable(request: Request, exc: Exception, reason: str) -> Response:
         log.error("database unavailable: %s", exc)
@@ -162,10 +168,7 @@ def install(app: FastAPI) -> None:
             if busy
             else f"The database cannot be reached. Try again shortly; {check}"
         )
-        if _wants_page(request):
-            response = render_error(request, 503, "Service unavailable", detail)
-        else:
-            response = problem(503, "Service unavailable", detail)
+        response = _answer(request, 503, "Service unavailable", detail)
         response.headers["Retry-After"] = str(RETRY_BUSY if busy else RETRY_UNREACHABLE)
         return response
 
@@ -182,10 +185,7 @@ def install(app: FastAPI) -> None:
     async def _too_large(request: Request, exc: OverflowError) -> Response:
         """SQLite's integers are 64-bit: a larger id in a path is an unknown id."""
         if "too large to convert to SQLite" in str(exc):
-            detail = "No record has that id."
-            if _wants_page(request):
-                return render_error(request, 404, "Not found", detail)
-            return problem(404, "Not found", detail)
+            return _answer(request, 404, "Not found", _NO_SUCH_ID)
         return await _unexpected(request, exc)
 
     @app.exception_handler(DBAPIError)
@@ -194,10 +194,7 @@ def install(app: FastAPI) -> None:
         is an unknown id, not a server error; a database that cannot be used just now is a
         503. Anything else still is a server error."""
         if "out of int32 range" in str(exc) or "out of range for type integer" in str(exc):
-            detail = "No record has that id."
-            if _wants_page(request):
-                return render_error(request, 404, "Not found", detail)
-            return problem(404, "Not found", detail)
+            return _answer(request, 404, "Not found", _NO_SUCH_ID)
         reason = database_unavailable(exc)
         if reason is not None:
             return await _unavailable(request, exc, reason)
@@ -208,9 +205,7 @@ def install(app: FastAPI) -> None:
             # Text the database cannot keep that reached it by a path with no schema (the
             # schemas refuse it first): bad input, and the write was rolled back.
             detail = "Text cannot contain a NUL or an unpaired surrogate character."
-            if _wants_page(request):
-                return render_error(request, 422, "Some details need correcting", detail)
-            return problem(422, "Some details need correcting", detail)
+            return _answer(request, 422, _INVALID, detail)
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
