@@ -506,9 +506,9 @@ def export_mhsds(
     """The month's MHSDS-shaped CSV files (MHS501, 502, 505, 515, 518, out of area)."""
     from pathlib import Path
 
+    from app.clock import local_date
     from app.errors import Invalid
     from app.interop import mhsds
-    from app.wards.service import local_date
 
     try:
         first = mhsds.parse_month(month, local_date(utcnow()))

@@ -28,9 +28,9 @@ from app.alerts.checks import CHECKS
 from app.alerts.models import Alert, RuleRun
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
+from app.clock import local_tz
 from app.rules import catalogue, settings
 from app.rules.models import RuleSetting
-from app.segregation.deadlines import LONDON
 from app.sql import among
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ async def _context(
 
 
 def message(rule: catalogue.Rule, breach: Breach) -> str:
-    due = breach.due_at.astimezone(LONDON)
+    due = breach.due_at.astimezone(local_tz())
     text_ = f"{rule.title}: due {due:%a %d %b %Y %H:%M}"
     return f"{text_} ({breach.detail})" if breach.detail else text_
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 ALERT_STATUSES = ("open", "acknowledged", "cleared", "resolved", "withdrawn")
 SEVERITIES = ("high", "medium", "low")

@@ -37,9 +37,9 @@ from app.alerts.breaches import Breach, Key, RunContext, Typed
 from app.alerts.models import Alert
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
+from app.clock import local_tz
 from app.rules import settings
 from app.rules.catalogue import RuleCode
-from app.segregation.deadlines import LONDON
 from app.sql import among
 
 # The statuses a run still judges: a resolved alert is a person's, and stays as they left it.
@@ -92,7 +92,7 @@ def reason(record: Typed | None) -> str:
     """The sentence the alert page and the withdrawn notice show."""
     if record is None:
         return "the records typed in since show the deadline was met"
-    at = record.at.astimezone(LONDON)
+    at = record.at.astimezone(local_tz())
     return f"the {record.what} at {at:%H:%M} on {at:%d %b %Y} was recorded late"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import reads
 from app.auth import access
 from app.auth.models import User
+from app.deadlines import Interval
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.flow import geo, placements, requests, schemas
@@ -191,7 +192,6 @@ async def _review_due(session: AsyncSession, out: schemas.PlacementOut) -> datet
     """When the next review is due under OAP_REVIEW (every 3 months unless changed)."""
     if out.ended_at is not None:
         return None
-    from app.segregation.deadlines import Interval
 
     every = str((await parameters_in_force(session))[RuleCode.OAP_REVIEW]["every"])
     return Interval.parse(every).after(out.last_reviewed_at or out.started_at)

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import age_on, local_date, midnights_between
+from app.deadlines import Interval
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow import people, placements, requests, schemas
@@ -21,7 +23,6 @@ from app.rules.catalogue import RuleCode
 from app.rules.settings import parameters_in_force
 from app.wards import service as wards_service
 from app.wards.models import Admission, Bed, Patient, Site, Ward, WardStay
-from app.wards.service import age_on, local_date, midnights_between
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,6 @@ class Thresholds:
     wait: str  # ISO 8601 duration, "PT12H"
 
     def wait_due(self, decided: datetime) -> datetime:
-        from app.segregation.deadlines import Interval
-
         return Interval.parse(self.wait).after(decided)
 
 

@@ -24,7 +24,7 @@ from app.mha.codes import (
     TRIBUNAL_EVENT_KINDS,
     UNDERSTOOD,
 )
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 
 class Renewal(Base):

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from app.audit import reads
+from app.clock import check_not_future
 from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.mha import safety, schemas, service
-from app.wards.service import check_not_future
 
 router = APIRouter(prefix="/api/v1", tags=["mental health act"])
 

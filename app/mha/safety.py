@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.clock import age_on, check_not_future
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.mha import schemas
 from app.mha.clocks import day_of
 from app.mha.due import extension_problem, place_of_safety_limit
 from app.mha.models import PlaceOfSafetyEpisode
 from app.wards.models import Patient
-from app.wards.service import age_on, check_not_future, flush
 
 KEEPERS = {"admin", "bed_manager", "safeguarding_lead"}
 

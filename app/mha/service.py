@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import check_not_future
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.mha import schemas
 from app.mha.clocks import day_of, expiry_day
@@ -28,7 +30,7 @@ from app.mha.periods import RENEWABLE_PROVISIONS, is_detaining
 from app.mha.timeline import Deadline, Period, deadlines, periods_of
 from app.wards import admissions
 from app.wards.models import Admission, Bed, LegalStatusChange, Ward, WardStay
-from app.wards.service import check_not_future, flush, get_ward
+from app.wards.service import get_ward
 
 M = TypeVar("M", RightsGiven, TribunalEvent, MedicineStart, Certificate)
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import local_date, midnights_between
 from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement
@@ -22,7 +23,6 @@ from app.reports.period import Scope, local_midnight
 from app.reports.span import Span, count_in, intersect, median
 from app.wards import beds
 from app.wards.models import Admission, Patient, WardStay
-from app.wards.service import local_date, midnights_between
 
 # The national figures the report compares against. They are fixed here on purpose, not
 # read from the trust's rule parameters (WARD_OCCUPANCY, ADM_WAIT, LOS_LONG, OAP_DISTANCE):

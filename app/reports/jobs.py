@@ -21,12 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.notify import backoff
-from app.clock import utcnow
+from app.clock import local_tz, utcnow
 from app.config import Settings, get_settings
 from app.reports import service
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.reports.period import DAY, Week, last_finished
-from app.wards.service import local_tz
 
 log = logging.getLogger(__name__)
 RELEASE = time(7, 0)  # Monday, local time

@@ -19,8 +19,8 @@ from enum import StrEnum
 from functools import cache
 from typing import Literal
 
+from app.deadlines import Interval
 from app.errors import FieldError, Invalid
-from app.segregation.deadlines import Interval
 
 Severity = Literal["high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
 from app.rules.catalogue import SEVERITIES
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 
 class RuleSetting(Base):

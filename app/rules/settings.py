@@ -18,11 +18,11 @@ from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.db import memo
+from app.deadlines import Interval
 from app.errors import FieldError, Invalid, NotFound
 from app.rules import catalogue
 from app.rules.catalogue import Severity
 from app.rules.models import RuleSetting
-from app.segregation.deadlines import Interval
 
 EDITORS = {"admin", "safeguarding_lead"}
 # A duration outside these bounds is a typo, not a policy: shorter would flood a run with

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 
+from app.deadlines import Chain, Interval, chain, single
 from app.rules.catalogue import (
     RuleCode,
     SeclusionPolicy,
@@ -18,16 +20,162 @@ from app.rules.catalogue import (
     default_seclusion_policy,
     default_segregation_policy,
 )
-from app.segregation.deadlines import (
-    Chain,
-    Episode,
-    Interval,
-    Review,
-    chain,
-    independent_review,
-    medical_chain,
-    single,
-)
+
+# --- seclusion -----------------------------------------------------------------------------
+
+MEDICAL_KINDS = frozenset({"medical", "mdt", "independent_mdt"})  # an MDT includes a doctor
+MDT_KINDS = frozenset({"mdt"})
+
+
+@dataclass(frozen=True)
+class Review:
+    kind: str
+    at: datetime
+
+
+def medical_chain(
+    *,
+    start: datetime,
+    as_of: datetime,
+    reviews: Sequence[Review],
+    ended_at: datetime | None,
+    authorised_by_psychiatrist: bool,
+    first: Interval,
+    before_mdt: Interval,
+    after_mdt: Interval,
+) -> tuple[Chain, bool]:
+    """The medical review chain; returns it and whether its first deadline is the 1-hour one.
+
+    Unless a psychiatrist authorised seclusion (their assessment is the first review), the
+    first deadline is ``start + first`` (SECL_MEDICAL_FIRST). After that, a medical review is
+    due every ``before_mdt`` until the first MDT review, then every ``after_mdt``.
+    """
+    first_mdt = min(
+        # Only an MDT review proper starts the 12-hourly rhythm: RULES.md is silent on an
+        # independent MDT review here, and we take the reading that raises the alert.
+        (r.at for r in reviews if r.kind in MDT_KINDS and start <= r.at <= as_of),
+        default=None,
+    )
+
+    def step(anchor: datetime, _n: int) -> Interval:
+        return after_mdt if first_mdt is not None and first_mdt <= anchor else before_mdt
+
+    medical = [r.at for r in reviews if r.kind in MEDICAL_KINDS]
+    if authorised_by_psychiatrist:
+        return chain(
+            start=start, as_of=as_of, actions=medical, interval=step, ended_at=ended_at
+        ), False
+    return chain(
+        start=start,
+        as_of=as_of,
+        actions=medical,
+        interval=step,
+        ended_at=ended_at,
+        first_interval=first,
+    ), True
+
+
+@dataclass(frozen=True)
+class Episode:
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+
+
+def independent_review_line(
+    episode: Episode,
+    earlier: Sequence[Episode],
+    *,
+    as_of: datetime,
+    single_limit: timedelta = timedelta(hours=8),
+    window_limit: timedelta = timedelta(hours=12),
+    window: timedelta = timedelta(hours=48),
+) -> datetime | None:
+    """When this episode crosses the line that needs an independent MDT review, or None.
+
+    The line: ``single_limit`` in this one episode, or ``window_limit`` of seclusion in total
+    (this admission's episodes, this one included) within any ``window``. An episode still
+    open at as_of is assumed to go on, so the board can show when the line will be reached.
+    Seclusion time inside a trailing window never falls while a person is secluded (time
+    enters at rate 1 and leaves at most as fast), so the crossing is found by walking the
+    piecewise-linear total between the points where its rate can change.
+    """
+    start = episode.started_at
+    if start > as_of:
+        return None
+    ended = episode.ended_at if episode.ended_at is not None and episode.ended_at <= as_of else None
+    end = ended if ended is not None else start + single_limit
+    others = [
+        (e.started_at, min(e.ended_at or as_of, as_of))
+        for e in earlier
+        if e.id != episode.id and e.started_at < start and e.started_at <= as_of
+    ]
+
+    def total(t: datetime) -> timedelta:
+        lo = t - window
+        amount = max(timedelta(0), t - max(lo, start))
+        for s, e in others:
+            overlap = min(e, t) - max(s, lo)
+            if overlap > timedelta(0):
+                amount += overlap
+        return amount
+
+    points = {start, end}
+    for s, e in others:
+        for moment in (s + window, e + window):
+            if start < moment < end:
+                points.add(moment)
+    ordered = sorted(points)
+    for a, b in pairwise(ordered):
+        total_a, total_b = total(a), total(b)
+        if total_b >= window_limit:
+            if total_a >= window_limit:
+                return a
+            rate = (total_b - total_a) / (b - a)
+            return min(a + (window_limit - total_a) / rate, start + single_limit)
+    if ended is None or start + single_limit < ended:
+        return start + single_limit
+    return None
+
+
+def independent_review(
+    episode: Episode,
+    earlier: Sequence[Episode],
+    reviews: Sequence[Review],
+    *,
+    as_of: datetime,
+    single_limit: timedelta = timedelta(hours=8),
+    window_limit: timedelta = timedelta(hours=12),
+    window: timedelta = timedelta(hours=48),
+) -> Chain:
+    """SECL_INDEPENDENT_MDT: due when the line is crossed; met by an independent MDT review
+    at or after the start of this episode and at or before the crossing; cleared by one
+    later, or by the episode ending."""
+    due = independent_review_line(
+        episode,
+        earlier,
+        as_of=as_of,
+        single_limit=single_limit,
+        window_limit=window_limit,
+        window=window,
+    )
+    if due is None:
+        return Chain((), None)
+    independent = sorted(
+        r.at for r in reviews if r.kind == "independent_mdt" and episode.started_at <= r.at <= as_of
+    )
+    if any(at <= due for at in independent):
+        return Chain((), None)
+    ended = episode.ended_at if episode.ended_at is not None and episode.ended_at <= as_of else None
+    if ended is not None and due >= ended:
+        return Chain((), None)
+    if as_of > due:
+        cleared = [at for at in independent if at > due]
+        if ended is not None:
+            cleared.append(ended)
+        return Chain((due,), None, (min(cleared) if cleared else None,))
+    return Chain((), due)
+
 
 AC_KINDS = frozenset({"approved_clinician", "mdt"})  # an MDT includes an approved clinician
 

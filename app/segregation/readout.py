@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.deadlines import Chain
 from app.discharge import service as discharge_service
 from app.errors import Conflict, FieldError, Invalid
 from app.rules import catalogue, settings
 from app.rules.catalogue import RuleCode
 from app.segregation import evaluate, schemas
-from app.segregation.deadlines import Chain, Episode, Review
+from app.segregation.evaluate import Episode, Review
 from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
 from app.wards import admissions, board
 from app.wards.models import Admission, Patient

@@ -17,6 +17,8 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.clock import check_not_future
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.segregation import schemas
 from app.segregation.models import (
@@ -28,7 +30,6 @@ from app.segregation.models import (
 )
 from app.wards import admissions
 from app.wards.models import Admission
-from app.wards.service import check_not_future, flush
 
 E = TypeVar("E", Seclusion, Segregation)
 R = TypeVar("R", SeclusionReview, SeclusionObservation, SegregationReview)

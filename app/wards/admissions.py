@@ -12,6 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import check_not_future, local_date
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
@@ -22,7 +24,7 @@ from app.wards.models import (
     PurposeReview,
     WardStay,
 )
-from app.wards.service import check_not_future, flush, get_bed, get_ward, local_date
+from app.wards.service import get_bed, get_ward
 
 # Restrictive practice lists its episodes and uses of force here for the admission's API
 # and page, without wards depending on it.

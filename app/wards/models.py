@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, UTCDateTime, register_constraint_messages
+from app.sql import sql_in
 from app.wards.codes import (
     BED_STATUSES,
     ETHNIC_CATEGORIES,
@@ -27,10 +28,20 @@ from app.wards.codes import (
     PATIENT_SEXES,
     WARD_SEXES,
     WARD_TYPES,
-    sql_in,
 )
 
 OPEN = text("ended_at IS NULL")
+
+register_constraint_messages(
+    {
+        "uq_ward_stays_one_open_per_bed": "That bed is already occupied.",
+        "uq_bed_closures_one_open_per_bed": "That bed is already closed.",
+        "uq_admissions_one_open_per_patient": "This patient already has an open admission.",
+        "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
+        "bed_closed": "That bed is closed and takes no one.",
+        "bed_occupied": "A bed with someone in it cannot be closed.",
+    }
+)
 
 
 class Locality(Base):

@@ -6,18 +6,17 @@ refused request leaves nothing half-written.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
-from app.config import get_settings
+from app.clock import check_not_future, local_date
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
@@ -29,81 +28,6 @@ from app.wards.models import (
     Ward,
     WardStay,
 )
-
-# Constraint names the database may refuse a write with, and what to tell the person.
-_CONSTRAINT_MESSAGES = {
-    "uq_ward_stays_one_open_per_bed": "That bed is already occupied.",
-    "uq_bed_closures_one_open_per_bed": "That bed is already closed.",
-    "uq_admissions_one_open_per_patient": "This patient already has an open admission.",
-    "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
-    "bed_closed": "That bed is closed and takes no one.",
-    "bed_occupied": "A bed with someone in it cannot be closed.",
-    "uq_seclusions_one_open_per_admission": "A seclusion is already open for this admission.",
-    "uq_segregations_one_open_per_admission": "A segregation is already open for this admission.",
-    "review_outside_episode": "A review must fall inside its episode.",
-    "observation_outside_episode": "An observation must fall inside its seclusion.",
-    "episode_outside_admission": "An episode must fall inside its admission.",
-    "record_after_end": "An episode cannot end before what was recorded in it.",
-    "discharge_while_restricted": (
-        "Seclusion or segregation is still open: end it before discharge."
-    ),
-    "never_deleted": "Clinical records are never deleted.",
-    "uq_bed_requests_one_open_per_patient": "This person is already waiting for a bed.",
-    "uq_out_of_area_placements_one_active_per_patient": (
-        "This person already has an out-of-area placement open."
-    ),
-    "uq_ready_for_discharge_one_open_per_admission": (
-        "A ready-for-discharge period is already open for this admission."
-    ),
-    "outside_parent": "That time falls outside what it belongs to.",
-    "ready_for_discharge_open": "End the ready-for-discharge period at discharge.",
-}
-
-
-def conflict_from_integrity_error(error: IntegrityError) -> Conflict:
-    text = str(error.orig)
-    for name, message in _CONSTRAINT_MESSAGES.items():
-        if name in text:
-            return Conflict(message)
-    return Conflict("The change conflicts with what is recorded; nothing was saved.")
-
-
-async def flush(session: AsyncSession) -> None:
-    """Flush, turning a refusal by the database's own invariants into a 409."""
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise conflict_from_integrity_error(error) from error
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(local_tz()).date()
-
-
-def midnights_between(start: datetime, end: datetime) -> int:
-    """Local midnights passed after ``start`` up to and including ``end``: how bed days,
-    delay days and placement days are counted (a stay from Monday 14:00 to Wednesday 10:00
-    is 2 days)."""
-    return max(0, (local_date(end) - local_date(start)).days)
-
-
-def age_on(date_of_birth: date, on: date) -> int:
-    return (
-        on.year
-        - date_of_birth.year
-        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
-    )
-
-
-def check_not_future(at: datetime, now: datetime, field: str) -> None:
-    tolerance = timedelta(minutes=get_settings().future_tolerance_minutes)
-    if at > now + tolerance:
-        raise Invalid(FieldError(field, "cannot be in the future"))
-
 
 # --- places ---------------------------------------------------------------------------
 

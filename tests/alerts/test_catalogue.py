@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.deadlines import Interval
 from app.errors import Invalid
 from app.rules import catalogue
 from app.segregation import evaluate
-from app.segregation.deadlines import Episode, Interval
+from app.segregation.evaluate import Episode
 
 # RULES.md section 2, by code: (severity, defaults).
 DOCUMENTED = {

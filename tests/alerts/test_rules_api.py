@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, RuleRun
 from app.audit.models import AuditEntry
+from app.deadlines import Interval
 from app.rules import catalogue
 from app.rules.models import RuleSetting
-from app.segregation.deadlines import Interval
 from tests.alerts.scenario import run_via_api as run
 from tests.alerts.scenario import start_seclusion
 

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.audit.models import AuditEntry
+from app.clock import local_tz
+from app.deadlines import Interval, chain
 from app.flow.models import BedRequest
 from app.rules.catalogue import RuleCode
-from app.segregation.deadlines import LONDON, Interval, chain
 from app.sql import among, among_selected
 from app.wards.models import Admission, Patient, PurposeReview, Ward, WardStay
 
@@ -93,11 +94,11 @@ def _eighteenth_birthday(date_of_birth: date) -> datetime:
         birthday = date_of_birth.replace(year=date_of_birth.year + 18)
     except ValueError:
         birthday = date(date_of_birth.year + 18, 3, 1)
-    return datetime.combine(birthday, time(), LONDON)
+    return datetime.combine(birthday, time(), local_tz())
 
 
 def _local_date(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
+    return moment.astimezone(local_tz()).date()
 
 
 def under_18_on_adult_ward(stays: list[Stay], ctx: RunContext) -> list[Breach]:
@@ -401,7 +402,7 @@ async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[B
                 admission_id,
                 ward_id,
                 cleared_at=happened(admitted_at, ctx.as_of),
-                detail=f"decision to admit {decided_at.astimezone(LONDON):%d %b %H:%M}",
+                detail=f"decision to admit {decided_at.astimezone(local_tz()):%d %b %H:%M}",
             )
         )
     return result

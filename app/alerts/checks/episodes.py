@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, Typed, earliest
 from app.alerts.checks.window import reach_of, stays_of, still_relevant
 from app.audit.models import AuditEntry
+from app.deadlines import Chain
 from app.rules import catalogue
 from app.rules.catalogue import RuleCode
 from app.segregation import evaluate, readout
-from app.segregation.deadlines import Chain
 from app.segregation.models import (
     Seclusion,
     SeclusionObservation,

@@ -27,12 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.alerts.models import Alert
+from app.clock import local_tz
+from app.deadlines import Interval, chain
 from app.discharge.codes import DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
 from app.rules.catalogue import RuleCode
-from app.segregation.deadlines import LONDON, Interval, chain
 from app.sql import among, among_selected
 from app.wards.models import WardStay
 
@@ -79,7 +80,7 @@ def _given(records: list[Typed], code: str) -> list[Typed]:
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(LONDON):%d %b %H:%M}"
+    return f"{moment.astimezone(local_tz()):%d %b %H:%M}"
 
 
 # --- ADM_WAIT: the waiting list ------------------------------------------------------------

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, happened
 from app.alerts.checks.window import reach_of, still_relevant
+from app.deadlines import Interval
 from app.rules.catalogue import RuleCode, Severity
 from app.segregation.codes import PRONE
-from app.segregation.deadlines import Interval
 from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
 from app.sql import among, among_selected
 

@@ -9,18 +9,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext
+from app.clock import local_tz
 from app.rules.catalogue import RuleCode
-from app.segregation.deadlines import LONDON
 from app.wards import beds
 from app.wards.models import Ward, WardStay
 
 
 def local_midnight(moment: datetime) -> datetime:
-    return datetime.combine(moment.astimezone(LONDON).date(), time(), LONDON)
+    return datetime.combine(moment.astimezone(local_tz()).date(), time(), local_tz())
 
 
 def next_midnight(midnight: datetime) -> datetime:
-    return datetime.combine(midnight.date() + timedelta(days=1), time(), LONDON)
+    return datetime.combine(midnight.date() + timedelta(days=1), time(), local_tz())
 
 
 async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
