@@ -24,21 +24,30 @@ os.environ["WARDFLOW_SCHEDULER_ENABLED"] = "false"
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = dbutil.test_database_url(tmp_path_factory.mktemp("db"))
-    if url.startswith("postgresql"):
-        reason = dbutil.reachable_or_reason(url)
+    """This run's own database, migrated (a copy of the run's template; see tests/dbutil.py).
+
+    On PostgreSQL the configured name is a prefix: this run works in `<name>_<pid>_<hex>`
+    and databases named after it, all dropped at the end, so runs side by side never meet.
+    """
+    configured = dbutil.test_database_url(tmp_path_factory.mktemp("db"))
+    if configured.startswith("postgresql"):
+        reason = dbutil.reachable_or_reason(configured)
         if reason is not None:
-            message = f"PostgreSQL at {url} is not reachable: {reason}"
+            message = f"PostgreSQL at {configured} is not reachable: {reason}"
             if dbutil.in_ci():
                 pytest.exit(f"{message} (CI=true: PostgreSQL is required)", returncode=1)
             pytest.skip(f"{message}; skipping the PostgreSQL run")
-    dbutil.reset_database(url)
-    dbutil.migrate(url)
-    os.environ["WARDFLOW_DATABASE_URL"] = url
-    from app.config import get_settings
+    url = dbutil.run_database_url(configured)
+    try:
+        dbutil.build_template(url)
+        dbutil.create_migrated(url)
+        os.environ["WARDFLOW_DATABASE_URL"] = url
+        from app.config import get_settings
 
-    get_settings.cache_clear()
-    yield url
+        get_settings.cache_clear()
+        yield url
+    finally:
+        dbutil.drop_run_databases(url)
 
 
 @pytest.fixture(scope="session")

@@ -397,15 +397,8 @@ def scheduler_db(database_url: str) -> Iterator[str]:
         pytest.skip("several scheduler processes share a PostgreSQL database")
     url = make_url(database_url)
     name = f"{url.database}_scheduler"
-    exists = _run(
-        lambda s: s.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}),
-        database_url,
-    )
-    if not exists:
-        _admin(database_url, f'CREATE DATABASE "{name}"')
     target = url.set(database=name).render_as_string(hide_password=False)
-    dbutil.reset_database(target)
-    dbutil.migrate(target)
+    dbutil.create_migrated(target)  # a copy of the run's migrated template
     yield target
     _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

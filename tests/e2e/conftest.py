@@ -85,8 +85,7 @@ def _free_port() -> int:
 
 def _prepare_database(url: str) -> dict[str, str]:
     """Migrate a fresh database and build the test trust; returns API tokens by username."""
-    dbutil.reset_database(url)
-    dbutil.migrate(url)
+    dbutil.create_migrated(url)  # a copy of the run's template when there is one
 
     async def build() -> dict[str, str]:
         from sqlalchemy.ext.asyncio import AsyncSession

@@ -116,14 +116,15 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             url = f"sqlite+aiosqlite:///{tmp / f'{suffix}.db'}"
         else:
-            name = f"{parsed.database}_{suffix}"
+            url = parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(False)
+        if migrate:
+            # A copy of the run's migrated template (tests/dbutil.py).
+            in_thread(lambda: dbutil.create_migrated(url))
+        elif parsed.get_backend_name() != "sqlite":
+            name = make_url(url).database
             _admin(test_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             _admin(test_url, f'CREATE DATABASE "{name}"')
-            url = parsed.set(database=name).render_as_string(hide_password=False)
-        database = cls(url)
-        if migrate:
-            in_thread(lambda: dbutil.migrate(url))
-        return database
+        return cls(url)
 
     def copy(self, suffix: str, tmp: Path) -> Database:
         """The same data in another database (nothing may be connected to this one)."""

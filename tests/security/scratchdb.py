@@ -62,9 +62,7 @@ def drop(url: str) -> None:
 
 
 def migrated(url: str) -> str:
-    create_empty(url)
-    dbutil.migrate(url)
-    return url
+    return dbutil.create_migrated(url)
 
 
 def cli_env(url: str) -> dict[str, str]:
