@@ -11,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
+from starlette.requests import Request
 
 from tests import dbutil
 from tests.auth.helpers import Browser
@@ -101,28 +103,85 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
+    """The app on the test's session and clock. A request that flushed and never
+    committed fails (production's get_session rolls it back), and so does the test."""
     from app.clock import get_now
     from app.db import get_session
     from app.main import create_app
 
     application = create_app()
+    unsaved: list[str] = []
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
+    async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
         # As get_session does: a refused request is rolled back (here, to its savepoint),
         # so a test sees exactly what production would have kept.
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            # Production's session ends here; the test's lives on and holds records the
-            # rollback expired, so load them again (what the database really kept).
-            for record in list(session.identity_map.values()):
-                await session.refresh(record)
-            raise
+        with FlushWatch(session) as watch:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                # Production's session ends here; the test's lives on and holds records the
+                # rollback expired, so load them again (what the database really kept).
+                for record in list(session.identity_map.values()):
+                    await session.refresh(record)
+                raise
+            if watch.pending:
+                # Production rolls this back (get_session commits nothing): the handler
+                # wrote and forgot `await deps.commit(session)`.
+                unsaved.append(f"{request.method} {request.url.path}")
+                await session.rollback()
+                raise AssertionError(
+                    f"{request.method} {request.url.path} flushed changes and never "
+                    "committed them: get_session rolls back on exit, so they are lost"
+                )
 
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_now] = clock
-    return application
+    yield application
+    assert not unsaved, f"requests that flushed and never committed: {unsaved}"
+
+
+class FlushWatch:
+    """Whether the session flushed something that is neither committed nor rolled back
+    (a flush inside a savepoint that was rolled back does not count), while in the block."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.sync = session.sync_session
+        # The innermost transaction of each flush not yet committed or rolled back.
+        self.flushed: list[SessionTransaction] = []
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.flushed)
+
+    def _after_flush(self, session: Session, _context: object) -> None:
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        if transaction is not None:
+            self.flushed.append(transaction)
+
+    def _after_commit(self, _session: Session) -> None:
+        self.flushed.clear()
+
+    def _after_soft_rollback(self, _session: Session, previous: SessionTransaction) -> None:
+        def undone(transaction: SessionTransaction | None) -> bool:
+            while transaction is not None:
+                if transaction is previous:
+                    return True
+                transaction = transaction.parent
+            return False
+
+        self.flushed = [t for t in self.flushed if not undone(t)]
+
+    def __enter__(self) -> FlushWatch:
+        event.listen(self.sync, "after_flush", self._after_flush)
+        event.listen(self.sync, "after_commit", self._after_commit)
+        event.listen(self.sync, "after_soft_rollback", self._after_soft_rollback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.sync, "after_flush", self._after_flush)
+        event.remove(self.sync, "after_commit", self._after_commit)
+        event.remove(self.sync, "after_soft_rollback", self._after_soft_rollback)
 
 
 @pytest.fixture
