@@ -79,7 +79,7 @@ def wardflow(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[st
         env={**cli_env(url), **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
 
 
