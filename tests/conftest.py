@@ -39,6 +39,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if dbutil.in_ci():
                 pytest.exit(f"{message} (CI=true: PostgreSQL is required)", returncode=1)
             pytest.skip(f"{message}; skipping the PostgreSQL run")
+    dbutil.reap_abandoned_runs(configured)
     url = dbutil.run_database_url(configured)
     try:
         dbutil.build_template(url)
@@ -111,6 +112,7 @@ def app(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
 
     application = create_app()
     unsaved: list[str] = []
+    application.state.unsaved_requests = unsaved  # tests/test_transaction_owner.py reads it
 
     async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
         # As get_session does: a refused request is rolled back (here, to its savepoint),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -171,6 +172,30 @@ def create_migrated(url: str) -> str:
         reset_database(url)
     migrate(url)
     return url
+
+
+def reap_abandoned_runs(configured_url: str) -> None:
+    """Drop the databases of runs that were killed before they could (SIGKILL, a machine
+    reset): `<name>_<pid>_<hex>...` whose process is gone. Only for a server on this
+    machine (where a missing pid means the run is over), never a shared remote one."""
+    parsed = make_url(configured_url)
+    if parsed.get_backend_name() != "postgresql" or parsed.host not in {
+        "127.0.0.1",
+        "localhost",
+        "::1",
+        None,
+    }:
+        return
+    prefix = str(parsed.database)
+    pattern = re.compile(rf"^{re.escape(prefix)}_(\d+)_[0-9a-f]{{6}}(_.*)?$")
+    names = _admin(configured_url, "SELECT datname FROM pg_database")
+    abandoned = []
+    for name in names:
+        found = pattern.match(name)
+        if found and not Path(f"/proc/{found.group(1)}").exists():
+            abandoned.append(name)
+    if abandoned:
+        _admin(configured_url, *(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in abandoned))
 
 
 def drop_run_databases(run_url: str) -> None:
