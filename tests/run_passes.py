@@ -82,6 +82,22 @@ def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {seconds % 60:04.1f} s"
 
 
+def without_browser_tests(args: list[str]) -> list[str]:
+    """`args` for the PostgreSQL pass: the browser tests left out, also when `args` choose
+    tests by marker themselves (pytest keeps only the last -m)."""
+    out, marker = [], None
+    rest = iter(args)
+    for arg in rest:
+        if arg == "-m":
+            marker = next(rest, "")
+        elif arg.startswith("-m") and len(arg) > 2:
+            marker = arg[2:]
+        else:
+            out.append(arg)
+    expression = "not e2e" if marker is None else f"not e2e and ({marker})"
+    return ["-m", expression, *out]
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
@@ -93,7 +109,7 @@ def main(argv: list[str]) -> int:
         Pass("SQLite (with browser tests)", [*extra], dict(base), work / "sqlite"),
         Pass(
             "PostgreSQL",
-            ["-m", "not e2e", *extra],
+            without_browser_tests(extra),
             {**base, "WARDFLOW_TEST_DATABASE_URL": postgres_url},
             work / "postgres",
         ),
