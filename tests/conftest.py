@@ -117,6 +117,9 @@ def app(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
     async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
         # As get_session does: a refused request is rolled back (here, to its savepoint),
         # so a test sees exactly what production would have kept.
+        if session.new or session.dirty or session.deleted:
+            # The test's own set-up, not yet flushed: not the handler's writes.
+            await session.flush()
         with FlushWatch(session) as watch:
             try:
                 yield session
