@@ -200,11 +200,13 @@ def memo(session: AsyncSession) -> dict[str, Any] | None:
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
-    """The request's session: the one owner that commits (services only flush)."""
+    """The request's session. Handlers commit with `deps.commit`; services flush; jobs
+    own their sessions. On exit whatever was not committed is rolled back: nothing is
+    committed after the response (a dependency's exit runs after it is sent), so a handler
+    that forgets to commit loses its work visibly instead of saving it behind the reply.
+    The tests' session fails a request that flushed and never committed."""
     async with get_sessionmaker()() as session:
         try:
             yield session
-            await session.commit()
-        except BaseException:
+        finally:
             await session.rollback()
-            raise

@@ -219,7 +219,7 @@ def test_the_command_builds_a_set_once_and_says_what_it_made(tmp_path):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(  # noqa: S603
-            [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=120
+            [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=300
         )
 
     assert run("db", "upgrade").returncode == 0

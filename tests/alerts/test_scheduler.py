@@ -43,6 +43,21 @@ configure = test_notify.configure
 
 WARDFLOW = str(Path(sys.executable).parent / "wardflow")
 API = "/api/v1"
+# How long to wait for something that happens within seconds on a quiet machine: generous,
+# because a busy one (CI, two `make test` at once) is many times slower, and a passing
+# test never waits it out.
+DEADLINE = 120.0
+
+
+async def eventually(check: Callable[[], bool], what: str) -> None:
+    """Yield to the loop until `check()` holds; fail after DEADLINE seconds."""
+    deadline = time.monotonic() + DEADLINE
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {DEADLINE} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -237,10 +252,7 @@ async def test_stopping_lets_the_tick_under_way_finish(
     scheduler = scheduling.make_scheduler(sessions, leader)
     scheduler.start()
     try:
-        for _ in range(100):
-            if "sending" in events:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: "sending" in events, "the tick to start sending")
         await scheduling.stop(scheduler, leader)
         assert events == ["rules", "sending", "sent"]
         assert not scheduler.running and leader.connection is None
@@ -268,14 +280,12 @@ async def test_a_tick_that_will_not_finish_is_cut_off_after_the_grace(
     scheduler = scheduling.make_scheduler(sessions, leader)
     scheduler.start()
     try:
-        for _ in range(100):
-            if events:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: bool(events), "the stuck tick to start")
         began = time.monotonic()
         await scheduling.stop(scheduler, leader, grace=0.2)
         await asyncio.sleep(0.05)
-        assert time.monotonic() - began < 5
+        # Well under the 30 s the tick would take: it was cut off (room for a busy machine).
+        assert time.monotonic() - began < 20
         assert events == ["started", "cancelled"]
     finally:
         if scheduler.running:
@@ -318,12 +328,11 @@ async def test_leadership_is_held_by_one_and_passes_on_when_it_goes(
         async with engine.connect() as admin:
             await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             await admin.commit()
-        for _ in range(50):
-            if await b.held():
-                break
+        deadline = time.monotonic() + DEADLINE
+        while not await b.held():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the lock did not pass on within {DEADLINE} s")
             await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the lock did not pass on")
         assert not await a.held()  # the old leader notices and follows
         assert a.connection is None
         await b.release()
@@ -398,15 +407,8 @@ def scheduler_db(database_url: str) -> Iterator[str]:
         pytest.skip("several scheduler processes share a PostgreSQL database")
     url = make_url(database_url)
     name = f"{url.database}_scheduler"
-    exists = _run(
-        lambda s: s.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}),
-        database_url,
-    )
-    if not exists:
-        _admin(database_url, f'CREATE DATABASE "{name}"')
     target = url.set(database=name).render_as_string(hide_password=False)
-    dbutil.reset_database(target)
-    dbutil.migrate(target)
+    dbutil.create_migrated(target)  # a copy of the run's migrated template
     yield target
     _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -447,7 +449,7 @@ class Schedulers:
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
-                process.wait(10)
+                process.wait(DEADLINE)
 
 
 @pytest.fixture
@@ -501,6 +503,8 @@ async def _pending(session: AsyncSession) -> int:
 
 
 def wait_until(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Poll `check` until it is truthy; fail after `seconds` (a generous bound: on a busy
+    machine processes start and tick slowly, and a pass costs no more than it takes)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
@@ -571,8 +575,19 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
 
     a, b = schedulers.start(), schedulers.start()
     runner_of = {f"{socket.gethostname()}:{p.pid}"[:120]: p for p in (a, b)}
-    wait_until(lambda: _run(_runs, url), 60, "the first scheduled run")
-    time.sleep(6)
+    # Both processes up (however slowly a busy machine starts them), then four ticks of a
+    # second each (WARDFLOW_RULES_INTERVAL_SECONDS=1) in which both try to lead.
+    wait_until(
+        lambda: all("Scheduler running" in schedulers.output(p) for p in (a, b)),
+        DEADLINE,
+        "both schedulers to start",
+    )
+    both_up = utcnow()
+    wait_until(
+        lambda: sum(r.started_at >= both_up for r in _run(_runs, url)) >= 4,
+        DEADLINE,
+        "four scheduled runs with both schedulers up",
+    )
     assert a.poll() is None and b.poll() is None, schedulers.output(a) + schedulers.output(b)
 
     runs = _run(_runs, url)
@@ -598,19 +613,19 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
     assert {a.run_id for a in alerts} <= {run.id for run in runs}
 
     # And each high-severity alert posted once (by the leader, after its run).
-    wait_until(lambda: _run(_pending, url) == 0, 15, "the notices to be sent")
+    wait_until(lambda: _run(_pending, url) == 0, DEADLINE, "the notices to be sent")
     high = sorted(a.id for a in alerts if a.severity == "high" and a.status == "open")
     assert len(high) == 2
     assert sorted(p["json"]["id"] for p in receiver.posts) == high
 
     # The leader dies: the other process takes over at its next tick.
     leader.send_signal(signal.SIGKILL)
-    leader.wait(10)
+    leader.wait(DEADLINE)
     killed_at = utcnow()
     follower_runner = next(r for r, p in runner_of.items() if p is follower)
     wait_until(
         lambda: any(r.runner == follower_runner for r in _run(_runs, url)),
-        30,
+        DEADLINE,
         "the other scheduler to take over",
     )
     # A new breach after the takeover: raised once and notified once, by the new leader.
@@ -624,10 +639,10 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
             ),
             url,
         ),
-        15,
+        DEADLINE,
         "the new breach to be raised",
     )
-    wait_until(lambda: _run(_pending, url) == 0, 15, "the new notice to be sent")
+    wait_until(lambda: _run(_pending, url) == 0, DEADLINE, "the new notice to be sent")
     time.sleep(2)
     assert follower.poll() is None, schedulers.output(follower)
 
@@ -646,7 +661,7 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
 
     # Interrupted (Ctrl+C), the scheduler stops cleanly and lets go of its lock.
     follower.send_signal(signal.SIGINT)
-    assert follower.wait(15) == 0, schedulers.output(follower)
+    assert follower.wait(DEADLINE) == 0, schedulers.output(follower)
     assert "Traceback" not in schedulers.output(follower), schedulers.output(follower)
     locks = _run(lambda s: s.scalar(text(ADVISORY_LOCKS)), url)
     assert locks == 0
