@@ -144,7 +144,7 @@ async def _writable_admission(
     admission = await admissions.get_admission(
         session, actor=user, admission_id=admission_id, now=now
     )
-    admissions.require_ward_for(user, admission, doing)
+    admissions.require_ward_for(user, admission, doing, now=now)
     return admission
 
 
@@ -305,10 +305,11 @@ async def admission_section(
 ) -> tuple[str, dict[str, object]]:
     """Every ready-for-discharge period of the admission the reader may see (scope.py),
     oldest first, with its days."""
+    seen = scope.admission_seen(reader, admission, now)
     periods = [
         p
         for p in (await ready.periods_of(session, [admission.id]))[admission.id]
-        if scope.recorded_on_readable_stay(reader, admission.stays, p.started_at, now)
+        if seen.shows(p.started_at)
     ]
     rows = [ready.period_out(p, now) for p in periods]
     return "discharge/_ready_section.html", {

@@ -294,7 +294,7 @@ async def _record_for_change(
     record, admission = await force.get_intervention(
         session, actor=user, intervention_id=intervention_id, now=now
     )
-    force.require_writer(user, admission, record.started_at)
+    force.require_writer(user, admission, record.started_at, now=now)
     return record, admission
 
 
@@ -306,7 +306,7 @@ async def record_page(
         session, actor=user, intervention_id=intervention_id, now=now
     )
     try:
-        force.require_writer(user, admission, record.started_at)
+        force.require_writer(user, admission, record.started_at, now=now)
         can_write = True
     except Forbidden:
         can_write = False

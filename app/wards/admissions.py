@@ -238,13 +238,16 @@ async def admission_for_change(
     doing: str,
     roles: set[str],
     *,
+    now: datetime,
     event_at: datetime | None = None,
 ) -> Admission:
     """The admission, locked for update, once the actor may change it on its current ward.
 
     With ``event_at`` (recording something that happened earlier), staff of the ward the
     person was on at that moment may also write: a restraint on one ward is recorded by
-    that ward's staff even after the person has moved on.
+    that ward's staff even after the person has moved on. Either way writes follow the read
+    window (app/auth/scope.py): after a stay ends, its ward completes records for
+    ``records_after_discharge_days``, no longer.
     """
     access.require_role(actor, roles, doing)
     admission = await session.scalar(
@@ -255,7 +258,7 @@ async def admission_for_change(
     )
     if admission is None:
         raise NotFound(f"No admission with id {admission_id}.")
-    require_ward_for(actor, admission, doing, event_at)
+    require_ward_for(actor, admission, doing, event_at, now=now)
     return admission
 
 
@@ -266,13 +269,20 @@ def ward_at(admission: Admission, at: datetime) -> int:
 
 
 def require_ward_for(
-    actor: User, admission: Admission, doing: str, event_at: datetime | None = None
+    actor: User,
+    admission: Admission,
+    doing: str,
+    event_at: datetime | None = None,
+    *,
+    now: datetime,
 ) -> None:
     allowed = {current_stay(admission).ward_id}
     if event_at is not None:
         allowed.add(ward_at(admission, event_at))
     if access.is_ward_scoped(actor) and not allowed & access.ward_ids(actor):
         access.require_ward(actor, current_stay(admission).ward_id, doing)
+    if not scope.stay_writable(actor, admission, now, event_at):
+        raise scope.refuse_write()
 
 
 def check_within(admission: Admission, at: datetime, now: datetime, field: str) -> None:
@@ -293,7 +303,7 @@ async def transfer(
     now: datetime,
 ) -> Admission:
     admission = await admission_for_change(
-        session, actor, admission_id, "transfer people", access.PLACERS
+        session, actor, admission_id, "transfer people", access.PLACERS, now=now
     )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")
@@ -351,7 +361,12 @@ async def add_purpose_review(
     now: datetime,
 ) -> PurposeReview:
     admission = await admission_for_change(
-        session, actor, admission_id, "review the purpose of admission", access.CLINICAL_WRITERS
+        session,
+        actor,
+        admission_id,
+        "review the purpose of admission",
+        access.CLINICAL_WRITERS,
+        now=now,
     )
     check_within(admission, data.at, now, "at")
     review = PurposeReview(
@@ -379,7 +394,7 @@ async def update_admission(
     now: datetime,
 ) -> Admission:
     admission = await admission_for_change(
-        session, actor, admission_id, "change admissions", access.CLINICAL_WRITERS
+        session, actor, admission_id, "change admissions", access.CLINICAL_WRITERS, now=now
     )
     fields = data.model_fields_set
     if not fields - {"at"}:
@@ -497,21 +512,27 @@ async def admissions_detail(
 def _only_readable(
     reader: User, admission: Admission, out: schemas.AdmissionOut, now: datetime
 ) -> None:
-    """Cut an admission's detail to the stays this reader may see and what was recorded
-    on them (by when it happened)."""
-    stays = admission.stays
-    readable = {s.id for s in scope.readable_stays(reader, stays, now)}
-
-    def seen(at: datetime) -> bool:
-        return scope.recorded_on_readable_stay(reader, stays, at, now)
-
+    """Cut an admission's detail to what scope.admission_seen lets this reader see: the
+    stays they may read and what was recorded on them (by when it happened); a ward the
+    person has left sees the admission as it stood when its stay ended."""
+    seen = scope.admission_seen(reader, admission, now)
+    readable = {s.id for s in seen.stays}
     out.stays = [s for s in out.stays if s.id in readable]
-    out.episodes = [e for e in out.episodes if seen(e.started_at)]
-    out.purpose_reviews = [r for r in out.purpose_reviews if seen(r.at)]
-    out.legal_status_history = [c for c in out.legal_status_history if seen(c.at)]
+    out.episodes = [e for e in out.episodes if seen.shows(e.started_at)]
+    out.purpose_reviews = [r for r in out.purpose_reviews if seen.shows(r.at)]
+    out.legal_status_history = [c for c in out.legal_status_history if seen.shows(c.at)]
     out.ready_for_discharge_periods = [
-        p for p in out.ready_for_discharge_periods if seen(p.started_at)
+        p for p in out.ready_for_discharge_periods if seen.shows(p.started_at)
     ]
+    if seen.until is not None:
+        # As it stood at the end of the reader's stay: not where the person went next, nor
+        # the later legal status or discharge.
+        out.ward_code = seen.stay.ward.code
+        out.bed_label = seen.stay.bed.label
+        out.legal_status = seen.legal_status
+        out.status = "open"
+        out.discharged_at = None
+        out.discharge_destination = None
 
 
 async def admission_detail(

@@ -447,9 +447,7 @@ async def _admission_page(
         session, actor=user, admission_id=admission_id, now=now
     )
 
-    def seen(at: datetime) -> bool:
-        return scope.recorded_on_readable_stay(user, admission.stays, at, now)
-
+    seen = scope.admission_seen(user, admission, now)
     fresh = {"at": input_datetime(now)}
     forms = {
         name: (values or fresh, errors or {}) if name == sent else (fresh, {})
@@ -460,12 +458,13 @@ async def _admission_page(
         "wards/admission.html",
         {
             "admission": admission,
-            "stay": admissions.current_stay(admission),
-            "stays": scope.readable_stays(user, admission.stays, now),
-            "legal_changes": sorted(
-                (c for c in admission.legal_status_changes if seen(c.at)), key=lambda c: c.at
-            ),
-            "purpose_reviews": [r for r in admission.purpose_reviews if seen(r.at)],
+            # As this reader may see it (scope.admission_seen): a ward the person has left
+            # sees the admission as it stood when its stay ended.
+            "seen": seen,
+            "stay": seen.stay,
+            "stays": seen.stays,
+            "legal_changes": seen.legal_status_changes,
+            "purpose_reviews": [r for r in admission.purpose_reviews if seen.shows(r.at)],
             "forms": forms,
             "sections": [
                 await section(session, admission, now, user) for section in admission_sections
