@@ -14,7 +14,7 @@ from app.auth import access, scope
 from app.auth.models import User
 from app.clock import check_not_future, local_date
 from app.db import flush
-from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.errors import Conflict, DomainError, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
     Admission,
@@ -64,10 +64,90 @@ async def _ensure_bed_free(session: AsyncSession, bed: Bed, since: datetime) -> 
         raise Conflict(f"Bed {bed.label} was occupied at that time.")
 
 
-async def admit(
-    session: AsyncSession, *, actor: User, data: schemas.AdmissionIn, now: datetime
-) -> Admission:
+async def identify(
+    session: AsyncSession,
+    *,
+    actor: User,
+    data: schemas.AdmissionIn,
+    now: datetime,
+    via: dict[str, str],
+) -> Patient | None:
+    """Whom an admission names by ``nhs_number`` and ``date_of_birth`` (both or neither,
+    422 naming the one missing): the registered person with exactly that NHS number, once
+    the date of birth matches (409 naming the detail that differs, never its stored value;
+    404 when no one has that number). None when neither was given. The lookup is audited
+    under the person it reached, matched or not: the caller commits before refusing, so a
+    failed try stays in the audit log."""
     access.require_role(actor, access.PLACERS, "admit people")
+    if data.nhs_number is None and data.date_of_birth is None:
+        return None
+    if data.nhs_number is None:
+        raise Invalid(FieldError("nhs_number", "give it with date_of_birth"))
+    if data.date_of_birth is None:
+        raise Invalid(FieldError("date_of_birth", "give it with nhs_number"))
+    from app.wards.service import find_patient_by_nhs_number
+
+    patient = await find_patient_by_nhs_number(session, data.nhs_number)
+    differ = []
+    if patient is not None and patient.date_of_birth != data.date_of_birth:
+        differ.append("date of birth")
+    if patient is not None and data.patient_id is not None and data.patient_id != patient.id:
+        differ.append("patient_id")
+    await audit.record_event(
+        session,
+        actor=actor,
+        action="patient.lookup" if patient is not None and not differ else "patient.lookup_failed",
+        entity_type="patients",
+        entity_id=patient.id if patient is not None else "",
+        details={**via, "found": patient is not None and not differ, "differ": differ},
+        at=now,
+    )
+    return patient
+
+
+def identity_problem(patient: Patient | None, data: schemas.AdmissionIn) -> DomainError | None:
+    """The refusal for a person named by NHS number and date of birth, if any (after the
+    lookup's audit entry is committed)."""
+    if patient is None:
+        return NotFound(
+            "No registered person has that NHS number; register them first (POST /patients)."
+        )
+    differ = []
+    if patient.date_of_birth != data.date_of_birth:
+        differ.append("date of birth")
+    if data.patient_id is not None and data.patient_id != patient.id:
+        differ.append("patient_id")
+    if differ:
+        return Conflict(
+            "A person is recorded with this NHS number, but their "
+            + " and ".join(differ)
+            + " differ from what you gave. Check the details; nothing was saved."
+        )
+    return None
+
+
+async def admit(
+    session: AsyncSession,
+    *,
+    actor: User,
+    data: schemas.AdmissionIn,
+    now: datetime,
+    identified: bool = False,
+) -> Admission:
+    """Admit a person. Ward staff name them by ``patient_id`` only when they may already
+    read them (scope.py: on, or recently on, their ward); anyone else they must know, by
+    NHS number and date of birth (``identify``, then ``identified``), or register: a bare,
+    sequential id is not proof of knowing the person (403, whoever it names)."""
+    access.require_role(actor, access.PLACERS, "admit people")
+    if data.patient_id is None:
+        raise Invalid(FieldError("patient_id", "give patient_id, or nhs_number and date_of_birth"))
+    if not identified:
+        visible = scope.patient_condition(actor, now, Patient.id)
+        if visible is not None and (
+            await session.scalar(select(Patient.id).where(Patient.id == data.patient_id, visible))
+            is None
+        ):
+            raise scope.refuse()
     check_not_future(data.admitted_at, now, "admitted_at")
     errors = []
     if data.decision_to_admit_at is not None and data.decision_to_admit_at > data.admitted_at:

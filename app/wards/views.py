@@ -259,7 +259,11 @@ async def admit(
                     session, actor=user, data=patient_data, now=now
                 )
             admission_data.patient_id = patient.id
-            await admissions.admit(session, actor=user, data=admission_data, now=now)
+            # Named by NHS number with details that match the record (or just registered):
+            # the person is known to whoever typed them, so not only by a patient id.
+            await admissions.admit(
+                session, actor=user, data=admission_data, now=now, identified=True
+            )
         await commit(session)
     except Invalid as exc:
         errors.update(errors_from(exc))
