@@ -103,3 +103,29 @@ async def record_admission_read(
         now=now,
         details=details,
     )
+
+
+async def record_form_read(
+    session: AsyncSession,
+    request: Request,
+    *,
+    actor: User,
+    admission: Admission,
+    now: datetime,
+    record_id: int | None = None,
+) -> None:
+    """A form that shows a person (starting or recording an episode, use of force, a
+    discharge, a transfer) is a read of their record like a page: the one helper every such
+    form calls once it has been allowed, with the admission it loaded (no extra query)."""
+    details: dict[str, Any] = {"admission_id": admission.id, "form": True}
+    if record_id is not None:
+        details["record_id"] = record_id
+    await record_reads(
+        session,
+        request,
+        actor=actor,
+        action="admission.read",
+        patient_ids=[admission.patient_id],
+        now=now,
+        details=details,
+    )

@@ -376,7 +376,11 @@ async def transfer_form(
     context = await _transfer_context(
         session, user, now, admission_id, {"at": input_datetime(now)}, {}
     )
-    return page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
+    page = page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
+    await reads.record_form_read(
+        session, request, actor=user, admission=context["admission"], now=now
+    )
+    return page
 
 
 @router.post("/admissions/{admission_id}/transfer", response_class=HTMLResponse)
