@@ -105,6 +105,23 @@ async def record_admission_read(
     )
 
 
+async def record_alert_read(
+    session: AsyncSession, request: Request, *, actor: User, alert: Any, now: datetime
+) -> None:
+    """An alert about a person's admission names them: reading it is a read of their record
+    (an alert about a ward names no one and is not entered)."""
+    if alert.admission_id is not None:
+        await record_admission_read(
+            session,
+            request,
+            actor=actor,
+            action="alert.read",
+            admission_id=alert.admission_id,
+            now=now,
+            record_id=alert.id,
+        )
+
+
 async def record_form_read(
     session: AsyncSession,
     request: Request,
