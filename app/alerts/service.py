@@ -42,7 +42,12 @@ def subject_at() -> Any:
     from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
 
     def started(model: Any) -> Any:
-        return select(model.started_at).where(model.id == Alert.subject_id).scalar_subquery()
+        return (
+            select(model.started_at)
+            .where(model.id == Alert.subject_id)
+            .correlate_except(model)
+            .scalar_subquery()
+        )
 
     return case(
         (Alert.subject_type == "seclusion", started(Seclusion)),

@@ -240,20 +240,24 @@ def record_condition(user: User, now: datetime, admission_id: Any, at: Any) -> A
     holds_at = and_(
         WardStay.started_at <= at,
         ~exists(
-            select(later.c.id).where(
+            select(later.c.id)
+            .where(
                 later.c.admission_id == WardStay.admission_id,
                 later.c.started_at > WardStay.started_at,
                 later.c.started_at <= at,
             )
+            .correlate_except(later)
         ),
     )
     first_before = and_(
         WardStay.started_at > at,
         ~exists(
-            select(earlier.c.id).where(
+            select(earlier.c.id)
+            .where(
                 earlier.c.admission_id == WardStay.admission_id,
                 earlier.c.started_at < WardStay.started_at,
             )
+            .correlate_except(earlier)
         ),
     )
     return exists(
