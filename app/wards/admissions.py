@@ -85,6 +85,9 @@ async def identify(
         raise Invalid(FieldError("nhs_number", "give it with date_of_birth"))
     if data.date_of_birth is None:
         raise Invalid(FieldError("date_of_birth", "give it with nhs_number"))
+    # Refused on the ward before any lookup: a refusal writes nothing, the audit included.
+    ward = await get_ward(session, data.ward_code)
+    access.require_ward(actor, ward.id, "admit people")
     from app.wards.service import find_patient_by_nhs_number
 
     patient = await find_patient_by_nhs_number(session, data.nhs_number)
