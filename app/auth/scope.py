@@ -115,9 +115,10 @@ class AdmissionSeen:
 
     @property
     def stay(self) -> WardStay:
-        """Where the person is, as far as this reader sees: now, or their last readable stay."""
+        """Where the person is, as far as this reader sees: now, or where the reader's ward
+        sent them when its stay ended (the next stay, not any later move)."""
         if self.until is not None:
-            return self.stays[-1]
+            return stay_at(self._all, self.until) or self.stays[-1]
         return self._all[-1]
 
     @property

@@ -608,8 +608,8 @@ def _only_readable(
         p for p in out.ready_for_discharge_periods if seen.shows(p.started_at)
     ]
     if seen.until is not None:
-        # As it stood at the end of the reader's stay: not where the person went next, nor
-        # the later legal status or discharge.
+        # As it stood at the end of the reader's stay: where that ward sent the person (not
+        # any later move), the legal status then, not the discharge.
         out.ward_code = seen.stay.ward.code
         out.bed_label = seen.stay.bed.label
         out.legal_status = seen.legal_status

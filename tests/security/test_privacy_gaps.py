@@ -234,7 +234,8 @@ async def test_the_old_ward_does_not_see_the_later_discharge_or_legal_status(
         assert seen["discharged_at"] is None and seen["discharge_destination"] is None
         assert seen["legal_status"] == "s2"
         assert [c["legal_status"] for c in seen["legal_status_history"]] == ["s2"]
-        assert (seen["ward_code"], seen["bed_label"]) == ("ASH", "A1")
+        # Where ASH sent them, as ASH did.
+        assert (seen["ward_code"], seen["bed_label"]) == ("BIRCH", "B1")
     assert encounter["status"] == "in-progress"
     assert "end" not in encounter["period"]
     assert "dischargeDisposition" not in encounter["hospitalization"]
@@ -242,7 +243,7 @@ async def test_the_old_ward_does_not_see_the_later_discharge_or_legal_status(
     assert page.status_code == 200
     assert "Discharged" not in page.text
     assert "Section 3" not in page.text
-    assert "Birch" not in page.text
+    assert "Moved to Birch Ward, bed B1" in page.text
     # The admin (and BIRCH) still see the discharge.
     whole = (
         await client.get(f"{API}/admissions/{admission['id']}", headers=world.auth("birchnurse"))
