@@ -224,6 +224,7 @@ async def add_renewal(
         change.admission_id,
         "record Mental Health Act renewals",
         RECORDERS,
+        now=now,
         event_at=data.examined_at,
     )
     for name in ("examined_at", "agreed_at", "furnished_at"):
@@ -276,7 +277,13 @@ async def add_rights(
     now: datetime,
 ) -> RightsGiven:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record rights given", RECORDERS, event_at=data.given_at
+        session,
+        actor,
+        admission_id,
+        "record rights given",
+        RECORDERS,
+        now=now,
+        event_at=data.given_at,
     )
     admissions.check_within(admission, data.given_at, now, "given_at")
     held_under = [c for c in admission.legal_status_changes if c.at <= data.given_at]
