@@ -331,7 +331,7 @@ async def add_tribunal_event(
     now: datetime,
 ) -> TribunalEvent:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record tribunal events", RECORDERS, event_at=data.at
+        session, actor, admission_id, "record tribunal events", RECORDERS, now=now, event_at=data.at
     )
     admissions.check_within(admission, data.at, now, "at")
     if data.withdrawn_at is not None:
@@ -364,7 +364,13 @@ async def add_medicine_start(
     now: datetime,
 ) -> MedicineStart:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record medicine started", RECORDERS, event_at=data.at
+        session,
+        actor,
+        admission_id,
+        "record medicine started",
+        RECORDERS,
+        now=now,
+        event_at=data.at,
     )
     admissions.check_within(admission, data.at, now, "at")
     start = MedicineStart(
@@ -385,7 +391,13 @@ async def add_certificate(
     now: datetime,
 ) -> Certificate:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record certificates", RECORDERS, event_at=data.issued_at
+        session,
+        actor,
+        admission_id,
+        "record certificates",
+        RECORDERS,
+        now=now,
+        event_at=data.issued_at,
     )
     admissions.check_within(admission, data.issued_at, now, "issued_at")
     if data.fallen_at is not None:
@@ -425,6 +437,7 @@ async def certificate_fallen(
         found.admission_id,
         "record certificates",
         RECORDERS,
+        now=now,
         event_at=data.fallen_at,
     )
     certificate = await session.scalar(
