@@ -76,6 +76,11 @@ async def legal_record(
     admission = await admissions.get_admission(
         session, actor=actor, admission_id=admission_id, now=now
     )
+    # A ward the person has moved away from sees the legal record as it stood when its stay
+    # ended (app/auth/scope.py): nothing the next ward recorded, no later discharge.
+    seen = scope.admission_seen(actor, admission, now)
+    if seen.until is not None:
+        as_of = min(as_of, seen.until - timedelta(microseconds=1))
     changes = [c for c in admission.legal_status_changes if c.at <= as_of]
     renewals = [
         r
@@ -109,7 +114,7 @@ async def legal_record(
         ]
         if c.issued_at <= as_of
     ]
-    discharged_at = admission.discharged_at
+    discharged_at = seen.discharged_at
     if discharged_at is not None and discharged_at > as_of:
         discharged_at = None
     periods = periods_of(changes, renewals, discharged_at=discharged_at)
