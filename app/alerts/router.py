@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.alerts import engine, schemas, service
 from app.alerts.schemas import Severity, Status
+from app.audit import reads
 from app.auth import access
 from app.clock import check_not_future
 from app.deps import ApiUser, NowDep, SessionDep, commit
@@ -111,10 +112,12 @@ async def list_alerts(
 
 @router.get("/alerts/{alert_id}", response_model=schemas.AlertOut)
 async def get_alert(
-    alert_id: int, user: ApiUser, session: SessionDep, now: NowDep
+    alert_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.AlertOut:
     alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
-    return (await service.alerts_out(session, [alert]))[0]
+    out = (await service.alerts_out(session, [alert]))[0]
+    await reads.record_alert_read(session, request, actor=user, alert=alert, now=now)
+    return out
 
 
 @router.post("/alerts/acknowledge", response_model=list[schemas.AlertOut])

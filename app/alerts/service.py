@@ -34,21 +34,46 @@ MAX_ID = 2**31 - 1
 SEVERITY_RANK = case({"high": 0, "medium": 1, "low": 2}, value=Alert.severity)
 
 
+def subject_at() -> Any:
+    """When the alert's subject happened, as SQL: an episode's or a period's start, so the
+    alert belongs to the ward stay that record was made on; for the others (an admission's
+    deadline, a bed request met by the admission) the moment it fell due."""
+    from app.discharge.models import ReadyForDischarge
+    from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
+
+    def started(model: Any) -> Any:
+        return (
+            select(model.started_at)
+            .where(model.id == Alert.subject_id)
+            .correlate_except(model)
+            .scalar_subquery()
+        )
+
+    return case(
+        (Alert.subject_type == "seclusion", started(Seclusion)),
+        (Alert.subject_type == "segregation", started(Segregation)),
+        (Alert.subject_type == "restrictive_intervention", started(RestrictiveIntervention)),
+        (Alert.subject_type == "ready_for_discharge", started(ReadyForDischarge)),
+        else_=Alert.due_at,
+    )
+
+
 def scope_condition(actor: User, now: datetime) -> ColumnElement[bool] | None:
     """The alerts this user may see, as a condition on Alert; None: all of them.
 
-    Ward staff see their own wards' alerts, and of those about a person only while they may
-    read that person's admission (the one read rule, app/auth/scope.py): an alert names the
-    person, so it is a read of their record like any other."""
+    Ward staff see an alert about a person's record only through the ward stay the record
+    belongs to (the one read rule, app/auth/scope.py): their own ward's stay, while open and
+    for the window after it; not every alert of someone now on their ward, nor those of a
+    stay on another ward. Alerts about no admission (a ward's occupancy) follow the ward."""
     access.require_role(actor, access.CLINICAL_READERS, "see alerts")
     if not access.is_ward_scoped(actor):
         return None
-    return and_(
-        Alert.ward_id.in_(access.ward_ids(actor) or {-1}),
-        or_(
+    return or_(
+        and_(
             Alert.admission_id.is_(None),
-            read_scope.admission_condition(actor, now, Alert.admission_id),
+            Alert.ward_id.in_(access.ward_ids(actor) or {-1}),
         ),
+        read_scope.record_condition(actor, now, Alert.admission_id, subject_at()),
     )
 
 
@@ -109,11 +134,11 @@ async def get_alert(
     alert = await session.scalar(query.with_for_update() if lock else query)
     if alert is None:
         raise NotFound(f"No alert with id {alert_id}.")
-    if access.is_ward_scoped(actor) and alert.ward_id not in access.ward_ids(actor):
-        raise Forbidden("You can see alerts only on your own wards.")
-    if access.is_ward_scoped(actor) and alert.admission_id is not None:
+    if access.is_ward_scoped(actor):
         mine = _scope(select(Alert.id), actor, now).where(Alert.id == alert.id)
         if await session.scalar(mine) is None:
+            if alert.admission_id is None:
+                raise Forbidden("You can see alerts only on your own wards.")
             raise read_scope.refuse()
     return alert
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service
 from app.alerts.models import Alert
+from app.audit import reads
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
@@ -213,7 +214,9 @@ async def alert_page(
     alert_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
-    return await _alert_page(request, user, session, alert, now)
+    page = await _alert_page(request, user, session, alert, now)
+    await reads.record_alert_read(session, request, actor=user, alert=alert, now=now)
+    return page
 
 
 async def _alert_page(

@@ -103,3 +103,46 @@ async def record_admission_read(
         now=now,
         details=details,
     )
+
+
+async def record_alert_read(
+    session: AsyncSession, request: Request, *, actor: User, alert: Any, now: datetime
+) -> None:
+    """An alert about a person's admission names them: reading it is a read of their record
+    (an alert about a ward names no one and is not entered)."""
+    if alert.admission_id is not None:
+        await record_admission_read(
+            session,
+            request,
+            actor=actor,
+            action="alert.read",
+            admission_id=alert.admission_id,
+            now=now,
+            record_id=alert.id,
+        )
+
+
+async def record_form_read(
+    session: AsyncSession,
+    request: Request,
+    *,
+    actor: User,
+    admission: Admission,
+    now: datetime,
+    record_id: int | None = None,
+) -> None:
+    """A form that shows a person (starting or recording an episode, use of force, a
+    discharge, a transfer) is a read of their record like a page: the one helper every such
+    form calls once it has been allowed, with the admission it loaded (no extra query)."""
+    details: dict[str, Any] = {"admission_id": admission.id, "form": True}
+    if record_id is not None:
+        details["record_id"] = record_id
+    await record_reads(
+        session,
+        request,
+        actor=actor,
+        action="admission.read",
+        patient_ids=[admission.patient_id],
+        now=now,
+        details=details,
+    )

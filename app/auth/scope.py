@@ -18,6 +18,7 @@ exclusive: at exactly ``ended_at + window`` the stay is no longer readable.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,9 +29,10 @@ from app.auth import access
 from app.auth.models import User
 from app.config import get_settings
 from app.errors import Forbidden
-from app.wards.models import Admission, WardStay
+from app.wards.models import Admission, LegalStatusChange, WardStay
 
 READING = "see patient records"
+WRITING = "change a person's records"
 
 
 def window() -> timedelta:
@@ -84,11 +86,112 @@ def recorded_on_readable_stay(
     return stay is not None and stay_readable(user, stay, now)
 
 
+@dataclass(frozen=True)
+class AdmissionSeen:
+    """An admission as one reader may see it: the stays they may read, and what was
+    recorded on them. A ward the person has moved away from sees the admission as it stood
+    when its own (last readable) stay ended (``until``): not the later discharge, legal
+    status changes, episodes or reviews made on the next ward. ``until`` is None when the
+    reader sees the admission up to now (their ward holds its last stay, or they are not
+    ward-scoped)."""
+
+    admission: Admission
+    stays: list[WardStay]
+    until: datetime | None
+    _all: list[WardStay]
+    _user: User
+    _now: datetime
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.stays)
+
+    def shows(self, at: datetime) -> bool:
+        """Whether something recorded as happening at ``at`` is seen: it falls on a stay the
+        reader may read, and before the end of their last one."""
+        if self.until is not None and at >= self.until:
+            return False
+        return recorded_on_readable_stay(self._user, self._all, at, self._now)
+
+    @property
+    def stay(self) -> WardStay:
+        """Where the person is, as far as this reader sees: now, or where the reader's ward
+        sent them when its stay ended (the next stay, not any later move)."""
+        if self.until is not None:
+            return stay_at(self._all, self.until) or self.stays[-1]
+        return self._all[-1]
+
+    @property
+    def discharged_at(self) -> datetime | None:
+        return self.admission.discharged_at if self.until is None else None
+
+    @property
+    def discharge_destination(self) -> str | None:
+        return self.admission.discharge_destination if self.until is None else None
+
+    @property
+    def status(self) -> str:
+        return "open" if self.discharged_at is None else "discharged"
+
+    @property
+    def legal_status_changes(self) -> list[LegalStatusChange]:
+        changes = sorted(self.admission.legal_status_changes, key=lambda c: (c.at, c.id))
+        return [c for c in changes if self.shows(c.at)]
+
+    @property
+    def legal_status(self) -> str:
+        """The status in force at the end of what this reader sees."""
+        if self.until is None:
+            return self.admission.legal_status
+        changes = self.legal_status_changes
+        return changes[-1].legal_status if changes else self.admission.legal_status
+
+
+def admission_seen(user: User, admission: Admission, now: datetime) -> AdmissionSeen:
+    """The one rule for what of an admission a reader sees (its stays loaded); every read
+    path (API, page, FHIR Encounter, episode lists) asks it. ``readable`` is False when
+    the reader sees none of it."""
+    stays = sorted(admission.stays, key=lambda s: s.started_at)
+    readable = readable_stays(user, stays, now)
+    until = None
+    if readable and stays and readable[-1] is not stays[-1]:
+        until = readable[-1].ended_at
+    return AdmissionSeen(admission, readable, until, stays, user, now)
+
+
 def require_admission(user: User, admission: Admission, now: datetime) -> None:
     """403 unless the user may read this admission (its stays loaded)."""
     require_reader(user)
-    if not readable_stays(user, admission.stays, now):
+    if not admission_seen(user, admission, now).readable:
         raise refuse()
+
+
+def stay_writable(
+    user: User, admission: Admission, now: datetime, event_at: datetime | None = None
+) -> bool:
+    """Writes follow the read window: ward staff write to an admission while the person is
+    on their ward, or, to complete the records, to their own ward's stay (the one holding
+    ``event_at``, or the last one) until ``window()`` after it ended. Role checks are the
+    caller's."""
+    if not access.is_ward_scoped(user):
+        return True
+    stays = sorted(admission.stays, key=lambda s: s.started_at)
+    if not stays:
+        return False
+    candidates = [stays[-1]]
+    if event_at is not None:
+        candidates.append(stay_at(stays, event_at) or stays[0])
+    return any(
+        s.ward_id in access.ward_ids(user) and (s.ended_at is None or now < s.ended_at + window())
+        for s in candidates
+    )
+
+
+def refuse_write() -> Forbidden:
+    return Forbidden(
+        "You can change a person's records only while they are on your ward, or for "
+        f"{window().days} days after they left it to complete them."
+    )
 
 
 def require_record(user: User, admission: Admission, at: datetime, now: datetime) -> None:
@@ -123,6 +226,45 @@ def admission_condition(user: User, now: datetime, admission_id: Any = None) -> 
     # stays too (a list of current stays): only ``column`` refers outward.
     return exists(
         select(WardStay.id).where(WardStay.admission_id == column, stays).correlate_except(WardStay)
+    )
+
+
+def record_condition(user: User, now: datetime, admission_id: Any, at: Any) -> Any:
+    """A condition: the record of admission ``admission_id`` made for time ``at`` falls on
+    a stay the user may read (the stay holding ``at``; before the first stay, the first),
+    as ``recorded_on_readable_stay`` says for one record. None: the user reads them all."""
+    stays = stay_condition(user, now)
+    if stays is None:
+        return None
+    later = WardStay.__table__.alias("later_stay")
+    earlier = WardStay.__table__.alias("earlier_stay")
+    holds_at = and_(
+        WardStay.started_at <= at,
+        ~exists(
+            select(later.c.id)
+            .where(
+                later.c.admission_id == WardStay.admission_id,
+                later.c.started_at > WardStay.started_at,
+                later.c.started_at <= at,
+            )
+            .correlate_except(later)
+        ),
+    )
+    first_before = and_(
+        WardStay.started_at > at,
+        ~exists(
+            select(earlier.c.id)
+            .where(
+                earlier.c.admission_id == WardStay.admission_id,
+                earlier.c.started_at < WardStay.started_at,
+            )
+            .correlate_except(earlier)
+        ),
+    )
+    return exists(
+        select(WardStay.id)
+        .where(WardStay.admission_id == admission_id, stays, or_(holds_at, first_before))
+        .correlate_except(WardStay, later, earlier)
     )
 
 

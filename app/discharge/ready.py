@@ -31,7 +31,12 @@ async def start(
     now: datetime,
 ) -> ReadyForDischarge:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "mark people ready for discharge", access.CLINICAL_WRITERS
+        session,
+        actor,
+        admission_id,
+        "mark people ready for discharge",
+        access.CLINICAL_WRITERS,
+        now=now,
     )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")
@@ -77,7 +82,7 @@ async def end(
     if admission_id is None:
         raise NotFound(f"No ready-for-discharge period with id {period_id}.")
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "end ready for discharge", access.CLINICAL_WRITERS
+        session, actor, admission_id, "end ready for discharge", access.CLINICAL_WRITERS, now=now
     )
     period = await session.scalar(
         select(ReadyForDischarge)

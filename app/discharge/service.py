@@ -31,7 +31,7 @@ async def discharge(
     now: datetime,
 ) -> Admission:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "discharge people", access.CLINICAL_WRITERS
+        session, actor, admission_id, "discharge people", access.CLINICAL_WRITERS, now=now
     )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth import access, scope
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
@@ -63,11 +64,13 @@ async def discharge_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     # Not offered to those the service would refuse (readers who may not discharge).
-    await _writable_admission(session, user, now, admission_id, "discharge people")
+    admission = await _writable_admission(session, user, now, admission_id, "discharge people")
     context = await _context(session, user, now, admission_id, {"at": input_datetime(now)}, {})
-    return page_or_fragment(
+    page = page_or_fragment(
         request, "discharge/discharge.html", "discharge/_discharge_form.html", context
     )
+    await reads.record_form_read(session, request, actor=user, admission=admission, now=now)
+    return page
 
 
 @router.post("/admissions/{admission_id}/discharge", response_class=HTMLResponse)
@@ -144,7 +147,7 @@ async def _writable_admission(
     admission = await admissions.get_admission(
         session, actor=user, admission_id=admission_id, now=now
     )
-    admissions.require_ward_for(user, admission, doing)
+    admissions.require_ward_for(user, admission, doing, now=now)
     return admission
 
 
@@ -178,7 +181,9 @@ async def ready_form(
     admission = await _writable_admission(
         session, user, now, admission_id, "mark people ready for discharge"
     )
-    return _show_ready(request, admission, {"started_at": input_datetime(now)})
+    page = _show_ready(request, admission, {"started_at": input_datetime(now)})
+    await reads.record_form_read(session, request, actor=user, admission=admission, now=now)
+    return page
 
 
 @router.post("/admissions/{admission_id}/ready-for-discharge", response_class=HTMLResponse)
@@ -264,7 +269,11 @@ async def end_ready_form(
     problem = None
     if period.ended_at is not None:
         problem = "This ready-for-discharge period has already ended."
-    return _show_end(request, period, admission, {"at": input_datetime(now)}, problem=problem)
+    page = _show_end(request, period, admission, {"at": input_datetime(now)}, problem=problem)
+    await reads.record_form_read(
+        session, request, actor=user, admission=admission, now=now, record_id=period.id
+    )
+    return page
 
 
 @router.post("/ready-for-discharge/{period_id}/end", response_class=HTMLResponse)
@@ -305,10 +314,11 @@ async def admission_section(
 ) -> tuple[str, dict[str, object]]:
     """Every ready-for-discharge period of the admission the reader may see (scope.py),
     oldest first, with its days."""
+    seen = scope.admission_seen(reader, admission, now)
     periods = [
         p
         for p in (await ready.periods_of(session, [admission.id]))[admission.id]
-        if scope.recorded_on_readable_stay(reader, admission.stays, p.started_at, now)
+        if seen.shows(p.started_at)
     ]
     rows = [ready.period_out(p, now) for p in periods]
     return "discharge/_ready_section.html", {

@@ -76,6 +76,11 @@ async def legal_record(
     admission = await admissions.get_admission(
         session, actor=actor, admission_id=admission_id, now=now
     )
+    # A ward the person has moved away from sees the legal record as it stood when its stay
+    # ended (app/auth/scope.py): nothing the next ward recorded, no later discharge.
+    seen = scope.admission_seen(actor, admission, now)
+    if seen.until is not None:
+        as_of = min(as_of, seen.until - timedelta(microseconds=1))
     changes = [c for c in admission.legal_status_changes if c.at <= as_of]
     renewals = [
         r
@@ -109,7 +114,7 @@ async def legal_record(
         ]
         if c.issued_at <= as_of
     ]
-    discharged_at = admission.discharged_at
+    discharged_at = seen.discharged_at
     if discharged_at is not None and discharged_at > as_of:
         discharged_at = None
     periods = periods_of(changes, renewals, discharged_at=discharged_at)
@@ -224,6 +229,7 @@ async def add_renewal(
         change.admission_id,
         "record Mental Health Act renewals",
         RECORDERS,
+        now=now,
         event_at=data.examined_at,
     )
     for name in ("examined_at", "agreed_at", "furnished_at"):
@@ -276,7 +282,13 @@ async def add_rights(
     now: datetime,
 ) -> RightsGiven:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record rights given", RECORDERS, event_at=data.given_at
+        session,
+        actor,
+        admission_id,
+        "record rights given",
+        RECORDERS,
+        now=now,
+        event_at=data.given_at,
     )
     admissions.check_within(admission, data.given_at, now, "given_at")
     held_under = [c for c in admission.legal_status_changes if c.at <= data.given_at]
@@ -324,7 +336,7 @@ async def add_tribunal_event(
     now: datetime,
 ) -> TribunalEvent:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record tribunal events", RECORDERS, event_at=data.at
+        session, actor, admission_id, "record tribunal events", RECORDERS, now=now, event_at=data.at
     )
     admissions.check_within(admission, data.at, now, "at")
     if data.withdrawn_at is not None:
@@ -357,7 +369,13 @@ async def add_medicine_start(
     now: datetime,
 ) -> MedicineStart:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record medicine started", RECORDERS, event_at=data.at
+        session,
+        actor,
+        admission_id,
+        "record medicine started",
+        RECORDERS,
+        now=now,
+        event_at=data.at,
     )
     admissions.check_within(admission, data.at, now, "at")
     start = MedicineStart(
@@ -378,7 +396,13 @@ async def add_certificate(
     now: datetime,
 ) -> Certificate:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, "record certificates", RECORDERS, event_at=data.issued_at
+        session,
+        actor,
+        admission_id,
+        "record certificates",
+        RECORDERS,
+        now=now,
+        event_at=data.issued_at,
     )
     admissions.check_within(admission, data.issued_at, now, "issued_at")
     if data.fallen_at is not None:
@@ -418,6 +442,7 @@ async def certificate_fallen(
         found.admission_id,
         "record certificates",
         RECORDERS,
+        now=now,
         event_at=data.fallen_at,
     )
     certificate = await session.scalar(

@@ -70,7 +70,7 @@ async def _recordable(
     admission = await admissions.get_admission(
         session, actor=user, admission_id=admission_id, now=now
     )
-    admissions.require_ward_for(user, admission, "record rights given")
+    admissions.require_ward_for(user, admission, "record rights given", now=now)
     return admission
 
 

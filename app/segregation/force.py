@@ -141,7 +141,13 @@ async def create_intervention(
     now: datetime,
 ) -> RestrictiveIntervention:
     admission = await admissions.admission_for_change(
-        session, actor, admission_id, DOING, access.CLINICAL_WRITERS, event_at=data.started_at
+        session,
+        actor,
+        admission_id,
+        DOING,
+        access.CLINICAL_WRITERS,
+        now=now,
+        event_at=data.started_at,
     )
     values = {name: getattr(data, name) for name in SCALARS}
     draft = Draft(values, types_from(data.types, values), staff_from(data.staff))
@@ -183,6 +189,7 @@ async def update_intervention(
         record.admission_id,
         DOING,
         access.CLINICAL_WRITERS,
+        now=now,
         event_at=record.started_at,
     )
     fields = data.model_fields_set - {"correction_reason"}
@@ -249,10 +256,11 @@ async def list_interventions(
     admission = await admissions.get_admission(
         session, actor=actor, admission_id=admission_id, now=now
     )
+    seen = scope.admission_seen(actor, admission, now)
     return [
         r
         for r in await interventions_for_admission(session, admission_id)
-        if scope.recorded_on_readable_stay(actor, admission.stays, r.started_at, now)
+        if seen.shows(r.started_at)
     ]
 
 
@@ -268,11 +276,13 @@ async def get_intervention(
     return record, admission
 
 
-def require_writer(actor: User, admission: Admission, event_at: datetime | None = None) -> None:
+def require_writer(
+    actor: User, admission: Admission, event_at: datetime | None = None, *, now: datetime
+) -> None:
     """Whether this person may record use of force on this admission: staff of its current
     ward, or of the ward where the use of force happened."""
     access.require_role(actor, access.CLINICAL_WRITERS, DOING)
-    admissions.require_ward_for(actor, admission, DOING, event_at)
+    admissions.require_ward_for(actor, admission, DOING, event_at, now=now)
 
 
 async def writable_admission(
@@ -283,7 +293,7 @@ async def writable_admission(
     admission = await admissions.get_admission(
         session, actor=actor, admission_id=admission_id, now=now
     )
-    require_writer(actor, admission)
+    require_writer(actor, admission, now=now)
     return admission
 
 

@@ -256,7 +256,9 @@ async def new_form(
     admission = await force.writable_admission(
         session, actor=user, admission_id=admission_id, now=now
     )
-    return _form_page(request, admission, None, {}, {})
+    page = _form_page(request, admission, None, {}, {})
+    await reads.record_form_read(session, request, actor=user, admission=admission, now=now)
+    return page
 
 
 @router.post("/admissions/{admission_id}/use-of-force/new", response_class=HTMLResponse)
@@ -294,7 +296,7 @@ async def _record_for_change(
     record, admission = await force.get_intervention(
         session, actor=user, intervention_id=intervention_id, now=now
     )
-    force.require_writer(user, admission, record.started_at)
+    force.require_writer(user, admission, record.started_at, now=now)
     return record, admission
 
 
@@ -306,7 +308,7 @@ async def record_page(
         session, actor=user, intervention_id=intervention_id, now=now
     )
     try:
-        force.require_writer(user, admission, record.started_at)
+        force.require_writer(user, admission, record.started_at, now=now)
         can_write = True
     except Forbidden:
         can_write = False
@@ -341,7 +343,11 @@ async def edit_form(
     intervention_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     record, admission = await _record_for_change(session, user, intervention_id, now)
-    return _form_page(request, admission, record, values_from_record(record), {})
+    page = _form_page(request, admission, record, values_from_record(record), {})
+    await reads.record_form_read(
+        session, request, actor=user, admission=admission, now=now, record_id=record.id
+    )
+    return page
 
 
 @router.post("/use-of-force/{intervention_id}/edit", response_class=HTMLResponse)

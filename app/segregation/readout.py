@@ -372,9 +372,7 @@ async def admission_section(
     from app.auth import scope
     from app.segregation import force
 
-    def seen(at: datetime) -> bool:
-        return scope.recorded_on_readable_stay(reader, admission.stays, at, now)
-
+    seen = scope.admission_seen(reader, admission, now).shows
     episodes = (await list_episodes(session, [admission.id])).get(admission.id, [])
     interventions = await force.interventions_for_admission(session, admission.id)
     return "segregation/_admission_section.html", {

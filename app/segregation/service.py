@@ -38,10 +38,16 @@ NAMES = {Seclusion: "seclusion", Segregation: "segregation"}
 
 
 async def _admission(
-    session: AsyncSession, actor: User, admission_id: int, doing: str
+    session: AsyncSession,
+    actor: User,
+    admission_id: int,
+    doing: str,
+    *,
+    now: datetime,
+    event_at: datetime | None = None,
 ) -> Admission:
     return await admissions.admission_for_change(
-        session, actor, admission_id, doing, access.CLINICAL_WRITERS
+        session, actor, admission_id, doing, access.CLINICAL_WRITERS, now=now, event_at=event_at
     )
 
 
@@ -73,13 +79,29 @@ def _check_start(admission: Admission, started_at: datetime, now: datetime) -> N
 
 
 async def _episode(
-    session: AsyncSession, actor: User, model: type[E], episode_id: int, doing: str
+    session: AsyncSession,
+    actor: User,
+    model: type[E],
+    episode_id: int,
+    doing: str,
+    *,
+    now: datetime,
+    own_stay: bool = True,
 ) -> tuple[E, Admission]:
-    """The episode, locked, once the actor may change its admission (admission locked first)."""
-    admission_id = await session.scalar(select(model.admission_id).where(model.id == episode_id))
-    if admission_id is None:
+    """The episode, locked, once the actor may change its admission (admission locked first):
+    its current ward's staff, or the staff of the ward it began on, while scope.py's write
+    window lasts (to complete the records of their stay)."""
+    found = (
+        await session.execute(
+            select(model.admission_id, model.started_at).where(model.id == episode_id)
+        )
+    ).first()
+    if found is None:
         raise NotFound(f"No {NAMES[model]} with id {episode_id}.")
-    admission = await _admission(session, actor, admission_id, doing)
+    admission_id, started_at = found
+    admission = await _admission(
+        session, actor, admission_id, doing, now=now, event_at=started_at if own_stay else None
+    )
     episode = await session.scalar(
         select(model)
         .where(model.id == episode_id)
@@ -178,7 +200,7 @@ async def start_seclusion(
     data: schemas.SeclusionIn,
     now: datetime,
 ) -> Seclusion:
-    admission = await _admission(session, actor, admission_id, "start seclusion")
+    admission = await _admission(session, actor, admission_id, "start seclusion", now=now)
     _check_start(admission, data.started_at, now)
     await _refuse_overlap(session, Seclusion, admission.id, data.started_at)
     seclusion = Seclusion(
@@ -203,7 +225,9 @@ async def add_seclusion_review(
     data: schemas.SeclusionReviewIn,
     now: datetime,
 ) -> SeclusionReview:
-    seclusion, _ = await _episode(session, actor, Seclusion, seclusion_id, "review seclusion")
+    seclusion, _ = await _episode(
+        session, actor, Seclusion, seclusion_id, "review seclusion", now=now
+    )
     _check_inside(seclusion, data.at, now)
     review = SeclusionReview(
         seclusion_id=seclusion.id,
@@ -225,7 +249,9 @@ async def add_observation(
     data: schemas.ObservationIn,
     now: datetime,
 ) -> SeclusionObservation:
-    seclusion, _ = await _episode(session, actor, Seclusion, seclusion_id, "observe seclusion")
+    seclusion, _ = await _episode(
+        session, actor, Seclusion, seclusion_id, "observe seclusion", now=now
+    )
     _check_inside(seclusion, data.at, now)
     observation = SeclusionObservation(
         seclusion_id=seclusion.id,
@@ -240,7 +266,7 @@ async def add_observation(
 async def end_seclusion(
     session: AsyncSession, *, actor: User, seclusion_id: int, data: schemas.EndIn, now: datetime
 ) -> Seclusion:
-    seclusion, _ = await _episode(session, actor, Seclusion, seclusion_id, "end seclusion")
+    seclusion, _ = await _episode(session, actor, Seclusion, seclusion_id, "end seclusion", now=now)
     await _end(session, actor, seclusion, data, now)
     return seclusion
 
@@ -255,7 +281,13 @@ async def seclusion_to_segregation(
 ) -> Segregation:
     """End the seclusion and start long-term segregation at the same moment, or do neither."""
     seclusion, admission = await _episode(
-        session, actor, Seclusion, seclusion_id, "move seclusion to segregation"
+        session,
+        actor,
+        Seclusion,
+        seclusion_id,
+        "move seclusion to segregation",
+        now=now,
+        own_stay=False,
     )
     await _end(session, actor, seclusion, schemas.EndIn(at=data.at, note=data.note), now)
     return await _start_segregation(
@@ -323,7 +355,7 @@ async def start_segregation(
     data: schemas.SegregationIn,
     now: datetime,
 ) -> Segregation:
-    admission = await _admission(session, actor, admission_id, "start segregation")
+    admission = await _admission(session, actor, admission_id, "start segregation", now=now)
     return await _start_segregation(session, actor, admission, data, now)
 
 
@@ -337,7 +369,7 @@ async def update_segregation(
 ) -> Segregation:
     """Record when the commissioner and the IMHA were told (a correction is audited)."""
     segregation, _ = await _episode(
-        session, actor, Segregation, segregation_id, "record segregation notifications"
+        session, actor, Segregation, segregation_id, "record segregation notifications", now=now
     )
     fields = data.model_fields_set
     if not fields:
@@ -369,7 +401,7 @@ async def add_segregation_review(
     now: datetime,
 ) -> SegregationReview:
     segregation, _ = await _episode(
-        session, actor, Segregation, segregation_id, "review segregation"
+        session, actor, Segregation, segregation_id, "review segregation", now=now
     )
     _check_inside(segregation, data.at, now)
     review = SegregationReview(
@@ -386,7 +418,9 @@ async def add_segregation_review(
 async def end_segregation(
     session: AsyncSession, *, actor: User, segregation_id: int, data: schemas.EndIn, now: datetime
 ) -> Segregation:
-    segregation, _ = await _episode(session, actor, Segregation, segregation_id, "end segregation")
+    segregation, _ = await _episode(
+        session, actor, Segregation, segregation_id, "end segregation", now=now
+    )
     await _end(session, actor, segregation, data, now)
     return segregation
 

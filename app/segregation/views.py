@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
@@ -155,7 +156,9 @@ async def _start_form(
     spec = STARTS[kind]
     admission = await _admission(session, user, admission_id, spec.doing, now)
     action = f"/admissions/{admission_id}/{kind}/new"
-    return _show(request, spec.form, action, admission, _now_values(now, "started_at"))
+    page = _show(request, spec.form, action, admission, _now_values(now, "started_at"))
+    await reads.record_form_read(session, request, actor=user, admission=admission, now=now)
+    return page
 
 
 async def _start(
@@ -257,7 +260,11 @@ async def seclusion_step_form(
     values = _now_values(now, "at")
     if step == "review":
         values["kind"] = await _next_review_kind(session, seclusion_id, user, now)
-    return _show(request, form, f"/seclusions/{seclusion_id}/{step}", admission, values)
+    page = _show(request, form, f"/seclusions/{seclusion_id}/{step}", admission, values)
+    await reads.record_form_read(
+        session, request, actor=user, admission=admission, now=now, record_id=seclusion_id
+    )
+    return page
 
 
 @router.post("/seclusions/{seclusion_id}/{step}", response_class=HTMLResponse)
@@ -407,7 +414,11 @@ async def segregation_step_form(
     values = (
         recorded if step == "notifications" else _now_values(now, "at", kind="approved_clinician")
     )
-    return _show(request, form, f"/segregations/{segregation_id}/{step}", admission, values)
+    page = _show(request, form, f"/segregations/{segregation_id}/{step}", admission, values)
+    await reads.record_form_read(
+        session, request, actor=user, admission=admission, now=now, record_id=segregation_id
+    )
+    return page
 
 
 @router.post("/segregations/{segregation_id}/{step}", response_class=HTMLResponse)

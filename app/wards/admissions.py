@@ -14,7 +14,7 @@ from app.auth import access, scope
 from app.auth.models import User
 from app.clock import check_not_future, local_date
 from app.db import flush
-from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.errors import Conflict, DomainError, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
     Admission,
@@ -64,10 +64,93 @@ async def _ensure_bed_free(session: AsyncSession, bed: Bed, since: datetime) -> 
         raise Conflict(f"Bed {bed.label} was occupied at that time.")
 
 
-async def admit(
-    session: AsyncSession, *, actor: User, data: schemas.AdmissionIn, now: datetime
-) -> Admission:
+async def identify(
+    session: AsyncSession,
+    *,
+    actor: User,
+    data: schemas.AdmissionIn,
+    now: datetime,
+    via: dict[str, str],
+) -> Patient | None:
+    """Whom an admission names by ``nhs_number`` and ``date_of_birth`` (both or neither,
+    422 naming the one missing): the registered person with exactly that NHS number, once
+    the date of birth matches (409 naming the detail that differs, never its stored value;
+    404 when no one has that number). None when neither was given. The lookup is audited
+    under the person it reached, matched or not: the caller commits before refusing, so a
+    failed try stays in the audit log."""
     access.require_role(actor, access.PLACERS, "admit people")
+    if data.nhs_number is None and data.date_of_birth is None:
+        return None
+    if data.nhs_number is None:
+        raise Invalid(FieldError("nhs_number", "give it with date_of_birth"))
+    if data.date_of_birth is None:
+        raise Invalid(FieldError("date_of_birth", "give it with nhs_number"))
+    # Refused on the ward before any lookup: a refusal writes nothing, the audit included.
+    ward = await get_ward(session, data.ward_code)
+    access.require_ward(actor, ward.id, "admit people")
+    from app.wards.service import find_patient_by_nhs_number
+
+    patient = await find_patient_by_nhs_number(session, data.nhs_number)
+    differ = []
+    if patient is not None and patient.date_of_birth != data.date_of_birth:
+        differ.append("date of birth")
+    if patient is not None and data.patient_id is not None and data.patient_id != patient.id:
+        differ.append("patient_id")
+    await audit.record_event(
+        session,
+        actor=actor,
+        action="patient.lookup" if patient is not None and not differ else "patient.lookup_failed",
+        entity_type="patients",
+        entity_id=patient.id if patient is not None else "",
+        details={**via, "found": patient is not None and not differ, "differ": differ},
+        at=now,
+    )
+    return patient
+
+
+def identity_problem(patient: Patient | None, data: schemas.AdmissionIn) -> DomainError | None:
+    """The refusal for a person named by NHS number and date of birth, if any (after the
+    lookup's audit entry is committed)."""
+    if patient is None:
+        return NotFound(
+            "No registered person has that NHS number; register them first (POST /patients)."
+        )
+    differ = []
+    if patient.date_of_birth != data.date_of_birth:
+        differ.append("date of birth")
+    if data.patient_id is not None and data.patient_id != patient.id:
+        differ.append("patient_id")
+    if differ:
+        return Conflict(
+            "A person is recorded with this NHS number, but their "
+            + " and ".join(differ)
+            + " differ from what you gave. Check the details; nothing was saved."
+        )
+    return None
+
+
+async def admit(
+    session: AsyncSession,
+    *,
+    actor: User,
+    data: schemas.AdmissionIn,
+    now: datetime,
+    identified: bool = False,
+) -> Admission:
+    """Admit a person. Ward staff name them by ``patient_id`` only when they may already
+    read them (scope.py: on, or recently on, their ward); anyone else they must know, by
+    NHS number and date of birth (``identify``, then ``identified``), or register: a bare,
+    sequential id is not proof of knowing the person (403, whoever it names)."""
+    access.require_role(actor, access.PLACERS, "admit people")
+    if data.patient_id is None:
+        raise Invalid(FieldError("patient_id", "give patient_id, or nhs_number and date_of_birth"))
+    if not identified:
+        visible = scope.patient_condition(actor, now, Patient.id)
+        if visible is not None and (
+            await session.scalar(select(Patient.id).where(Patient.id == data.patient_id, visible))
+            is None
+        ):
+            raise scope.refuse()
     check_not_future(data.admitted_at, now, "admitted_at")
     errors = []
     if data.decision_to_admit_at is not None and data.decision_to_admit_at > data.admitted_at:
@@ -238,13 +321,16 @@ async def admission_for_change(
     doing: str,
     roles: set[str],
     *,
+    now: datetime,
     event_at: datetime | None = None,
 ) -> Admission:
     """The admission, locked for update, once the actor may change it on its current ward.
 
     With ``event_at`` (recording something that happened earlier), staff of the ward the
     person was on at that moment may also write: a restraint on one ward is recorded by
-    that ward's staff even after the person has moved on.
+    that ward's staff even after the person has moved on. Either way writes follow the read
+    window (app/auth/scope.py): after a stay ends, its ward completes records for
+    ``records_after_discharge_days``, no longer.
     """
     access.require_role(actor, roles, doing)
     admission = await session.scalar(
@@ -255,7 +341,7 @@ async def admission_for_change(
     )
     if admission is None:
         raise NotFound(f"No admission with id {admission_id}.")
-    require_ward_for(actor, admission, doing, event_at)
+    require_ward_for(actor, admission, doing, event_at, now=now)
     return admission
 
 
@@ -266,13 +352,20 @@ def ward_at(admission: Admission, at: datetime) -> int:
 
 
 def require_ward_for(
-    actor: User, admission: Admission, doing: str, event_at: datetime | None = None
+    actor: User,
+    admission: Admission,
+    doing: str,
+    event_at: datetime | None = None,
+    *,
+    now: datetime,
 ) -> None:
     allowed = {current_stay(admission).ward_id}
     if event_at is not None:
         allowed.add(ward_at(admission, event_at))
     if access.is_ward_scoped(actor) and not allowed & access.ward_ids(actor):
         access.require_ward(actor, current_stay(admission).ward_id, doing)
+    if not scope.stay_writable(actor, admission, now, event_at):
+        raise scope.refuse_write()
 
 
 def check_within(admission: Admission, at: datetime, now: datetime, field: str) -> None:
@@ -293,7 +386,7 @@ async def transfer(
     now: datetime,
 ) -> Admission:
     admission = await admission_for_change(
-        session, actor, admission_id, "transfer people", access.PLACERS
+        session, actor, admission_id, "transfer people", access.PLACERS, now=now
     )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")
@@ -351,7 +444,12 @@ async def add_purpose_review(
     now: datetime,
 ) -> PurposeReview:
     admission = await admission_for_change(
-        session, actor, admission_id, "review the purpose of admission", access.CLINICAL_WRITERS
+        session,
+        actor,
+        admission_id,
+        "review the purpose of admission",
+        access.CLINICAL_WRITERS,
+        now=now,
     )
     check_within(admission, data.at, now, "at")
     review = PurposeReview(
@@ -379,7 +477,7 @@ async def update_admission(
     now: datetime,
 ) -> Admission:
     admission = await admission_for_change(
-        session, actor, admission_id, "change admissions", access.CLINICAL_WRITERS
+        session, actor, admission_id, "change admissions", access.CLINICAL_WRITERS, now=now
     )
     fields = data.model_fields_set
     if not fields - {"at"}:
@@ -497,21 +595,27 @@ async def admissions_detail(
 def _only_readable(
     reader: User, admission: Admission, out: schemas.AdmissionOut, now: datetime
 ) -> None:
-    """Cut an admission's detail to the stays this reader may see and what was recorded
-    on them (by when it happened)."""
-    stays = admission.stays
-    readable = {s.id for s in scope.readable_stays(reader, stays, now)}
-
-    def seen(at: datetime) -> bool:
-        return scope.recorded_on_readable_stay(reader, stays, at, now)
-
+    """Cut an admission's detail to what scope.admission_seen lets this reader see: the
+    stays they may read and what was recorded on them (by when it happened); a ward the
+    person has left sees the admission as it stood when its stay ended."""
+    seen = scope.admission_seen(reader, admission, now)
+    readable = {s.id for s in seen.stays}
     out.stays = [s for s in out.stays if s.id in readable]
-    out.episodes = [e for e in out.episodes if seen(e.started_at)]
-    out.purpose_reviews = [r for r in out.purpose_reviews if seen(r.at)]
-    out.legal_status_history = [c for c in out.legal_status_history if seen(c.at)]
+    out.episodes = [e for e in out.episodes if seen.shows(e.started_at)]
+    out.purpose_reviews = [r for r in out.purpose_reviews if seen.shows(r.at)]
+    out.legal_status_history = [c for c in out.legal_status_history if seen.shows(c.at)]
     out.ready_for_discharge_periods = [
-        p for p in out.ready_for_discharge_periods if seen(p.started_at)
+        p for p in out.ready_for_discharge_periods if seen.shows(p.started_at)
     ]
+    if seen.until is not None:
+        # As it stood at the end of the reader's stay: where that ward sent the person (not
+        # any later move), the legal status then, not the discharge.
+        out.ward_code = seen.stay.ward.code
+        out.bed_label = seen.stay.bed.label
+        out.legal_status = seen.legal_status
+        out.status = "open"
+        out.discharged_at = None
+        out.discharge_destination = None
 
 
 async def admission_detail(

@@ -186,9 +186,24 @@ async def patient_access_log(
 
 @router.post("/admissions", status_code=201, response_model=schemas.AdmissionOut)
 async def admit(
-    data: schemas.AdmissionIn, user: ApiUser, session: SessionDep, now: NowDep
+    data: schemas.AdmissionIn, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.AdmissionOut:
-    admission = await admissions.admit(session, actor=user, data=data, now=now)
+    # By NHS number and date of birth: the lookup is audited (and committed) whatever the
+    # admission does next; a refusal names no stored detail.
+    patient = await admissions.identify(
+        session, actor=user, data=data, now=now, via=reads.via(request)
+    )
+    identified = patient is not None
+    if data.nhs_number is not None:
+        await commit(session)
+        problem = admissions.identity_problem(patient, data)
+        if problem is not None:
+            raise problem
+        assert patient is not None
+        data.patient_id = patient.id
+    admission = await admissions.admit(
+        session, actor=user, data=data, now=now, identified=identified
+    )
     await commit(session)
     # Answered from what was just written (admit builds it whole), not reloaded.
     return await admissions.admission_detail(session, admission, now, fresh=True)

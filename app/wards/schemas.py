@@ -279,7 +279,9 @@ class PatientOut(Out):
 
 
 class AdmissionIn(In):
-    patient_id: int
+    # Whom to admit: ``patient_id``, or (ward staff admitting someone not yet on their
+    # wards) ``nhs_number`` with ``date_of_birth``, which must match the registered person.
+    patient_id: int | None = None
     ward_code: Code
     bed_label: Code
     admitted_at: Instant
@@ -292,6 +294,15 @@ class AdmissionIn(In):
     # The day the Mental Health Act counts the period from, when not the day admitted:
     # the court order's date for s.37 (MHA.md §4).
     clock_start_day: date | None = None
+    nhs_number: str | None = Field(default=None, max_length=20)
+    date_of_birth: date | None = None
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str | None) -> str | None:
+        from app.wards.nhs import normalise_nhs_number
+
+        return None if value is None else normalise_nhs_number(value)
 
 
 class TransferIn(In):

@@ -259,7 +259,11 @@ async def admit(
                     session, actor=user, data=patient_data, now=now
                 )
             admission_data.patient_id = patient.id
-            await admissions.admit(session, actor=user, data=admission_data, now=now)
+            # Named by NHS number with details that match the record (or just registered):
+            # the person is known to whoever typed them, so not only by a patient id.
+            await admissions.admit(
+                session, actor=user, data=admission_data, now=now, identified=True
+            )
         await commit(session)
     except Invalid as exc:
         errors.update(errors_from(exc))
@@ -372,7 +376,11 @@ async def transfer_form(
     context = await _transfer_context(
         session, user, now, admission_id, {"at": input_datetime(now)}, {}
     )
-    return page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
+    page = page_or_fragment(request, "wards/transfer.html", "wards/_transfer_form.html", context)
+    await reads.record_form_read(
+        session, request, actor=user, admission=context["admission"], now=now
+    )
+    return page
 
 
 @router.post("/admissions/{admission_id}/transfer", response_class=HTMLResponse)
@@ -447,9 +455,7 @@ async def _admission_page(
         session, actor=user, admission_id=admission_id, now=now
     )
 
-    def seen(at: datetime) -> bool:
-        return scope.recorded_on_readable_stay(user, admission.stays, at, now)
-
+    seen = scope.admission_seen(user, admission, now)
     fresh = {"at": input_datetime(now)}
     forms = {
         name: (values or fresh, errors or {}) if name == sent else (fresh, {})
@@ -460,12 +466,13 @@ async def _admission_page(
         "wards/admission.html",
         {
             "admission": admission,
-            "stay": admissions.current_stay(admission),
-            "stays": scope.readable_stays(user, admission.stays, now),
-            "legal_changes": sorted(
-                (c for c in admission.legal_status_changes if seen(c.at)), key=lambda c: c.at
-            ),
-            "purpose_reviews": [r for r in admission.purpose_reviews if seen(r.at)],
+            # As this reader may see it (scope.admission_seen): a ward the person has left
+            # sees the admission as it stood when its stay ended.
+            "seen": seen,
+            "stay": seen.stay,
+            "stays": seen.stays,
+            "legal_changes": seen.legal_status_changes,
+            "purpose_reviews": [r for r in admission.purpose_reviews if seen.shows(r.at)],
             "forms": forms,
             "sections": [
                 await section(session, admission, now, user) for section in admission_sections

@@ -102,7 +102,18 @@ async def test_api_access(world, client, session, who, action):
         "board": ("GET", "/api/v1/wards/ASH/board", None),
         "admission": ("GET", f"/api/v1/admissions/{admission_id}", None),
         "patient": ("GET", f"/api/v1/patients/{patient_id}", None),
-        "admit": ("POST", "/api/v1/admissions", admission_body(waiting_id, bed_label="A2")),
+        # Named by NHS number and date of birth: ward staff may not read the waiting person
+        # yet, so a bare id would be refused (issue 17).
+        "admit": (
+            "POST",
+            "/api/v1/admissions",
+            admission_body(
+                waiting_id,
+                bed_label="A2",
+                nhs_number=waiting.nhs_number,
+                date_of_birth=waiting.date_of_birth.isoformat(),
+            ),
+        ),
         "discharge": (
             "POST",
             f"/api/v1/admissions/{admission_id}/discharge",

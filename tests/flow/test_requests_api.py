@@ -236,7 +236,13 @@ async def test_admitting_the_person_without_naming_the_request_still_closes_it(
     r = await client.post(
         f"{API}/admissions",
         headers=world.auth("nurse"),
-        json=admission_body(patient["id"], admitted_at=iso(clock.now - hours(1))),
+        # Ward staff admitting someone not yet on their wards show they know them.
+        json=admission_body(
+            patient["id"],
+            admitted_at=iso(clock.now - hours(1)),
+            nhs_number=patient["nhs_number"],
+            date_of_birth=patient["date_of_birth"],
+        ),
     )
     assert r.status_code == 201
     got = (await client.get(f"{API}/bed-requests/{request['id']}", headers=world.auth())).json()
@@ -250,7 +256,13 @@ async def test_an_admission_before_the_decision_leaves_a_later_request_open(clie
     r = await client.post(
         f"{API}/admissions",
         headers=world.auth("nurse"),
-        json=admission_body(patient["id"], admitted_at=iso(clock.now - hours(20))),
+        # Ward staff admitting someone not yet on their wards show they know them.
+        json=admission_body(
+            patient["id"],
+            admitted_at=iso(clock.now - hours(20)),
+            nhs_number=patient["nhs_number"],
+            date_of_birth=patient["date_of_birth"],
+        ),
     )
     assert r.status_code == 201
     got = (await client.get(f"{API}/bed-requests/{request['id']}", headers=world.auth())).json()

@@ -266,6 +266,7 @@ async def build_trust(
             waiting_patient_id=waiting["id"],
             free_patient_id=free["id"],
             free_nhs_number=free["nhs_number"],
+            waiting_nhs_number=waiting["nhs_number"],
             rule="SECL_MEDICAL_FIRST",
             step="review",
         )
@@ -649,8 +650,12 @@ def rows(now: datetime) -> list[Row]:
             "POST",
             f"{a}/admissions",
             PLACE,
+            # Ward staff name someone they may not read yet by NHS number and date of
+            # birth (issue 17 review): the id alone would be refused.
             body={
                 "patient_id": "{waiting_patient_id}",
+                "nhs_number": "{waiting_nhs_number}",
+                "date_of_birth": "1985-06-15",
                 "ward_code": "{code}",
                 "bed_label": "{empty_bed}",
                 "admitted_at": iso(now - timedelta(hours=1)),

@@ -508,9 +508,11 @@ async def test_filling_in_what_was_missing_needs_no_reason(
 
 async def test_saving_an_unchanged_form_writes_no_version(client, world, nurse, admission, session):
     rec = await create_by_api(client, world, admission.id, **_complete_api_body())
+    # Opening the form is an audited read (issue 17); saving it unchanged writes nothing.
+    values = await edit_values(nurse, rec["id"])
     before = await fingerprint(session)
 
-    r = await nurse.post(f"/use-of-force/{rec['id']}/edit", await edit_values(nurse, rec["id"]))
+    r = await nurse.post(f"/use-of-force/{rec['id']}/edit", values)
 
     assert r.status_code == 303
     assert await fingerprint(session) == before

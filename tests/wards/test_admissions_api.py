@@ -26,10 +26,13 @@ async def test_admit_records_reason_benefit_stay_and_legal_status(client, world,
     r = await client.post(
         f"{API}/admissions",
         headers=world.auth("nurse"),
+        # Ward staff admitting someone not yet on their wards show they know them (issue 17).
         json=admission_body(
             patient.id,
             decision_to_admit_at="2026-03-10T01:30:00+00:00",
             expected_discharge_date="2026-04-01",
+            nhs_number=patient.nhs_number,
+            date_of_birth=patient.date_of_birth.isoformat(),
         ),
     )
     assert r.status_code == 201

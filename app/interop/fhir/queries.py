@@ -239,10 +239,8 @@ async def search_encounters(
 def _scoped(actor: User, admission: Admission, now: datetime) -> fr.Resource:
     """The Encounter as this reader may see it: ward staff get only the stays (locations)
     they may read (app/auth/scope.py)."""
-    stays = None
-    if access.is_ward_scoped(actor):
-        stays = scope.readable_stays(actor, admission.stays, now)
-    return fr.encounter_resource(admission, stays)
+    seen = scope.admission_seen(actor, admission, now) if access.is_ward_scoped(actor) else None
+    return fr.encounter_resource(admission, seen)
 
 
 def _int_ids(raw: str, name: str) -> list[int]:

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.alerts.models import Alert
 from app.config import get_settings
 from app.interop import codes
 from app.wards.codes import ETHNIC_CATEGORIES, WARD_TYPES
-from app.wards.models import Admission, Bed, Patient, Site, Ward, WardStay
+from app.wards.models import Admission, Bed, Patient, Site, Ward
+
+if TYPE_CHECKING:
+    from app.auth.scope import AdmissionSeen
 
 Resource = dict[str, Any]
 
@@ -199,19 +202,24 @@ def _legal_status_period(status: str, at: datetime) -> Resource:
     }
 
 
-def encounter_resource(admission: Admission, stays: list[WardStay] | None = None) -> Resource:
-    """The admission as an Encounter; ``stays``: only these locations (a ward-scoped reader's)."""
-    changes = sorted(admission.legal_status_changes, key=lambda c: (c.at, c.id))
-    at_admission = changes[0].legal_status if changes else admission.legal_status
+def encounter_resource(admission: Admission, seen: AdmissionSeen | None = None) -> Resource:
+    """The admission as an Encounter; ``seen``: as a ward-scoped reader may see it
+    (app/auth/scope.py: their stays, what was recorded on them, and no later discharge)."""
+    stays = None if seen is None else seen.stays
+    all_changes = sorted(admission.legal_status_changes, key=lambda c: (c.at, c.id))
+    changes = all_changes if seen is None else seen.legal_status_changes
+    discharged_at = admission.discharged_at if seen is None else seen.discharged_at
+    destination = admission.discharge_destination if seen is None else seen.discharge_destination
+    at_admission = all_changes[0].legal_status if all_changes else admission.legal_status
     extensions = [_legal_status("admission", at_admission)]
-    if admission.discharged_at is not None:
+    if discharged_at is not None:
         extensions.append(_legal_status("discharge", admission.legal_status))
     extensions += [_legal_status_period(c.legal_status, c.at) for c in changes]
     hospitalization: Resource = {
         "admitSource": concept(codes.SOURCE_OF_ADMISSION_SYSTEM, *codes.SOURCE_NOT_KNOWN)
     }
-    if admission.discharge_destination is not None:
-        code, display = codes.DISCHARGE_DESTINATION_CODES[admission.discharge_destination]
+    if destination is not None:
+        code, display = codes.DISCHARGE_DESTINATION_CODES[destination]
         hospitalization["dischargeDisposition"] = concept(
             codes.DISCHARGE_DESTINATION_SYSTEM, code, display
         )
@@ -243,13 +251,13 @@ def encounter_resource(admission: Admission, stays: list[WardStay] | None = None
         "resourceType": "Encounter",
         "id": str(admission.id),
         "extension": extensions,
-        "status": "in-progress" if admission.discharged_at is None else "finished",
+        "status": "in-progress" if discharged_at is None else "finished",
         "class": coding(ACT_CODE, "IMP", "inpatient encounter"),
         "subject": {
             "reference": f"Patient/{admission.patient_id}",
             "display": admission.patient.display_name,
         },
-        "period": period(admission.admitted_at, admission.discharged_at),
+        "period": period(admission.admitted_at, discharged_at),
         "reasonCode": [{"text": admission.reason}],
         "hospitalization": hospitalization,
         "location": locations,
