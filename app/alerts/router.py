@@ -80,6 +80,7 @@ async def list_runs(user: ApiUser, session: SessionDep) -> list[schemas.RuleRunO
 
 @router.get("/alerts", response_model=list[schemas.AlertOut])
 async def list_alerts(
+    request: Request,
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
@@ -107,7 +108,11 @@ async def list_alerts(
         limit=limit,
         offset=offset,
     )
-    return await service.alerts_out(session, alerts)
+    out = await service.alerts_out(session, alerts)
+    await reads.record_alert_list_read(
+        session, request, actor=user, admission_ids=[a.admission_id for a in alerts], now=now
+    )
+    return out
 
 
 @router.get("/alerts/{alert_id}", response_model=schemas.AlertOut)

@@ -178,6 +178,9 @@ async def _queue_page(
         due_before=now - AGES[age] if age else None,
     )
     people = await _people(session, user, alerts)
+    await reads.record_alert_list_read(
+        session, request, actor=user, admission_ids=[a.admission_id for a in alerts], now=now
+    )
     wards = await _wards(session)
     visible_wards = [
         w

@@ -122,6 +122,32 @@ async def record_alert_read(
         )
 
 
+async def record_alert_list_read(
+    session: AsyncSession,
+    request: Request,
+    *,
+    actor: User,
+    admission_ids: Iterable[int | None],
+    now: datetime,
+    action: str = "alert.list",
+) -> None:
+    """A list of alerts (the queue, the API, FHIR Flags) names the people they are about:
+    one entry per person, in one insert, as for any list of records."""
+    wanted = {i for i in admission_ids if i is not None}
+    patient_ids = (
+        list(
+            await session.scalars(
+                select(Admission.patient_id).where(Admission.id.in_(wanted)).distinct()
+            )
+        )
+        if wanted
+        else []
+    )
+    await record_reads(
+        session, request, actor=actor, action=action, patient_ids=patient_ids, now=now
+    )
+
+
 async def record_form_read(
     session: AsyncSession,
     request: Request,

@@ -120,8 +120,13 @@ async def test_an_admission_is_a_few_statements_and_answers_in_full(client, worl
         client.post(
             f"{API}/admissions",
             headers=h,
+            # Ward staff name a registered person by NHS number and date of birth.
             json=admission_body(
-                patient.id, admitted_at="2026-03-10T10:00:00+01:00", decision_to_admit_at=None
+                patient.id,
+                admitted_at="2026-03-10T10:00:00+01:00",
+                decision_to_admit_at=None,
+                nhs_number=patient.nhs_number,
+                date_of_birth=patient.date_of_birth.isoformat(),
             ),
         ),
     )

@@ -241,14 +241,38 @@ async def _audit(
 async def search_flags(
     request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> JSONResponse:
-    return await _search(
-        request, "Flag", lambda v, p: queries.search_flags(session, user, v, p, now)
-    )
+    async def run(v: dict[str, list[str]], p: params.Paging) -> queries.Page:
+        entries, total = await queries.search_flags(session, user, v, p, now)
+        await _audit_flags(request, session, user, now, "flag.search", entries)
+        return entries, total
+
+    return await _search(request, "Flag", run)
 
 
 @router.get("/Flag/{flag_id}")
-async def read_flag(flag_id: str, user: ApiUser, session: SessionDep, now: NowDep) -> JSONResponse:
-    return fhir_response(await queries.read_flag(session, user, flag_id, now))
+async def read_flag(
+    flag_id: str, request: Request, user: ApiUser, session: SessionDep, now: NowDep
+) -> JSONResponse:
+    resource = await queries.read_flag(session, user, flag_id, now)
+    await _audit_flags(request, session, user, now, "flag.read", [resource])
+    return fhir_response(resource)
+
+
+async def _audit_flags(
+    request: Request,
+    session: SessionDep,
+    user: ApiUser,
+    now: datetime,
+    action: str,
+    flags: list[fr.Resource],
+) -> None:
+    """A Flag about a person names them (a ward's Flag names no one): one entry each."""
+    ids = [
+        int(reference.removeprefix("Patient/"))
+        for flag in flags
+        if (reference := str(flag.get("subject", {}).get("reference", ""))).startswith("Patient/")
+    ]
+    await reads.record_reads(session, request, actor=user, action=action, patient_ids=ids, now=now)
 
 
 @router.api_route(
