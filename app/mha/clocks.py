@@ -163,3 +163,18 @@ def renewal_window(expiry_day: date, months: int = 2, tz: ZoneInfo = ENGLAND) ->
 def expiry_day(expires_at: datetime, tz: ZoneInfo = ENGLAND) -> date:
     """The last legal day of a period that ends at `expires_at` (an end of day)."""
     return day_of(_aware(expires_at) - timedelta(microseconds=1), tz)
+
+
+def spoken_day(day: date) -> str:
+    """A legal day as people write it: '9 Sep 2026'."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def spoken_deadline(moment: datetime, tz: ZoneInfo = ENGLAND) -> str:
+    """A deadline as people say it: a period ending at midnight ends at "the end of" its
+    last day ('end of 3 Jun 2027'), not at '4 Jun 2027, 00:00'; an hours clock at its
+    minute ('5 Dec 2026, 12:22')."""
+    local = _aware(moment).astimezone(tz)
+    if local.time() == time(0):
+        return f"end of {spoken_day(local.date() - timedelta(days=1))}"
+    return f"{spoken_day(local.date())}, {local:%H:%M}"

@@ -23,7 +23,7 @@ from app.clock import check_not_future
 from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.mha import schemas
-from app.mha.clocks import day_of, expiry_day
+from app.mha.clocks import day_of, expiry_day, spoken_day
 from app.mha.due import consent_three_month_point
 from app.mha.models import Certificate, MedicineStart, Renewal, RightsGiven, TribunalEvent
 from app.mha.periods import RENEWABLE_PROVISIONS, is_detaining
@@ -256,7 +256,8 @@ async def add_renewal(
             FieldError(
                 "examined_at",
                 "must fall in the renewal window, "
-                f"{day_of(window.opens_at):%d %b %Y} to {expiry_day(period.expires_at):%d %b %Y}",
+                f"{spoken_day(day_of(window.opens_at))} to "
+                f"{spoken_day(expiry_day(period.expires_at))}",
             )
         )
     renewal = Renewal(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from app.mha.clocks import Window, day_of, start_of_day
+from app.mha.clocks import Window, day_of, spoken_day, start_of_day
 from app.mha.due import (
     Provision,
     consent_three_month_point,
@@ -214,7 +214,7 @@ def deadlines(
                     "MHA_S3_RENEWAL",
                     current.expires_at,
                     "Renewal report furnished to the managers (examination in the window"
-                    f" from {day_of(window.opens_at):%d %b %Y})",
+                    f" from {spoken_day(day_of(window.opens_at))})",
                     current.id,
                     opens_at=window.opens_at,
                 )

@@ -17,14 +17,16 @@ from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
 from app.mha import schemas, service
-from app.mha.clocks import day_of
+from app.mha.clocks import day_of, spoken_deadline
 from app.mha.codes import RIGHTS_KINDS, UNDERSTOOD
 from app.wards import admissions
 from app.wards import views as wards_views
 from app.wards.models import Admission
-from app.web import input_datetime, page_or_fragment, render
+from app.web import input_datetime, page_or_fragment, render, templates
 
 router = APIRouter()
+# Deadlines read as the Act counts them: "end of 3 Jun 2027" for a period of days or months.
+templates.env.filters["legal_deadline"] = spoken_deadline
 
 # What a deadline is called on a page.
 RULE_NAMES = {

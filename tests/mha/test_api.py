@@ -137,7 +137,7 @@ async def test_an_examination_outside_the_window_is_refused_and_says_which(clien
         },
     )
     assert r.status_code == 422
-    assert "10 Jul 2026 to 09 Sep 2026" in r.text
+    assert "10 Jul 2026 to 9 Sep 2026" in r.text
     # At the window's first instant it is accepted.
     r = await client.post(
         f"{API}/mha-periods/{period_id}/renewals",

@@ -225,3 +225,11 @@ def test_renewal_window_when_two_months_earlier_has_no_such_date(
     expiry: date, opens_on: date
 ) -> None:
     assert renewal_window(expiry).opens_at == start_of_day(opens_on)
+
+
+def test_deadlines_are_spoken_as_the_act_counts_them() -> None:
+    from app.mha.clocks import spoken_deadline
+
+    # The end of a day in summer time is 23:00 UTC: "end of" that day, not the next midnight.
+    assert spoken_deadline(months_expiry(date(2026, 3, 15), 6)) == "end of 14 Sep 2026"
+    assert spoken_deadline(london(2026, 3, 28, 12, 5)) == "28 Mar 2026, 12:05"
