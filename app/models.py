@@ -6,6 +6,7 @@ from app.auth.models import ApiToken, User, UserSession, user_wards
 from app.db import Base
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
+from app.pas.models import PasHeldMessage, PasLocation, PasMessage, PasPatientNumber
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.segregation.models import (
     InterventionStaff,
@@ -45,6 +46,10 @@ __all__ = [
     "LegalStatusChange",
     "Locality",
     "OutOfAreaPlacement",
+    "PasHeldMessage",
+    "PasLocation",
+    "PasMessage",
+    "PasPatientNumber",
     "Patient",
     "PlacementReview",
     "PurposeReview",
