@@ -75,6 +75,7 @@ def create_app() -> FastAPI:
     from app.flow import views as flow_views
     from app.interop import views as interop_views
     from app.interop.fhir import router as fhir_router
+    from app.pas import router as pas_router
     from app.reports import router as reports_router
     from app.reports import views as reports_views
     from app.reports.heavy import ReportCache
@@ -105,6 +106,7 @@ def create_app() -> FastAPI:
         force_router,
         alerts_router,
         reports_router,
+        pas_router,
     ):
         app.include_router(module.router)
     for module in (
