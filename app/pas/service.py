@@ -743,30 +743,32 @@ async def merge(
         raise Refused(
             "both admitted", "both records have an open admission; a person must settle it", "207"
         )
+    prior_id, survivor_id = prior.id, survivor.id
     moved: dict[str, int] = {}
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
             if any(fk.column.table.name == "patients" for fk in column.foreign_keys):
                 result = await session.execute(
                     sql_update(table)
-                    .where(column == prior.id)
-                    .values({column.name: survivor.id})
+                    .where(column == prior_id)
+                    .values({column.name: survivor_id})
                     .execution_options(synchronize_session=False)
                 )
                 if result.rowcount:  # type: ignore[attr-defined]
                     moved[f"{table.name}.{column.name}"] = result.rowcount  # type: ignore[attr-defined]
+    # Loaded records still hold the old person's id: read them again when next used.
     session.expire_all()
     await audit.record(
         session,
         actor=actor,
         action="patient.merge",
         entity=prior,
-        before={"patient_id": prior.id},
-        after={"merged_into": survivor.id, "moved": moved},
+        before={"patient_id": prior_id},
+        after={"merged_into": survivor_id, "moved": moved},
         at=now,
     )
-    done.ids["merged_patient_id"] = prior.id
-    done.actions.append(f"merged patient {prior.id} into {survivor.id}: {moved or 'no records'}")
+    done.ids["merged_patient_id"] = prior_id
+    done.actions.append(f"merged patient {prior_id} into {survivor_id}: {moved or 'no records'}")
 
 
 Handler = Callable[[AsyncSession, User, hl7v2.Message, datetime, Done], Awaitable[None]]
@@ -840,9 +842,15 @@ async def _apply(session: AsyncSession, actor: User, message: hl7v2.Message, now
     return done
 
 
+def storable(text: str) -> str:
+    """Text any database keeps: no NUL (PostgreSQL refuses it), no unpaired surrogate."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 async def receive(session: AsyncSession, text: str, now: datetime) -> Result:
     """One message in, its ACK out; commits. Never raises for what the message holds."""
     now = now.astimezone(UTC)
+    text = storable(text)
     try:
         message = hl7v2.parse(text)
     except hl7v2.Unparsable as error:

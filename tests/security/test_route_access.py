@@ -351,6 +351,8 @@ ALERT_WORK = Who("alert workers (own ward)", CLINICAL_READERS - {"service"}, own
 # (anyone else is told "not found", not "forbidden": the ids say nothing).
 TOKEN_MAKERS = Who("admin and service", frozenset({"admin", "service"}))
 TOKEN_HOLDER = Who("the token's holder (the admin)", frozenset({"admin"}))
+# Issue 21: the PAS feed's messages come from the roles that integrate.
+FEEDERS = Who("admin and service (integrations)", frozenset({"admin", "service"}))
 # A person on no ward (waiting for a bed, placed out of area, registered only): ward staff
 # do not read them (issue 17, app/auth/scope.py), nor cancel a request another made.
 READ_OFF_WARD = Who(
@@ -376,6 +378,7 @@ class Row:
     url: str | None = None  # the request's path, {names} from the records; default: path
     body: dict[str, Any] | None = None  # JSON for the API, a form for the pages
     refused_status: int = 403  # what a signed-in person who may not gets
+    content: str | None = None  # a raw HL7 v2 (ER7) body instead of JSON
     # Records counted before and after (a refused write changes none of them).
 
     @property
@@ -671,6 +674,13 @@ def rows(now: datetime) -> list[Row]:
         Row("POST", f"{a}/alerts/acknowledge", ALERT_WORK, body=b["acknowledge_many"]),
         Row("POST", f"{a}/alerts/{{alert_id}}/acknowledge", ALERT_WORK, body=b["acknowledge"]),
         Row("POST", f"{a}/alerts/{{alert_id}}/resolve", ALERT_WORK, body=b["resolve"]),
+        # --- API: the PAS feed (issue 21) ---------------------------------------------------
+        Row(
+            "POST",
+            f"{a}/hl7/v2",
+            FEEDERS,
+            content="MSH|^~\\&|PAS|RXX|WARDFLOW|RXX|202603100900||ADT^A60|ACCESS1|P|2.4\r",
+        ),
         # --- pages: signing in, the account ------------------------------------------------
         Row("POST", "/logout", SIGNED_IN),
         Row("GET", "/account", SIGNED_IN),
@@ -935,7 +945,10 @@ async def request_as(
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver", cookies=cookies
     ) as client:
-        if row.is_api:
+        if row.content is not None:
+            headers["Content-Type"] = "application/hl7-v2"
+            response = await client.request(row.method, url, content=row.content, headers=headers)
+        elif row.is_api:
             response = await client.request(row.method, url, json=body, headers=headers)
         else:
             form = dict(body or {})
@@ -998,6 +1011,7 @@ AREAS = {
     "rule-runs": "rules and alerts",
     "alerts": "rules and alerts",
     "admin": "rules and alerts",
+    "hl7": "rules and alerts",  # tried with them: one more group would build its records again
 }
 
 
