@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # Home locality (code) for people the feed adds, when the PAS address is not mapped:
     # unset, the locality of the admitting ward's site (or the first site's).
     pas_home_locality: str | None = None
+    # The MLLP listener: a connection silent this long is closed; when the list is not
+    # empty, only these client addresses may connect (MLLP carries no credentials).
+    pas_idle_seconds: float = Field(default=300, gt=0)
+    pas_allowed_clients: list[str] = []
 
     @property
     def api_base_url(self) -> str:
