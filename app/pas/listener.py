@@ -126,9 +126,25 @@ async def run_forever(host: str, port: int) -> None:
     from app.db import make_engine
 
     engine = make_engine()
-    server = await start(async_sessionmaker(engine, expire_on_commit=False), host, port)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    server = await start(sessions, host, port)
+    watcher = asyncio.create_task(watch_held(sessions))
     try:
         async with server:
             await server.serve_forever()
     finally:
+        watcher.cancel()
         await engine.dispose()
+
+
+async def watch_held(sessions: async_sessionmaker[AsyncSession], every: float = 60) -> None:
+    """Held messages are reported when overdue even while the feed is silent (each message
+    received also reports them)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with sessions() as session:
+                await service.report_overdue(session, utcnow())
+                await session.commit()
+        except Exception:
+            log.exception("Could not check held PAS messages")

@@ -119,8 +119,8 @@ async def feed_actor(session: AsyncSession, now: datetime) -> User:
     it (created_by_id), but it cannot sign in (inactive, no password) and as role
     "service" its tokens write nothing. The services are called with a copy of it that
     acts as an admin would: the feed places people on any ward, as the PAS says."""
-    account = await session.scalar(select(User).where(User.username == FEED_USERNAME))
-    if account is None:
+    account_id = await session.scalar(select(User.id).where(User.username == FEED_USERNAME))
+    if account_id is None:
         account = User(
             username=FEED_USERNAME,
             role="service",
@@ -129,9 +129,15 @@ async def feed_actor(session: AsyncSession, now: datetime) -> User:
             failed_logins=0,
             created_at=now,
         )
-        session.add(account)
-        await session.flush()
-    return User(id=account.id, username=FEED_USERNAME, role="admin", active=True)
+        try:
+            # The listener and a web worker may both make it on their first message.
+            async with session.begin_nested():
+                session.add(account)
+        except IntegrityError:
+            pass
+        account_id = await session.scalar(select(User.id).where(User.username == FEED_USERNAME))
+        assert account_id is not None
+    return User(id=account_id, username=FEED_USERNAME, role="admin", active=True)
 
 
 # --- people ------------------------------------------------------------------------------
