@@ -76,6 +76,7 @@ def create_app() -> FastAPI:
     from app.interop import views as interop_views
     from app.interop.fhir import router as fhir_router
     from app.pas import router as pas_router
+    from app.pas import views as pas_views
     from app.reports import router as reports_router
     from app.reports import views as reports_views
     from app.reports.heavy import ReportCache
@@ -124,6 +125,7 @@ def create_app() -> FastAPI:
         interop_views,
         fhir_router,  # described by its own CapabilityStatement at /fhir/r4/metadata
         reports_views,
+        pas_views,
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)

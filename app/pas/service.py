@@ -1011,3 +1011,127 @@ async def report_overdue(session: AsyncSession, now: datetime) -> list[PasMessag
     if overdue:
         await session.flush()
     return overdue
+
+
+# --- the admin's page --------------------------------------------------------------------
+
+
+async def list_messages(
+    session: AsyncSession, *, outcome: str | None = None, event: str | None = None, limit: int = 200
+) -> list[PasMessage]:
+    query = select(PasMessage).order_by(PasMessage.received_at.desc(), PasMessage.id.desc())
+    if outcome:
+        query = query.where(PasMessage.outcome == outcome)
+    if event:
+        query = query.where(PasMessage.event == event.upper())
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def list_locations(session: AsyncSession) -> list[tuple[PasLocation, str]]:
+    rows = await session.execute(
+        select(PasLocation, Ward.code)
+        .join(Ward, Ward.id == PasLocation.ward_id)
+        .order_by(PasLocation.point_of_care, PasLocation.pas_bed)
+    )
+    return [(location, code) for location, code in rows]
+
+
+async def add_location(
+    session: AsyncSession,
+    *,
+    actor: User,
+    point_of_care: str,
+    pas_bed: str,
+    ward_code: str,
+    bed_label: str,
+    now: datetime,
+) -> PasLocation:
+    """An admin's mapping of a PAS location to a ward (and bed). 409 if that PAS location
+    is mapped already."""
+    from app.auth import access
+    from app.errors import FieldError, Invalid
+
+    access.require_admin(actor, "map PAS locations")
+    point_of_care, pas_bed, bed_label = point_of_care.strip(), pas_bed.strip(), bed_label.strip()
+    errors = []
+    if not point_of_care:
+        errors.append(FieldError("point_of_care", "Enter the PAS point of care (PV1-3.1)"))
+    if len(point_of_care) > 64 or len(pas_bed) > 64:
+        errors.append(FieldError("point_of_care", "PAS codes are at most 64 characters"))
+    if errors:
+        raise Invalid(errors)
+    ward = await wards_service.get_ward(session, ward_code.strip())
+    if bed_label:
+        await wards_service.get_bed(session, ward, bed_label)
+    clash = await session.scalar(
+        select(PasLocation.id).where(
+            PasLocation.point_of_care == point_of_care, PasLocation.pas_bed == pas_bed
+        )
+    )
+    if clash is not None:
+        raise Conflict(f"PAS location {point_of_care} {pas_bed} is mapped already.".strip())
+    location = PasLocation(
+        point_of_care=point_of_care,
+        pas_bed=pas_bed,
+        ward_id=ward.id,
+        bed_label=bed_label or None,
+        created_at=now,
+        created_by_id=actor.id,
+    )
+    session.add(location)
+    await wards_service.flush(session)
+    await audit.record(session, actor=actor, action="pas_location.create", entity=location, at=now)
+    return location
+
+
+async def reprocess(
+    session: AsyncSession, *, actor: User, message_id: int, now: datetime
+) -> PasMessage:
+    """Apply a refused or held message again (after its mapping is fixed, say). Its ACK was
+    sent and stays as it was; its outcome, changes and error are what this attempt gives.
+    The records are the feed's; the audit log also names who asked."""
+    from app.auth import access
+
+    access.require_admin(actor, "reprocess PAS messages")
+    row = await session.get(PasMessage, message_id)
+    if row is None:
+        raise NotFound(f"No PAS message with id {message_id}.")
+    if row.outcome not in ("error", "held") or row.ack_code == "AR":
+        raise Conflict("Only a refused or held message can be processed again.")
+    feed = await feed_actor(session, now)
+    held = await session.scalar(select(PasHeldMessage).where(PasHeldMessage.message_id == row.id))
+    await audit.record_event(
+        session,
+        actor=actor,
+        action="pas.reprocess",
+        entity_type="pas_messages",
+        entity_id=row.id,
+        details={"control_id": row.control_id, "outcome_before": row.outcome},
+        at=now,
+    )
+    try:
+        done = await _apply(session, feed, hl7v2.parse(row.text), now)
+    except Refused as refused:
+        row.outcome, row.error, row.processed_at = "error", refused.problem.text, now
+        if held is not None and held.resolved_at is None:
+            held.resolved_at, held.resolution = now, "error"
+    except Hold as hold:
+        row.outcome, row.error, row.processed_at = "held", None, None
+        if held is None:
+            session.add(PasHeldMessage(message_id=row.id, held_at=now, reason=str(hold)))
+        else:  # waits again, from now
+            held.held_at, held.reason, held.resolved_at, held.resolution = (
+                now,
+                str(hold),
+                None,
+                None,
+            )
+    else:
+        row.outcome, row.error, row.processed_at = done.outcome, None, now
+        row.patient_id, row.changes = done.patient_id, done.changes()
+        if held is not None and held.resolved_at is None:
+            held.resolved_at, held.resolution = now, "applied"
+        if done.outcome == "applied":
+            await retry_held(session, feed, now)
+    await session.flush()
+    return row

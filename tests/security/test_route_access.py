@@ -250,10 +250,23 @@ async def build_trust(
     admins_token = await session.scalar(
         select(ApiToken.id).where(ApiToken.user_id == world.users["admin"].id)
     )
+    # A PAS message refused for its unmapped ward (issue 21), for processing again.
+    from app.pas import service as pas_service
+
+    refused = await pas_service.receive(
+        session,
+        "MSH|^~\\&|PAS|RXX|WARDFLOW|RXX|202603100900||ADT^A01|ACCESS0|P|2.4\r"
+        f"PID|1||{next_nhs_number()}^^^NHS^NH||PAS^PAT||19900102|F\rPV1|1|I|NOWARD^^1\r",
+        now,
+    )
     for records in on.values():
         # Account management reaches for the director (disabling them harms no other row);
         # a token is revoked by its holder, the admin.
-        records.ids.update(user_id=world.users["director"].id, token_id=admins_token)
+        records.ids.update(
+            user_id=world.users["director"].id,
+            token_id=admins_token,
+            pas_message_id=refused.message_id,
+        )
 
     trust = Trust(world, now, on)
     # Browser sessions made directly (signing in through the form is tested elsewhere and
@@ -693,6 +706,20 @@ def rows(now: datetime) -> list[Row]:
         Row("POST", "/account/tokens/{token_id}/revoke", TOKEN_HOLDER, refused_status=404),
         # --- pages: account management (issue 17) ------------------------------------------
         Row("GET", "/admin/users", ADMIN),
+        # --- pages: the PAS interface (issue 21) -------------------------------------------
+        Row("GET", "/admin/interfaces", ADMIN),
+        Row(
+            "POST",
+            "/admin/interfaces/locations",
+            ADMIN,
+            body={"point_of_care": "ACCESSPOC", "pas_bed": "", "ward_code": "ASH", "bed_label": ""},
+        ),
+        Row(
+            "POST",
+            "/admin/interfaces/messages/{message_id}/reprocess",
+            ADMIN,
+            url="/admin/interfaces/messages/{pas_message_id}/reprocess",
+        ),
         Row("GET", "/admin/users/{user_id}", ADMIN),
         Row("POST", "/admin/users/{user_id}/disable", ADMIN),
         Row("POST", "/admin/users/{user_id}/enable", ADMIN),
