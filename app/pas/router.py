@@ -31,7 +31,18 @@ class UnsupportedMediaType(DomainError):
 @router.post(
     "/hl7/v2",
     response_class=Response,
-    responses={200: {"content": {HL7_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "description": "The ACK (MSA-1 AA, AE or AR), in ER7",
+            "content": {HL7_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        415: {
+            "description": "The body is not an HL7 v2 message in ER7",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        },
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
