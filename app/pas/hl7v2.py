@@ -106,7 +106,7 @@ def parse(text: str) -> Message:
         receiving_facility=header(6),
         control_id=header(10),
         message_type=header(9, 1).upper(),
-        event=header(9, 2).upper(),
+        event=(header(9, 2) or _evn_type(parsed)).upper(),
         version=header(12),
         processing_id=header(11) or "P",
     )
@@ -117,6 +117,15 @@ def parse(text: str) -> Message:
     if len(message.control_id) > 199:
         raise Unparsable("MSH-10 (message control id) is longer than 199 characters.")
     return message
+
+
+def _evn_type(parsed: hl7.Message) -> str:
+    """EVN-1, where older (2.3) senders put the event when MSH-9 has only the type."""
+    try:
+        reps = field_reps(parsed, parsed.segment("EVN"), 1)
+    except KeyError:
+        return ""
+    return reps[0][0].strip() if reps and reps[0] else ""
 
 
 def parse_time(value: str, tz: ZoneInfo) -> datetime | None:

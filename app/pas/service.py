@@ -839,6 +839,10 @@ async def _apply(session: AsyncSession, actor: User, message: hl7v2.Message, now
     except (Refused, Hold):
         await savepoint.rollback()
         raise
+    except ValidationError as error:
+        await savepoint.rollback()
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
+        raise Refused("invalid value", f"{fields} could not be used") from error
     except IntegrityError as error:
         await savepoint.rollback()
         raise Refused(

@@ -349,6 +349,13 @@ async def test_nhs_number_invalid_checksum_uses_the_apps_check(client, world):
     assert ack["code"] == "AE" and "check digit" in ack["error"]
 
 
+async def test_event_from_evn_1_when_msh_9_has_only_the_type(client, world, session):
+    nhs = next_nhs_number()
+    ack = await send(client, world, adt("A01", nhs=nhs).replace("ADT^A01^ADT_A01", "ADT"))
+    assert ack["code"] == "AA", ack
+    assert await admission_of(session, nhs) is not None
+
+
 async def test_versions_2_3_and_2_5(client, world, session):
     for version in ("2.3", "2.5"):
         ack = await send(client, world, adt("A28", nhs=next_nhs_number(), version=version))
