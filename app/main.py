@@ -76,6 +76,7 @@ def create_app() -> FastAPI:
     from app.interop import views as interop_views
     from app.interop.fhir import router as fhir_router
     from app.pas import router as pas_router
+    from app.pas import service as pas_service
     from app.pas import views as pas_views
     from app.reports import router as reports_router
     from app.reports import views as reports_views
@@ -135,6 +136,7 @@ def create_app() -> FastAPI:
     discharge_ready.install()
     flow_service.install()
     flow_views.install()
+    pas_service.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

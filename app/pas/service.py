@@ -111,6 +111,32 @@ def purpose_missing(admission: Admission) -> bool:
     return PURPOSE_PLACEHOLDER in (admission.reason, admission.expected_benefit)
 
 
+PURPOSE_FLAG = "purpose_missing"
+
+
+async def purpose_flags(
+    session: AsyncSession, admission_ids: list[int], now: datetime
+) -> dict[int, set[str]]:
+    """The board's card says when the ward has still to record the reason and benefit."""
+    missing = await session.scalars(
+        select(Admission.id).where(
+            Admission.id.in_(admission_ids),
+            or_(
+                Admission.reason == PURPOSE_PLACEHOLDER,
+                Admission.expected_benefit == PURPOSE_PLACEHOLDER,
+            ),
+        )
+    )
+    return {admission_id: {PURPOSE_FLAG} for admission_id in missing}
+
+
+def install() -> None:
+    from app.wards import board
+
+    if purpose_flags not in board.flag_providers:
+        board.flag_providers.append(purpose_flags)
+
+
 # --- the actor ---------------------------------------------------------------------------
 
 

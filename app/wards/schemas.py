@@ -303,6 +303,9 @@ class AdmissionPatch(In):
     legal_status: LegalStatus | None = None
     expected_discharge_date: date | None = None
     at: Instant | None = None
+    # Recorded by the ward when the admission came from the PAS feed (which holds neither).
+    reason: NonBlank | None = None
+    expected_benefit: NonBlank | None = None
 
 
 class DischargeIn(In):

@@ -57,6 +57,18 @@ async def test_a01_admits_a_new_person_with_the_purpose_to_be_recorded(client, w
     board = (await client.get("/api/v1/wards/ASH/board", headers=world.auth())).json()
     occupant = next(b for b in board["beds"] if b["label"] == "A1")["occupant"]
     assert occupant["patient_id"] == patient.id
+    assert "purpose_missing" in occupant["flags"]
+    # The ward records them (PATCH), and the card no longer says so.
+    r = await client.patch(
+        f"/api/v1/admissions/{admission.id}",
+        json={"reason": "Relapse of psychosis", "expected_benefit": "Restart treatment safely"},
+        headers=world.auth("nurse"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["reason"] == "Relapse of psychosis"
+    board = (await client.get("/api/v1/wards/ASH/board", headers=world.auth())).json()
+    occupant = next(b for b in board["beds"] if b["label"] == "A1")["occupant"]
+    assert "purpose_missing" not in occupant["flags"]
 
 
 async def test_audit_names_the_pas_feed(client, world, session):
