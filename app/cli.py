@@ -627,6 +627,24 @@ def adt_listen(
         asyncio.run(listener.run_forever(host, port))
 
 
+@adt_app.command("replay")
+def adt_replay(
+    file: Path,
+    host: Annotated[str, typer.Option(help="The listener's address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The listener's MLLP port.")] = 2575,
+) -> None:
+    """Send a file of HL7 v2 messages to a listener, one at a time, printing each ACK's
+    code and text."""
+    from app.pas import listener
+
+    messages = listener.split_messages(file.read_text(encoding="utf-8", errors="replace"))
+    acks = asyncio.run(listener.replay(host, port, messages))
+    for ack in acks:
+        msa = next((s for s in ack.split("\r") if s.startswith("MSA|")), "MSA|?")
+        console.print(" ".join(msa.split("|")[1:4]), markup=False, highlight=False)
+    console.print(f"{len(acks)} messages sent.")
+
+
 @audit_app.command("verify")
 def audit_verify(
     expect_head: Annotated[

@@ -48,6 +48,7 @@ def _client_ok(writer: asyncio.StreamWriter) -> bool:
 
 START, END = b"\x0b", b"\x1c\r"
 READ_SIZE = 65536
+ACK_WAIT_SECONDS = 30  # replay: how long to wait for each ACK
 
 
 def handler(
@@ -148,3 +149,32 @@ async def watch_held(sessions: async_sessionmaker[AsyncSession], every: float = 
                 await session.commit()
         except Exception:
             log.exception("Could not check held PAS messages")
+
+
+def split_messages(text: str) -> list[str]:
+    """The messages of a file: each starts at an MSH segment (MLLP framing, blank lines and
+    line endings of any kind allowed)."""
+    text = text.replace("\x0b", "\n").replace("\x1c", "\n")
+    messages: list[list[str]] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line.strip():
+            continue
+        if line.startswith("MSH") or not messages:
+            messages.append([])
+        messages[-1].append(line)
+    return ["\r".join(m) + "\r" for m in messages]
+
+
+async def replay(host: str, port: int, messages: list[str]) -> list[str]:
+    """Send each message over one MLLP connection, waiting for its ACK; the ACKs in order."""
+    reader, writer = await asyncio.open_connection(host, port)
+    acks = []
+    try:
+        for message in messages:
+            writer.write(START + message.encode("utf-8") + END)
+            await writer.drain()
+            block = await asyncio.wait_for(reader.readuntil(END), timeout=ACK_WAIT_SECONDS)
+            acks.append(decode(block.removeprefix(START).removesuffix(END)))
+    finally:
+        writer.close()
+    return acks

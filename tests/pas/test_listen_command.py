@@ -60,6 +60,22 @@ def test_listen_answers_over_mllp(tmp_path):
         refused = exchange(port, adt("A01", nhs="9434765919", control_id="CLI2"))
         assert refused["code"] == "AE" and str(refused["error"]).startswith("unmapped ward")
         assert exchange(port, "garbage")["code"] == "AR"
+        # wardflow adt replay: a file of messages to the listener, each ACK printed.
+        feed = tmp_path / "feed.hl7"
+        feed.write_text(
+            adt("A60", nhs="9434765919", control_id="CLI3").replace("\r", "\n")
+            + "\n"
+            + adt("A60", nhs="9434765919", control_id="CLI4").replace("\r", "\n")
+        )
+        replayed = subprocess.run(  # noqa: S603
+            [WARDFLOW, "adt", "replay", str(feed), "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        assert "AA CLI3" in replayed.stdout and "AA CLI4" in replayed.stdout
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -86,3 +86,15 @@ async def test_a_message_too_large_gets_an_ar(port, monkeypatch):
     ack = await exchange(writer, reader, VT + adt("A28", nhs=next_nhs_number()).encode() + FS_CR)
     assert ack["code"] == "AA", ack
     writer.close()
+
+
+async def test_replay_sends_a_file_of_messages(port, session):
+    nhs = next_nhs_number()
+    text = "\n\n".join(
+        m.replace("\r", "\n")
+        for m in (adt("A01", nhs=nhs, evn="202603100800"), adt("A02", nhs=nhs, bed="A2"))
+    )
+    messages = listener.split_messages(text)
+    assert len(messages) == 2
+    acks = await listener.replay("127.0.0.1", port, messages)
+    assert [ack_fields(a)["code"] for a in acks] == ["AA", "AA"]
