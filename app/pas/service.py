@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -908,8 +908,10 @@ async def receive(session: AsyncSession, text: str, now: datetime) -> Result:
         log.warning("PAS message rejected: %s", error)
         return Result(ack, "AR", "rejected", row.id)
 
+    await _serialise(session)
     previous = await _logged(session, message)
     if previous is not None:
+        await session.commit()  # ends the transaction, and with it the lock
         return Result(previous.ack, previous.ack_code, previous.outcome, previous.id, True)
     await report_overdue(session, now)
     actor = await feed_actor(session, now)
@@ -959,6 +961,19 @@ async def receive(session: AsyncSession, text: str, now: datetime) -> Result:
             raise
         return Result(previous.ack, previous.ack_code, previous.outcome, previous.id, True)
     return Result(row.ack, row.ack_code, row.outcome, row.id)
+
+
+# The feed's messages are applied one at a time across every process (the listener and
+# web workers): HL7 senders rely on order, a resend racing its first copy must find it,
+# and a held message must not be applied twice by two processes retrying it.
+FEED_LOCK = 7_210_021
+
+
+async def _serialise(session: AsyncSession) -> None:
+    """On PostgreSQL a transaction-scoped advisory lock; SQLite writes one at a time anyway."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({FEED_LOCK})"))
 
 
 async def _logged(session: AsyncSession, message: hl7v2.Message) -> PasMessage | None:
@@ -1123,6 +1138,7 @@ async def reprocess(
     from app.auth import access
 
     access.require_admin(actor, "reprocess PAS messages")
+    await _serialise(session)
     row = await session.get(PasMessage, message_id)
     if row is None:
         raise NotFound(f"No PAS message with id {message_id}.")
