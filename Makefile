@@ -26,11 +26,13 @@ run: install
 	@echo ""
 	$(BIN)/wardflow serve --host $(HOST) --port $(PORT)
 
-# Every test, on SQLite and then on PostgreSQL (skipped with a message when PostgreSQL is
-# not reachable; under CI=true that is a failure). Browser tests run in the SQLite pass.
+# Every test, on SQLite and on PostgreSQL at once (tests/run_passes.py: each pass's output
+# printed whole when it ends, fails if either fails). PostgreSQL is skipped with a message
+# when not reachable; under CI=true that is a failure. Browser tests run in the SQLite pass.
+# Each run works in databases of its own (PG_TEST_URL's name is only a prefix), so two
+# `make test` runs beside each other on one machine do not meet. PYTEST_ARGS go to both.
 test: install
-	$(BIN)/pytest
-	WARDFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not e2e"
+	$(BIN)/python -m tests.run_passes $(PG_TEST_URL) $(PYTEST_ARGS)
 
 test-sqlite: install
 	$(BIN)/pytest -m "not e2e"

@@ -508,9 +508,9 @@ def export_mhsds(
     """The month's MHSDS-shaped CSV files (MHS501, 502, 505, 515, 518, out of area)."""
     from pathlib import Path
 
+    from app.clock import local_date
     from app.errors import Invalid
     from app.interop import mhsds
-    from app.wards.service import local_date
 
     try:
         first = mhsds.parse_month(month, local_date(utcnow()))
@@ -604,13 +604,13 @@ def report_weekly(
 @app.command("scheduler")
 def scheduler() -> None:
     """The scheduler alone (rule runs and notices), for deployments with several workers."""
-    from app.alerts import jobs
+    from app import scheduler as scheduling
 
     console.print(
         f"Scheduler running every {get_settings().rules_interval_seconds} s; Ctrl+C stops it."
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(jobs.run_forever())
+        asyncio.run(scheduling.run_forever())
 
 
 @adt_app.command("listen")

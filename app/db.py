@@ -1,4 +1,5 @@
-"""Database plumbing: the declarative base, a UTC datetime type, engines and sessions."""
+"""Database plumbing: the declarative base, a UTC datetime type, engines and sessions, and
+the one place a refusal by the database's own invariants becomes a 409."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from app.config import VAR_DIR, get_settings
+from app.errors import Conflict
 
 # Named constraints from the first migration, so later migrations can drop or alter them
 # by name on both SQLite (batch mode) and PostgreSQL.
@@ -64,6 +67,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# Constraint (and trigger) names the database may refuse a write with, and what to tell the
+# person. Each domain adds its own next to its models (`register_constraint_messages`);
+# these few are raised by tables of several domains.
+CONSTRAINT_MESSAGES: dict[str, str] = {
+    "never_deleted": "Clinical records are never deleted.",
+    "record_after_end": "An episode cannot end before what was recorded in it.",
+    "outside_parent": "That time falls outside what it belongs to.",
+}
+
+
+def register_constraint_messages(messages: dict[str, str]) -> None:
+    """Declare what a refusal by one of these constraints tells the person."""
+    CONSTRAINT_MESSAGES.update(messages)
+
+
+def conflict_from_integrity_error(error: IntegrityError) -> Conflict:
+    text = str(error.orig)
+    for name, message in CONSTRAINT_MESSAGES.items():
+        if name in text:
+            return Conflict(message)
+    return Conflict("The change conflicts with what is recorded; nothing was saved.")
+
+
+async def flush(session: AsyncSession) -> None:
+    """Flush, turning a refusal by the database's own invariants into a 409."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise conflict_from_integrity_error(error) from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -166,11 +200,13 @@ def memo(session: AsyncSession) -> dict[str, Any] | None:
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
-    """The request's session: the one owner that commits (services only flush)."""
+    """The request's session. Handlers commit with `deps.commit`; services flush; jobs
+    own their sessions. On exit whatever was not committed is rolled back: nothing is
+    committed after the response (a dependency's exit runs after it is sent), so a handler
+    that forgets to commit loses its work visibly instead of saving it behind the reply.
+    The tests' session fails a request that flushed and never committed."""
     async with get_sessionmaker()() as session:
         try:
             yield session
-            await session.commit()
-        except BaseException:
+        finally:
             await session.rollback()
-            raise

@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.clock import get_now
-from app.db import get_session
+from app.db import conflict_from_integrity_error, get_session
 from app.errors import Forbidden, Unauthorised
-from app.wards.service import conflict_from_integrity_error
 
 SESSION_COOKIE = "wardflow_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from app.config import get_settings
-from app.errors import FieldError, Invalid
-from app.problems import field_errors
+from app.clock import local_tz
+from app.errors import FieldError, Invalid, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,7 +21,7 @@ def local_to_utc(value: str) -> datetime:
     if naive.tzinfo is not None:
         return naive
     # fold=0 takes the first of an ambiguous hour when the clocks go back: the earlier time.
-    return naive.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return naive.replace(tzinfo=local_tz())
 
 
 def take_datetimes(form: dict[str, Any], names: list[str], errors: Errors) -> None:

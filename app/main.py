@@ -25,21 +25,21 @@ SWAGGER_UI = "/static/vendor/swagger-ui"  # swagger-ui-dist 5.35.0 (static/vendo
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """The scheduler runs in the web process when enabled; with several workers on
     PostgreSQL each tries, and only the one holding the advisory lock runs the rules."""
-    from app.alerts import jobs
+    from app import scheduler as scheduling
     from app.config import get_settings
     from app.db import get_engine, get_sessionmaker
 
     await _flag_demo_accounts(get_sessionmaker())
     scheduler = leader = None
     if get_settings().scheduler_enabled:
-        leader = jobs.Leadership(get_engine())
-        scheduler = jobs.make_scheduler(get_sessionmaker(), leader)
+        leader = scheduling.Leadership(get_engine())
+        scheduler = scheduling.make_scheduler(get_sessionmaker(), leader)
         scheduler.start()
     yield
     if scheduler is not None and leader is not None:
         # Let a tick under way finish: a notice cut off between sending and being marked
         # sent would be sent again by the next leader.
-        await jobs.stop(scheduler, leader)
+        await scheduling.stop(scheduler, leader)
     await dispose_engine()
     from app.reports import heavy
 
@@ -75,6 +75,8 @@ def create_app() -> FastAPI:
     from app.flow import views as flow_views
     from app.interop import views as interop_views
     from app.interop.fhir import router as fhir_router
+    from app.mha import router as mha_router
+    from app.mha import views as mha_views
     from app.pas import router as pas_router
     from app.pas import service as pas_service
     from app.pas import views as pas_views
@@ -108,6 +110,7 @@ def create_app() -> FastAPI:
         force_router,
         alerts_router,
         reports_router,
+        mha_router,
         pas_router,
     ):
         app.include_router(module.router)
@@ -126,6 +129,7 @@ def create_app() -> FastAPI:
         interop_views,
         fhir_router,  # described by its own CapabilityStatement at /fhir/r4/metadata
         reports_views,
+        mha_views,
         pas_views,
     ):
         app.include_router(module.router, include_in_schema=False)
@@ -136,6 +140,7 @@ def create_app() -> FastAPI:
     discharge_ready.install()
     flow_service.install()
     flow_views.install()
+    mha_views.install()
     pas_service.install()
 
     @app.get("/", include_in_schema=False)

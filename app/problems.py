@@ -8,114 +8,29 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import LoginRequired
-from app.errors import Busy, DomainError, FieldError, Invalid
-from app.schemas import CODE_MESSAGE
+from app.errors import (
+    RETRY_BUSY,
+    RETRY_UNREACHABLE,
+    Busy,
+    DomainError,
+    FieldError,
+    Invalid,
+    database_unavailable,
+    field_errors,
+    problem,
+)
+from app.web import render_error
 
 log = logging.getLogger("wardflow")
 
-_MESSAGES = {
-    "missing": "is required",
-    "string_too_short": "must not be blank",
-    "timezone_aware": "must include a UTC offset, for example 2026-03-02T14:05:00Z",
-    "datetime_parsing": "must be a date and time like 2026-03-02T14:05:00Z",
-    "datetime_from_date_parsing": "must be a date and time like 2026-03-02T14:05:00Z",
-    "datetime_type": "must be a date and time like 2026-03-02T14:05:00Z",
-    "date_parsing": "must be a date like 2026-03-02",
-    "date_from_datetime_parsing": "must be a date like 2026-03-02",
-    "date_type": "must be a date like 2026-03-02",
-    "extra_forbidden": "is not a field this accepts",
-    "int_parsing": "must be a whole number",
-    "bool_parsing": "must be true or false",
-    "json_invalid": "is not valid JSON",
-    # The only constrained pattern is a code's (app/schemas.py).
-    "string_pattern_mismatch": CODE_MESSAGE,
-}
-
-
-def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
-    result = []
-    for error in errors:
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        field = ".".join(loc) or "body"
-        kind = error.get("type", "")
-        if kind == "literal_error":
-            message = "must be one of " + error.get("ctx", {}).get("expected", "the listed values")
-        elif kind == "value_error":
-            message = str(error.get("ctx", {}).get("error", error.get("msg", "")))
-        else:
-            message = _MESSAGES.get(kind, error.get("msg", "is not valid"))
-        result.append(FieldError(field, message))
-    return result
-
-
-def problem(
-    status: int, title: str, detail: str, errors: list[FieldError] | None = None
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "status": status,
-        "title": title,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
-# Seconds a client should wait before trying again (the Retry-After of a 503).
-RETRY_BUSY = 2
-RETRY_UNREACHABLE = 5
-# The driver's own errors for a connection that failed, was refused or was cut, and for
-# a server shutting down, starting up or out of connections (some reach us unwrapped,
-# from connecting).
-_ASYNCPG_UNAVAILABLE = (
-    asyncpg.PostgresConnectionError,  # class 08: cannot connect, connection gone
-    asyncpg.exceptions.AdminShutdownError,  # 57P01: shutting down, restarting
-    asyncpg.exceptions.CrashShutdownError,  # 57P02
-    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up
-    asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
-)
-
-_FILE_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
-                PermissionError)  # fmt: skip
-
-
-def database_unavailable(exc: BaseException) -> str | None:
-    """Whether an error means the database cannot be used just now (a 503: try again):
-    "busy" or "unreachable"; None when it is anything else (a bug: a 500).
-
-    Looks through the chain of causes: SQLAlchemy wraps the driver's error, which may wrap
-    the socket's."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        error = pending.pop()
-        if error is None or id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, SATimeoutError):  # no free connection in the pool
-            return "busy"
-        if isinstance(error, DBAPIError):
-            if error.connection_invalidated:
-                return "unreachable"
-            if isinstance(error, OperationalError):
-                text = str(error.orig)
-                busy = "locked" in text or "busy" in text
-                return "busy" if busy else "unreachable"
-        if isinstance(error, asyncpg.exceptions.InsufficientResourcesError):
-            return "busy"
-        if isinstance(error, _FILE_ERRORS):  # a bug of ours, not the database
-            return None
-        if isinstance(error, (OSError, *_ASYNCPG_UNAVAILABLE)):
-            return "unreachable"
-        pending += [getattr(error, "orig", None), error.__cause__]
-    return None
+_INVALID = "Some details need correcting"
+_NO_SUCH_ID = "No record has that id."
 
 
 def _wants_page(request: Request) -> bool:
@@ -181,9 +96,24 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install(app: FastAPI) -> None:
-    from app.web import render_error
+def _answer(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    *,
+    page: bool | None = None,
+) -> Response:
+    """A page for a person, problem+json for a program (by path, unless ``page`` says)."""
+    if page is None:
+        page = _wants_page(request)
+    if page:
+        return render_error(request, status, title, detail)
+    return problem(status, title, detail, errors)
 
+
+def install(app: FastAPI) -> None:
     document_problems(app)
 
     @app.exception_handler(LoginRequired)
@@ -201,44 +131,31 @@ def install(app: FastAPI) -> None:
         errors = exc.errors if isinstance(exc, Invalid) else None
         if isinstance(exc, Busy):
             # A person who followed a download link gets a page, a program problem+json.
-            response: Response
-            if _wants_page(request) or "text/html" in request.headers.get("accept", ""):
-                response = render_error(request, exc.status, exc.title, exc.detail)
-            else:
-                response = problem(exc.status, exc.title, exc.detail)
+            page = _wants_page(request) or "text/html" in request.headers.get("accept", "")
+            response = _answer(request, exc.status, exc.title, exc.detail, page=page)
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        if _wants_page(request):
-            return render_error(request, exc.status, exc.title, exc.detail)
-        return problem(exc.status, exc.title, exc.detail, errors)
+        return _answer(request, exc.status, exc.title, exc.detail, errors)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = field_errors(list(exc.errors()))
         detail = "; ".join(f"{e.field} {e.message}" for e in errors)
-        if _wants_page(request):
-            return render_error(request, 422, "Some details need correcting", detail)
-        return problem(422, "Some details need correcting", detail, errors)
+        return _answer(request, 422, _INVALID, detail, errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # A body that is not even text is malformed input like any other: 422.
             detail = "body is not valid JSON"
-            if _wants_page(request):
-                return render_error(request, 422, "Some details need correcting", detail)
-            return problem(
-                422, "Some details need correcting", detail, [FieldError("body", detail[5:])]
-            )
+            return _answer(request, 422, _INVALID, detail, [FieldError("body", detail[5:])])
         title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
             exc.status_code, "Error"
         )
         detail = str(exc.detail) if exc.detail else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "There is nothing at this address."
-        if _wants_page(request):
-            return render_error(request, exc.status_code, title, detail)
-        return problem(exc.status_code, title, detail)
+        return _answer(request, exc.status_code, title, detail)
 
     async def _unavailable(request: Request, exc: Exception, reason: str) -> Response:
         log.error("database unavailable: %s", exc)
@@ -251,10 +168,7 @@ def install(app: FastAPI) -> None:
             if busy
             else f"The database cannot be reached. Try again shortly; {check}"
         )
-        if _wants_page(request):
-            response = render_error(request, 503, "Service unavailable", detail)
-        else:
-            response = problem(503, "Service unavailable", detail)
+        response = _answer(request, 503, "Service unavailable", detail)
         response.headers["Retry-After"] = str(RETRY_BUSY if busy else RETRY_UNREACHABLE)
         return response
 
@@ -271,10 +185,7 @@ def install(app: FastAPI) -> None:
     async def _too_large(request: Request, exc: OverflowError) -> Response:
         """SQLite's integers are 64-bit: a larger id in a path is an unknown id."""
         if "too large to convert to SQLite" in str(exc):
-            detail = "No record has that id."
-            if _wants_page(request):
-                return render_error(request, 404, "Not found", detail)
-            return problem(404, "Not found", detail)
+            return _answer(request, 404, "Not found", _NO_SUCH_ID)
         return await _unexpected(request, exc)
 
     @app.exception_handler(DBAPIError)
@@ -283,10 +194,7 @@ def install(app: FastAPI) -> None:
         is an unknown id, not a server error; a database that cannot be used just now is a
         503. Anything else still is a server error."""
         if "out of int32 range" in str(exc) or "out of range for type integer" in str(exc):
-            detail = "No record has that id."
-            if _wants_page(request):
-                return render_error(request, 404, "Not found", detail)
-            return problem(404, "Not found", detail)
+            return _answer(request, 404, "Not found", _NO_SUCH_ID)
         reason = database_unavailable(exc)
         if reason is not None:
             return await _unavailable(request, exc, reason)
@@ -297,9 +205,7 @@ def install(app: FastAPI) -> None:
             # Text the database cannot keep that reached it by a path with no schema (the
             # schemas refuse it first): bad input, and the write was rolled back.
             detail = "Text cannot contain a NUL or an unpaired surrogate character."
-            if _wants_page(request):
-                return render_error(request, 422, "Some details need correcting", detail)
-            return problem(422, "Some details need correcting", detail)
+            return _answer(request, 422, _INVALID, detail)
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)

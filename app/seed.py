@@ -35,6 +35,7 @@ from app.wards.codes import ETHNIC_CATEGORIES
 from app.wards.models import (
     Admission,
     Bed,
+    BedClosure,
     LegalStatusChange,
     Locality,
     Patient,
@@ -659,12 +660,12 @@ async def seed_demo(
     # Clinical times are whole minutes, rounded down so none is after `now`.
     clock = _minute(now)
 
-    beds = await _write_places(session, report)
+    beds = await _write_places(session, report, clock)
     users = await _write_users(session, now, report)
     spells = _plan_spells(rng, clock, report)
     people = _plan_people(rng, spells, clock, report)
     await _write_people_and_admissions(session, rng, spells, people, clock, beds, report)
-    await _close_beds(session, beds)
+    await _close_beds(session, beds, clock)
     # Imported here: it builds on this module's plans (Spell, Person).
     from app.segregation.demo import seed_restrictive
 
@@ -719,7 +720,7 @@ async def seed_demo(
 # ---------------------------------------------------------------------------------------
 
 
-async def _write_places(session: AsyncSession, report: Progress) -> dict[str, Bed]:
+async def _write_places(session: AsyncSession, report: Progress, now: datetime) -> dict[str, Bed]:
     """Localities, sites, wards and beds; returns the beds by label. One flush per level."""
     total = 4
     localities = {
@@ -749,6 +750,9 @@ async def _write_places(session: AsyncSession, report: Progress) -> dict[str, Be
             sex=spec.sex,
             min_age=spec.min_age,
             max_age=spec.max_age,
+            # Made now with years of history: app/wards/beds.py counts them open from
+            # their first stay.
+            created_at=now,
         )
         for spec in WARDS
     }
@@ -759,7 +763,13 @@ async def _write_places(session: AsyncSession, report: Progress) -> dict[str, Be
     # Every bed starts open: the database refuses any stay, even a past one, in a closed
     # bed, so the closures are made after the history is written (_close_beds).
     beds = {
-        label: Bed(ward_id=wards[spec.code].id, label=label, status="open", closed_reason=None)
+        label: Bed(
+            ward_id=wards[spec.code].id,
+            label=label,
+            status="open",
+            closed_reason=None,
+            created_at=now,
+        )
         for spec in WARDS
         for label in _bed_labels(spec)
     }
@@ -790,11 +800,17 @@ async def _write_users(
     return created
 
 
-async def _close_beds(session: AsyncSession, beds: dict[str, Bed]) -> None:
-    """Close the beds out of use now; their last stays ended before they closed."""
-    for label, (reason, _days_ago) in CLOSED_BEDS.items():
+async def _close_beds(session: AsyncSession, beds: dict[str, Bed], now: datetime) -> None:
+    """Close the beds out of use now, each with its closure since the day it closed (the
+    weekly report counts open beds from bed_closures); their last stays ended before."""
+    for label, (reason, days_ago) in CLOSED_BEDS.items():
         beds[label].status = "closed"
         beds[label].closed_reason = reason
+        session.add(
+            BedClosure(
+                bed_id=beds[label].id, closed_at=now - timedelta(days=days_ago), reason=reason
+            )
+        )
     await session.flush()
 
 

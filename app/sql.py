@@ -6,6 +6,8 @@ one bind parameter per id, and asyncpg refuses a statement with more than 32,767
 failed outright (bench/README.md). Here the ids travel as one parameter: a PostgreSQL
 array (``= ANY(:ids)``, which uses the column's index), or on SQLite a JSON array read by
 ``json_each``.
+
+``sql_in(codes)`` is the IN-list of string literals a check constraint is built from.
 """
 
 from __future__ import annotations
@@ -86,3 +88,8 @@ def _among_selected_default(element: AmongSelected, compiler: SQLCompiler, **kw:
     column = compiler.process(element.column, **kw)
     query = compiler.process(element.query, asfrom=False, **kw)
     return f"{column} IN ({query})"
+
+
+def sql_in(values: object) -> str:
+    """A SQL IN-list of string literals, for check constraints built from code lists."""
+    return ", ".join(f"'{v}'" for v in values)  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ import math
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,10 +17,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.clock import local_tz
 from app.config import PROJECT_ROOT, get_settings
-from app.segregation import codes as segregation_codes
-from app.segregation import force_checks
-from app.wards import codes
+from app.errors import problem
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -31,7 +29,7 @@ NHSUK = "/static/vendor/nhsuk-frontend"
 def _local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.astimezone(ZoneInfo(get_settings().timezone))
+    return value.astimezone(local_tz())
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -96,26 +94,9 @@ def _environment() -> Environment:
         duration=format_duration,
         input_datetime=input_datetime,
     )
-    env.globals.update(
-        LEGAL_STATUSES=codes.LEGAL_STATUSES,
-        WARD_TYPES=codes.WARD_TYPES,
-        WARD_SEXES=codes.WARD_SEXES,
-        PATIENT_SEXES=codes.PATIENT_SEXES,
-        ETHNIC_CATEGORIES=codes.ETHNIC_CATEGORIES,
-        DISCHARGE_DESTINATIONS=codes.DISCHARGE_DESTINATIONS,
-        SECLUSION_REVIEW_KINDS=segregation_codes.SECLUSION_REVIEW_KINDS,
-        SEGREGATION_REVIEW_KINDS=segregation_codes.SEGREGATION_REVIEW_KINDS,
-        AUTHORISED_BY_ROLES=segregation_codes.AUTHORISED_BY_ROLES,
-        DUE_LABELS=segregation_codes.DUE_LABELS,
-        RULE_TITLES=segregation_codes.RULE_TITLES,
-        INTERVENTION_TYPES=segregation_codes.INTERVENTION_TYPES,
-        INTERVENTION_REASONS=segregation_codes.INTERVENTION_REASONS,
-        INTERVENTION_TYPE_GROUPS=segregation_codes.INTERVENTION_TYPE_GROUPS,
-        FORCE_MISSING_LABELS=force_checks.MISSING_LABELS,
-        force_missing_items=force_checks.missing_items,
-        relative=relative,
-        assetPath=f"{NHSUK}/assets",
-    )
+    # Only what every page shares: each domain adds its own code lists from its views
+    # module (`templates.env.globals.update`), so this layer depends on no domain.
+    env.globals.update(relative=relative, assetPath=f"{NHSUK}/assets")
     return env
 
 
@@ -317,8 +298,6 @@ class SecurityHeaders:
     @staticmethod
     async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         """As the app answers its other errors: problem+json for the API, a page for people."""
-        from app.problems import problem
-
         title, detail = "Request too large", f"The request body is larger than {limit} bytes."
         response: Response
         if scope["path"].startswith(("/api/", "/fhir/")):
@@ -329,8 +308,6 @@ class SecurityHeaders:
 
     @staticmethod
     async def _unexpected(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
-        from app.problems import problem
-
         app = scope.get("app")
         handlers = getattr(app, "exception_handlers", {})
         handler = handlers.get(Exception) or handlers.get(500)

@@ -125,7 +125,7 @@ async def full(url: str) -> dict[str, Any]:
     async def work(maker: Any) -> dict[str, Any]:
         # An earlier run in which every rule failed: each rule looks at everything again
         # (engine._context), as after a new deployment.
-        from app.alerts import catalogue
+        from app.rules import catalogue
 
         await _record_earlier_run(
             maker, {code: "bench: look at everything" for code in catalogue.BY_CODE}

@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -19,7 +18,6 @@ from bench.config import Config, DataSet
 from bench.measure import _get, _timed, console, facts, latency
 from bench.servers import running
 
-LONDON = ZoneInfo("Europe/London")
 REQUESTS = 20  # timed requests of each form (after the warm-up ones)
 
 # Occupied bed days of the week: the local midnights Tuesday 00:00 to the next Monday
@@ -60,9 +58,9 @@ def _fetch(
 
 
 async def _measure(base: str, bare: str, url: str, token: str) -> dict[str, Any]:
-    from app.clock import utcnow
+    from app.clock import local_date, utcnow
 
-    sunday = last_finished_week(utcnow().astimezone(LONDON).date())
+    sunday = last_finished_week(local_date(utcnow()))
     query = {"week_ending": sunday.isoformat()}
     headers = {"Authorization": f"Bearer {token}"}
     out: dict[str, Any] = {"week_ending": sunday.isoformat()}

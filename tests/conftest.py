@@ -11,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
+from starlette.requests import Request
 
 from tests import dbutil
 from tests.auth.helpers import Browser
@@ -24,21 +26,31 @@ os.environ["WARDFLOW_SCHEDULER_ENABLED"] = "false"
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = dbutil.test_database_url(tmp_path_factory.mktemp("db"))
-    if url.startswith("postgresql"):
-        reason = dbutil.reachable_or_reason(url)
+    """This run's own database, migrated (a copy of the run's template; see tests/dbutil.py).
+
+    On PostgreSQL the configured name is a prefix: this run works in `<name>_<pid>_<hex>`
+    and databases named after it, all dropped at the end, so runs side by side never meet.
+    """
+    configured = dbutil.test_database_url(tmp_path_factory.mktemp("db"))
+    if configured.startswith("postgresql"):
+        reason = dbutil.reachable_or_reason(configured)
         if reason is not None:
-            message = f"PostgreSQL at {url} is not reachable: {reason}"
+            message = f"PostgreSQL at {configured} is not reachable: {reason}"
             if dbutil.in_ci():
                 pytest.exit(f"{message} (CI=true: PostgreSQL is required)", returncode=1)
             pytest.skip(f"{message}; skipping the PostgreSQL run")
-    dbutil.reset_database(url)
-    dbutil.migrate(url)
-    os.environ["WARDFLOW_DATABASE_URL"] = url
-    from app.config import get_settings
+    dbutil.reap_abandoned_runs(configured)
+    url = dbutil.run_database_url(configured)
+    try:
+        dbutil.build_template(url)
+        dbutil.create_migrated(url)
+        os.environ["WARDFLOW_DATABASE_URL"] = url
+        from app.config import get_settings
 
-    get_settings.cache_clear()
-    yield url
+        get_settings.cache_clear()
+        yield url
+    finally:
+        dbutil.drop_run_databases(url)
 
 
 @pytest.fixture(scope="session")
@@ -92,28 +104,89 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(session: AsyncSession, clock: Clock):  # type: ignore[no-untyped-def]
+    """The app on the test's session and clock. A request that flushed and never
+    committed fails (production's get_session rolls it back), and so does the test."""
     from app.clock import get_now
     from app.db import get_session
     from app.main import create_app
 
     application = create_app()
+    unsaved: list[str] = []
+    application.state.unsaved_requests = unsaved  # tests/test_transaction_owner.py reads it
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
+    async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
         # As get_session does: a refused request is rolled back (here, to its savepoint),
         # so a test sees exactly what production would have kept.
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            # Production's session ends here; the test's lives on and holds records the
-            # rollback expired, so load them again (what the database really kept).
-            for record in list(session.identity_map.values()):
-                await session.refresh(record)
-            raise
+        if session.new or session.dirty or session.deleted:
+            # The test's own set-up, not yet flushed: not the handler's writes.
+            await session.flush()
+        with FlushWatch(session) as watch:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                # Production's session ends here; the test's lives on and holds records the
+                # rollback expired, so load them again (what the database really kept).
+                for record in list(session.identity_map.values()):
+                    await session.refresh(record)
+                raise
+            if watch.pending:
+                # Production rolls this back (get_session commits nothing): the handler
+                # wrote and forgot `await deps.commit(session)`.
+                unsaved.append(f"{request.method} {request.url.path}")
+                await session.rollback()
+                raise AssertionError(
+                    f"{request.method} {request.url.path} flushed changes and never "
+                    "committed them: get_session rolls back on exit, so they are lost"
+                )
 
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_now] = clock
-    return application
+    yield application
+    assert not unsaved, f"requests that flushed and never committed: {unsaved}"
+
+
+class FlushWatch:
+    """Whether the session flushed something that is neither committed nor rolled back
+    (a flush inside a savepoint that was rolled back does not count), while in the block."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.sync = session.sync_session
+        # The innermost transaction of each flush not yet committed or rolled back.
+        self.flushed: list[SessionTransaction] = []
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.flushed)
+
+    def _after_flush(self, session: Session, _context: object) -> None:
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        if transaction is not None:
+            self.flushed.append(transaction)
+
+    def _after_commit(self, _session: Session) -> None:
+        self.flushed.clear()
+
+    def _after_soft_rollback(self, _session: Session, previous: SessionTransaction) -> None:
+        def undone(transaction: SessionTransaction | None) -> bool:
+            while transaction is not None:
+                if transaction is previous:
+                    return True
+                transaction = transaction.parent
+            return False
+
+        self.flushed = [t for t in self.flushed if not undone(t)]
+
+    def __enter__(self) -> FlushWatch:
+        event.listen(self.sync, "after_flush", self._after_flush)
+        event.listen(self.sync, "after_commit", self._after_commit)
+        event.listen(self.sync, "after_soft_rollback", self._after_soft_rollback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.sync, "after_flush", self._after_flush)
+        event.remove(self.sync, "after_commit", self._after_commit)
+        event.remove(self.sync, "after_soft_rollback", self._after_soft_rollback)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def cli_env(tmp_path):
 
 def run(env, *args, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(  # noqa: S603
-        [WARDFLOW, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+        [WARDFLOW, *args], env=env, input=stdin, capture_output=True, text=True, timeout=300
     )
     if check:
         assert result.returncode == 0, result.stderr + result.stdout
@@ -64,7 +64,7 @@ def test_upgrade_create_user_make_token_and_use_it(cli_env):
         env=cli_env,
         capture_output=True,  # noqa: S603
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert out.stdout.split() == ["200", "401"], out.stderr
 
@@ -140,7 +140,7 @@ def api_status(env, token: str) -> int:
         "asyncio.run(main())\n"
     )
     out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
     )
     return int(out.stdout.strip())
 

@@ -18,12 +18,12 @@ from sqlalchemy.orm import selectinload
 
 from app import synthetic
 from app.auth.service import get_user, make_api_token
+from app.clock import age_on
 from app.segregation.force import snapshot
 from app.segregation.models import RestrictiveIntervention
 from app.synthetic.writer import ORDER
 from app.wards.codes import WARD_TYPES
 from app.wards.models import Admission, Patient, Ward, WardStay
-from app.wards.service import age_on
 
 BEDS, YEARS, SEED = 40, 1.0, 5
 WARDFLOW = str(Path(sys.executable).parent / "wardflow")
@@ -66,6 +66,18 @@ async def test_a_small_trust_is_realistic_and_keeps_every_invariant(session, clo
     open_beds = await _count(session, "SELECT count(*) FROM beds WHERE status = 'open'")
     assert occupied == summary.open_admissions
     assert 0.8 <= occupied / open_beds <= 1.0
+    # Each closed bed has its closure since it closed (the weekly report counts from
+    # bed_closures), and no stay in it ran past that.
+    closed = await _count(session, "SELECT count(*) FROM beds WHERE status = 'closed'")
+    assert summary.closed_beds == closed
+    assert closed == await _count(
+        session, "SELECT count(*) FROM bed_closures WHERE reopened_at IS NULL"
+    )
+    assert not await _count(
+        session,
+        "SELECT count(*) FROM ward_stays s JOIN bed_closures c ON c.bed_id = s.bed_id"
+        " AND COALESCE(s.ended_at, '9999-01-01') > c.closed_at",
+    )
 
     # No bed ever held two people at once, and nobody was in hospital twice at once.
     assert not await _count(
@@ -207,7 +219,7 @@ def test_the_command_builds_a_set_once_and_says_what_it_made(tmp_path):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(  # noqa: S603
-            [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=120
+            [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=300
         )
 
     assert run("db", "upgrade").returncode == 0

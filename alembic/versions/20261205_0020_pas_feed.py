@@ -1,7 +1,7 @@
 """PAS feed: HL7 v2 ADT messages with their ACKs, held messages, location mappings, PAS numbers
 
 Revision ID: 20261205_0020_pas_feed
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-05 07:42:09.741414
 
 Issue 21. New tables only (nothing existing changes), so the downgrade drops them; the
@@ -16,7 +16,7 @@ from alembic import op
 import app.db
 
 revision: str = "20261205_0020_pas_feed"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

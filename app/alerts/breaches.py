@@ -11,7 +11,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.catalogue import Severity
+from app.rules.catalogue import Severity
 
 # An alert's identity: rule, subject type, subject id, due_at (unique in the database).
 Key = tuple[str, str, int, datetime]

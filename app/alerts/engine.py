@@ -22,13 +22,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue, notify, settings, withdraw
+from app.alerts import notify, withdraw
 from app.alerts.breaches import Breach, CheckSpec, Key, RunContext
 from app.alerts.checks import CHECKS
-from app.alerts.models import Alert, RuleRun, RuleSetting
+from app.alerts.models import Alert, RuleRun
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
-from app.segregation.deadlines import LONDON
+from app.clock import local_tz
+from app.rules import catalogue, settings
+from app.rules.models import RuleSetting
 from app.sql import among
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,9 @@ ACTIVE = ("open", "acknowledged")
 # Records are stamped when their request began; one committed a little after a run
 # started may be invisible to it, so the next run looks back this far for new records.
 RECORDING_MARGIN = timedelta(minutes=10)
-# Any PostgreSQL session holding this lock is the one running rules (see jobs.py).
+# Any PostgreSQL session holding this lock is the one running rules (see jobs.py); the
+# scheduler's leader holds another (app.scheduler.LEADER_LOCK).
 ADVISORY_LOCK = 7_305_173_001
-# Held for its lifetime by the process that leads the scheduling (jobs.Leadership).
-LEADER_LOCK = 7_305_173_002
 # Alerts are inserted through Core: a run may raise tens of thousands.
 ALERTS = cast(Table, Alert.__table__)
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"[:120]
@@ -110,7 +111,7 @@ async def _context(
 
 
 def message(rule: catalogue.Rule, breach: Breach) -> str:
-    due = breach.due_at.astimezone(LONDON)
+    due = breach.due_at.astimezone(local_tz())
     text_ = f"{rule.title}: due {due:%a %d %b %Y %H:%M}"
     return f"{text_} ({breach.detail})" if breach.detail else text_
 

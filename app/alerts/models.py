@@ -1,4 +1,4 @@
-"""Alerts, the stored rule settings, and the record of each rule run."""
+"""Alerts and the record of each rule run (the stored rule settings: app/rules/models.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 ALERT_STATUSES = ("open", "acknowledged", "cleared", "resolved", "withdrawn")
 SEVERITIES = ("high", "medium", "low")
@@ -93,22 +92,6 @@ class Alert(Base):
     withdrawn_by_type: Mapped[str | None] = mapped_column(String(40))
     withdrawn_by_id: Mapped[int | None] = mapped_column(Integer)
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
-
-
-class RuleSetting(Base):
-    """A trust's change to a rule: parameters over the catalogue's defaults, severity, on/off."""
-
-    __tablename__ = "rule_settings"
-    __table_args__ = (
-        CheckConstraint(f"severity IS NULL OR severity IN ({sql_in(SEVERITIES)})", name="severity"),
-    )
-
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    severity: Mapped[str | None] = mapped_column(String(8))
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str] = mapped_column(String(64))
 
 
 class RuleRun(Base):

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.models import Alert, AlertNotification
+from app.clock import local_tz
 from app.config import Settings, get_settings
-from app.segregation.deadlines import LONDON
 from app.sql import among
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def _send_email(
     )
     message["From"] = config.alert_email_from
     message["To"] = ", ".join(config.alert_email_to)
-    due = alert.due_at.astimezone(LONDON)
+    due = alert.due_at.astimezone(local_tz())
     first = f"{withdrawn_text(alert)}\n\n" if kind == "withdrawn" else ""
     # No patient name in an email: the link leads to the record for those allowed to see it.
     message.set_content(

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.alerts import engine, schemas, service, settings
+from app.alerts import engine, schemas, service
 from app.alerts.schemas import Severity, Status
 from app.auth import access
+from app.clock import check_not_future
 from app.deps import ApiUser, NowDep, SessionDep, commit
+from app.rules import settings
 from app.schemas import Instant
-from app.wards.service import check_not_future
 
 router = APIRouter(prefix="/api/v1", tags=["rules and alerts"])
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import engine, service, settings
+from app.alerts import engine, service
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Invalid
+from app.rules import settings
 from app.web import render
 
 router = APIRouter()

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.alerts import catalogue, schemas, settings
+from app.alerts import schemas
 from app.alerts.models import Alert, RuleRun
 from app.audit import service as audit
 from app.auth import access
@@ -19,6 +19,7 @@ from app.auth import scope as read_scope
 from app.auth.models import User
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, NotFound
+from app.rules import catalogue, settings
 from app.sql import among
 from app.wards.models import Ward
 

@@ -12,15 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue, service
+from app.alerts import service
 from app.alerts.models import Alert
-from app.audit.models import AuditEntry
+from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Forbidden, NotFound
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.flow.people import initials
+from app.rules import catalogue
 from app.wards.models import Admission, Patient, Ward
 from app.web import is_htmx, render
 
@@ -229,13 +230,7 @@ async def _alert_page(
 ) -> HTMLResponse:
     people = await _people(session, user, [alert])
     wards = await _wards(session)
-    history = list(
-        await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.entity_type == "alerts", AuditEntry.entity_id == str(alert.id))
-            .order_by(AuditEntry.id)
-        )
-    )
+    history = await audit.history(session, "alerts", alert.id)
     return render(
         request,
         "alerts/alert.html",

@@ -33,12 +33,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import settings
 from app.alerts.breaches import Breach, Key, RunContext, Typed
 from app.alerts.models import Alert
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM, snapshot
-from app.segregation.deadlines import LONDON
+from app.clock import local_tz
+from app.rules import settings
+from app.rules.catalogue import RuleCode
 from app.sql import among
 
 # The statuses a run still judges: a resolved alert is a person's, and stays as they left it.
@@ -49,7 +50,7 @@ WITHDRAWABLE = ("open", "acknowledged", "cleared")
 # breach until its action is done; a long stay keeps the due it was raised at): an alert no
 # longer found is withdrawn only by its action or end ("ends" records) at or before its due,
 # cleared by one after it, and otherwise left alone (the reading that keeps the alert).
-OWN_DUE = frozenset({"RI_DEBRIEF", "RI_RECORD_INCOMPLETE", "LOS_LONG"})
+OWN_DUE = frozenset({RuleCode.RI_DEBRIEF, RuleCode.RI_RECORD_INCOMPLETE, RuleCode.LOS_LONG})
 # A record stamped in a request that began a little before the alert was raised can still be
 # the one typed "after" it (as engine.RECORDING_MARGIN).
 MARGIN = timedelta(minutes=10)
@@ -91,7 +92,7 @@ def reason(record: Typed | None) -> str:
     """The sentence the alert page and the withdrawn notice show."""
     if record is None:
         return "the records typed in since show the deadline was met"
-    at = record.at.astimezone(LONDON)
+    at = record.at.astimezone(local_tz())
     return f"the {record.what} at {at:%H:%M} on {at:%d %b %Y} was recorded late"
 
 

@@ -98,6 +98,19 @@ async def record_event(
     return entry
 
 
+async def history(
+    session: AsyncSession, entity_type: str, entity_id: str | int
+) -> list[AuditEntry]:
+    """One record's entries, oldest first: what was done to it, by whom and when."""
+    return list(
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
 async def list_entries(
     session: AsyncSession,
     *,

@@ -8,11 +8,21 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime
+from app.db import Base, UTCDateTime, register_constraint_messages
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 OPEN = text("ended_at IS NULL")
+
+register_constraint_messages(
+    {
+        "uq_ready_for_discharge_one_open_per_admission": (
+            "A ready-for-discharge period is already open for this admission."
+        ),
+        # Raised by the admissions table's trigger while a period is open.
+        "ready_for_discharge_open": "End the ready-for-discharge period at discharge.",
+    }
+)
 
 
 class ReadyForDischarge(Base):

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.clock import check_not_future, midnights_between
+from app.db import flush
 from app.discharge import schemas
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
@@ -18,7 +20,6 @@ from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import admissions
 from app.wards import schemas as ward_schemas
 from app.wards.models import Admission
-from app.wards.service import check_not_future, flush, midnights_between
 
 
 async def start(

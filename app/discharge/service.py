@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.db import flush
 from app.discharge import ready
 from app.errors import Conflict
 from app.wards import admissions, schemas
 from app.wards.models import Admission
-from app.wards.service import flush
 
 # Later capabilities add checks here (an open seclusion or segregation refuses discharge),
 # without wards knowing of them.

@@ -8,13 +8,23 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, UTCDateTime, register_constraint_messages
 from app.flow.codes import BED_TYPES, OAP_OUTCOMES, OAP_REASONS, REQUEST_STATUSES
-from app.wards.codes import WARD_TYPES, sql_in
+from app.sql import sql_in
+from app.wards.codes import WARD_TYPES
 from app.wards.models import Patient
 
 WAITING = text("status = 'open'")
 ACTIVE = text("ended_at IS NULL")
+
+register_constraint_messages(
+    {
+        "uq_bed_requests_one_open_per_patient": "This person is already waiting for a bed.",
+        "uq_out_of_area_placements_one_active_per_patient": (
+            "This person already has an out-of-area placement open."
+        ),
+    }
+)
 
 
 class BedRequest(Base):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.clock import age_on
 from app.flow import schemas
 from app.wards.models import Patient
-from app.wards.service import age_on
 
 AGE_BANDS: tuple[tuple[int, str], ...] = (
     (18, "under 18"),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import reads
 from app.auth import access
 from app.auth.models import User
+from app.deadlines import Interval
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.flow import geo, placements, requests, schemas
@@ -30,6 +31,8 @@ from app.flow.pages import (
     take_number,
 )
 from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.rules.catalogue import RuleCode
+from app.rules.settings import parameters_in_force
 from app.web import input_datetime, is_htmx
 
 router = APIRouter()
@@ -189,10 +192,8 @@ async def _review_due(session: AsyncSession, out: schemas.PlacementOut) -> datet
     """When the next review is due under OAP_REVIEW (every 3 months unless changed)."""
     if out.ended_at is not None:
         return None
-    from app.alerts.settings import parameters_in_force
-    from app.segregation.deadlines import Interval
 
-    every = str((await parameters_in_force(session))["OAP_REVIEW"]["every"])
+    every = str((await parameters_in_force(session))[RuleCode.OAP_REVIEW]["every"])
     return Interval.parse(every).after(out.last_reviewed_at or out.started_at)
 
 

@@ -14,12 +14,13 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import check_not_future, local_date, midnights_between
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.flow import geo, people, requests, schemas
 from app.flow.codes import INAPPROPRIATE_REASON, OAP_REASONS
 from app.flow.models import OutOfAreaPlacement, PlacementReview
 from app.wards.models import Admission, Patient
-from app.wards.service import check_not_future, flush, local_date, midnights_between
 
 # Bed managers place people and bring them back; admins too.
 PLACEMENT_WRITERS = {"admin", "bed_manager"}

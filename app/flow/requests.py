@@ -13,11 +13,12 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import check_not_future, local_date
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.flow import people, schemas
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.wards.models import Admission, Patient
-from app.wards.service import check_not_future, flush, local_date
 
 PATIENT = selectinload(BedRequest.patient).selectinload(Patient.home_locality)
 

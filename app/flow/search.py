@@ -16,12 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import age_on, local_date
 from app.discharge.models import ReadyForDischarge
 from app.errors import FieldError, Invalid, NotFound
 from app.flow import geo, schemas
 from app.flow.models import BedRequest
 from app.wards.models import Admission, Bed, Locality, Patient, Site, Ward, WardStay
-from app.wards.service import age_on, get_locality, local_date
+from app.wards.service import get_locality
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access
 from app.auth.models import User
+from app.clock import local_date
 from app.deps import NowDep, PageUser, SessionDep
 from app.errors import NotFound
 from app.flow import geo, people, requests, schemas, search
 from app.flow.pages import can_place_out, check, flow_page, person_text
 from app.forms import Errors
 from app.wards.models import Locality, Patient
-from app.wards.service import local_date
 
 router = APIRouter()
 HAND = ("sex", "age", "locality_code")

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.flow import geo, requests
+from app.rules.catalogue import RuleCode
+from app.rules.settings import parameters_in_force
 from app.wards.models import Admission, Locality, Patient, Site, Ward, WardStay
 
 OUT_OF_AREA = "out_of_area"
@@ -20,9 +22,7 @@ async def _out_of_area_flags(
 ) -> dict[int, set[str]]:
     """People on the ward further from home than OAP_DISTANCE allows (50 km by default):
     placed here from another area, so far from family and local services."""
-    from app.alerts.settings import parameters_in_force
-
-    km = float((await parameters_in_force(session))["OAP_DISTANCE"]["km"])
+    km = float((await parameters_in_force(session))[RuleCode.OAP_DISTANCE]["km"])
     home = Locality.__table__.alias("home")
     here = Locality.__table__.alias("here")
     rows = await session.execute(

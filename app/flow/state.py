@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import age_on, local_date, midnights_between
+from app.deadlines import Interval
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow import people, placements, requests, schemas
+from app.rules.catalogue import RuleCode
+from app.rules.settings import parameters_in_force
 from app.wards import service as wards_service
 from app.wards.models import Admission, Bed, Patient, Site, Ward, WardStay
-from app.wards.service import age_on, local_date, midnights_between
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,6 @@ class Thresholds:
     wait: str  # ISO 8601 duration, "PT12H"
 
     def wait_due(self, decided: datetime) -> datetime:
-        from app.segregation.deadlines import Interval
-
         return Interval.parse(self.wait).after(decided)
 
 
@@ -114,12 +115,10 @@ def describe(initials: str, sex: str, age_band: str) -> str:
 
 
 async def thresholds(session: AsyncSession) -> Thresholds:
-    from app.alerts.settings import parameters_in_force
-
     parameters = await parameters_in_force(session)
     return Thresholds(
-        occupancy=float(parameters["WARD_OCCUPANCY"]["threshold"]) / 100,
-        wait=str(parameters["ADM_WAIT"]["threshold"]),
+        occupancy=float(parameters[RuleCode.WARD_OCCUPANCY]["threshold"]) / 100,
+        wait=str(parameters[RuleCode.ADM_WAIT]["threshold"]),
     )
 
 

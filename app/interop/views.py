@@ -7,10 +7,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.audit.exports import record_export
 from app.auth import access
-from app.deps import NowDep, PageUser, SessionDep
+from app.clock import local_date
+from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Invalid
 from app.interop import mhsds
-from app.wards.service import local_date
 from app.web import render
 
 router = APIRouter()
@@ -59,6 +59,7 @@ async def download(
         actor=user,
         request=request,
     )
+    await commit(session)  # the export's audit record (get_session commits nothing)
     return Response(
         extract.zip_bytes(),
         media_type="application/zip",

@@ -26,10 +26,11 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.audit import service as audit
 from app.auth.models import User
 from app.config import get_settings
-from app.db import Base
+from app.db import Base, conflict_from_integrity_error
 from app.discharge import service as discharge_service
 from app.errors import Conflict, DomainError, NotFound
 from app.pas import hl7v2
@@ -426,7 +427,7 @@ async def _check_bed_free(
 def event_time(message: hl7v2.Message, pv1_field: int | None = None) -> datetime:
     """When it happened: PV1-44 (admit) or PV1-45 (discharge) when given, else EVN-6 (event
     occurred), EVN-2 (recorded), the message's own time (MSH-7)."""
-    tz = wards_service.local_tz()
+    tz = clock.local_tz()
     candidates: list[tuple[str, str]] = []
     if pv1_field is not None:
         candidates.append((f"PV1^1^{pv1_field}", message.get("PV1", pv1_field)))
@@ -871,9 +872,7 @@ async def _apply(session: AsyncSession, actor: User, message: hl7v2.Message, now
         raise Refused("invalid value", f"{fields} could not be used") from error
     except IntegrityError as error:
         await savepoint.rollback()
-        raise Refused(
-            "refused", str(wards_service.conflict_from_integrity_error(error).detail)
-        ) from error
+        raise Refused("refused", str(conflict_from_integrity_error(error).detail)) from error
     await savepoint.commit()
     return done
 

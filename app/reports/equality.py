@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from app.clock import age_on
 from app.flow.people import AGE_BANDS, age_band
 from app.reports.flow_figures import Person, Stay
 from app.reports.rights_figures import Episode, Intervention
 from app.reports.span import Span, count_in
 from app.wards.codes import ETHNIC_GROUP_OF, PATIENT_SEXES
-from app.wards.service import age_on
 
 ETHNIC_GROUPS = ("white", "mixed", "asian", "black", "other", "not_known")
 ETHNIC_LABELS = {

@@ -1,7 +1,7 @@
 """The Monday report: made at 07:00 Europe/London for the week just ended, kept as a
 snapshot, and emailed (PDF attached) to WARDFLOW_REPORT_RECIPIENTS.
 
-Plain idempotent functions, run by the scheduler (app/alerts/jobs.py) under the same
+Plain idempotent functions, run by the scheduler (app/scheduler.py) under the same
 leadership as the rule runs: one snapshot per week whatever runs it or how often, and an
 email marked sent in the transaction that sent it, retried with backoff when it fails.
 Run at start as well as on Mondays, so a Monday missed while the service was down is made
@@ -21,12 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.notify import backoff
-from app.clock import utcnow
+from app.clock import local_tz, utcnow
 from app.config import Settings, get_settings
 from app.reports import service
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.reports.period import DAY, Week, last_finished
-from app.wards.service import local_tz
 
 log = logging.getLogger(__name__)
 RELEASE = time(7, 0)  # Monday, local time

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import local_date, local_tz
 from app.errors import FieldError, Invalid, NotFound
 from app.wards.models import Site, Ward
-from app.wards.service import local_date, local_tz
 
 DAY = timedelta(days=1)
 TREND_WEEKS = 26

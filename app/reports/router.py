@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.audit.exports import record_export
-from app.deps import ApiUser, NowDep, SessionDep
+from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.reports import export, service
 from app.reports.heavy import ReportCache
 from app.reports.period import Scope, Week, finished_week, last_finished, resolve_scope
@@ -108,6 +108,7 @@ async def weekly_csv(
     scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
     data = await cache.data(session, scope=scope, week=week, now=now)
     await _audit(session, user, request, data, "csv")
+    await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
 
 
@@ -127,6 +128,7 @@ async def weekly_pdf(
     scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
     data, document = await cache.pdf(session, scope=scope, week=week, now=now)
     await _audit(session, user, request, data, "pdf")
+    await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(document, "application/pdf", _name(data, "pdf"))
 
 
@@ -187,6 +189,7 @@ async def snapshot_csv(
     service.require_reader(user)
     data = (await service.get_snapshot(session, snapshot_id)).data
     await _audit_snapshot(session, user, request, snapshot_id, data, "csv")
+    await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
 
 
@@ -197,4 +200,5 @@ async def snapshot_pdf(
     service.require_reader(user)
     snapshot = await service.get_snapshot(session, snapshot_id)
     await _audit_snapshot(session, user, request, snapshot_id, snapshot.data, "pdf")
+    await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(snapshot.pdf, "application/pdf", _name(snapshot.data, "pdf"))

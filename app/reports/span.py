@@ -13,8 +13,8 @@ import bisect
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
+from app.clock import local_date
 from app.reports.period import DAY, Week
-from app.wards.service import local_date
 
 
 class Span:

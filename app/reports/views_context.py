@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from app.alerts.catalogue import BY_CODE
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.reports import charts
 from app.reports.equality import MEASURES, label
 from app.reports.trends import MEASURES as HEADLINES
+from app.rules.catalogue import BY_CODE
 from app.web import format_datetime
 
 NONE = "\u2013"  # an en dash: no figure

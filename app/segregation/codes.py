@@ -77,17 +77,3 @@ DUE_LABELS: dict[str, str] = {
     "notification": "Commissioner and IMHA informed",
     "icetr": "IC(E)TR",
 }
-
-RULE_TITLES: dict[str, str] = {
-    "SECL_MEDICAL_FIRST": "First medical review within 1 hour",
-    "SECL_MEDICAL_REVIEW": "Medical review",
-    "SECL_NURSING_REVIEW": "Nursing review",
-    "SECL_MDT_REVIEW": "MDT review",
-    "SECL_INDEPENDENT_MDT": "Independent MDT review",
-    "SECL_OBSERVATION": "Observation",
-    "LTS_AC_REVIEW": "Approved clinician review",
-    "LTS_MDT_REVIEW": "MDT review",
-    "LTS_EXTERNAL_REVIEW": "External review",
-    "LTS_NOTIFICATION": "Commissioner and IMHA informed",
-    "LTS_ICETR": "IC(E)TR",
-}

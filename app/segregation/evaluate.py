@@ -10,71 +10,190 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
-from app.segregation.deadlines import (
-    Chain,
-    Episode,
-    Interval,
-    Review,
-    chain,
-    independent_review,
-    medical_chain,
-    single,
+from app.deadlines import Chain, Interval, chain, single
+from app.rules.catalogue import (
+    RuleCode,
+    SeclusionPolicy,
+    SegregationPolicy,
+    default_seclusion_policy,
+    default_segregation_policy,
 )
 
-# Intervals are immutable, so one instance serves as every policy's default.
-_12h = Interval.parse("PT12H")
-_15_min = Interval.parse("PT15M")
-_1h = Interval.parse("PT1H")
-_24h = Interval.parse("PT24H")
-_28d = Interval.parse("P28D")
-_2h = Interval.parse("PT2H")
-_3_months = Interval.parse("P3M")
-_4h = Interval.parse("PT4H")
-_7d = Interval.parse("P7D")
+# --- seclusion -----------------------------------------------------------------------------
+
+MEDICAL_KINDS = frozenset({"medical", "mdt", "independent_mdt"})  # an MDT includes a doctor
+MDT_KINDS = frozenset({"mdt"})
 
 
 @dataclass(frozen=True)
-class SeclusionPolicy:
-    """The seclusion rules' thresholds (RULES.md defaults; the rules page may change them)."""
+class Review:
+    kind: str
+    at: datetime
 
-    medical_first: Interval = _1h
-    medical_before_mdt: Interval = _4h
-    medical_after_mdt: Interval = _12h
-    nursing: Interval = _2h
-    mdt: Interval = _24h
-    independent_single: timedelta = timedelta(hours=8)
-    independent_total: timedelta = timedelta(hours=12)
-    independent_window: timedelta = timedelta(hours=48)
-    observation: Interval = _15_min
+
+def medical_chain(
+    *,
+    start: datetime,
+    as_of: datetime,
+    reviews: Sequence[Review],
+    ended_at: datetime | None,
+    authorised_by_psychiatrist: bool,
+    first: Interval,
+    before_mdt: Interval,
+    after_mdt: Interval,
+) -> tuple[Chain, bool]:
+    """The medical review chain; returns it and whether its first deadline is the 1-hour one.
+
+    Unless a psychiatrist authorised seclusion (their assessment is the first review), the
+    first deadline is ``start + first`` (SECL_MEDICAL_FIRST). After that, a medical review is
+    due every ``before_mdt`` until the first MDT review, then every ``after_mdt``.
+    """
+    first_mdt = min(
+        # Only an MDT review proper starts the 12-hourly rhythm: RULES.md is silent on an
+        # independent MDT review here, and we take the reading that raises the alert.
+        (r.at for r in reviews if r.kind in MDT_KINDS and start <= r.at <= as_of),
+        default=None,
+    )
+
+    def step(anchor: datetime, _n: int) -> Interval:
+        return after_mdt if first_mdt is not None and first_mdt <= anchor else before_mdt
+
+    medical = [r.at for r in reviews if r.kind in MEDICAL_KINDS]
+    if authorised_by_psychiatrist:
+        return chain(
+            start=start, as_of=as_of, actions=medical, interval=step, ended_at=ended_at
+        ), False
+    return chain(
+        start=start,
+        as_of=as_of,
+        actions=medical,
+        interval=step,
+        ended_at=ended_at,
+        first_interval=first,
+    ), True
 
 
 @dataclass(frozen=True)
-class SegregationPolicy:
-    approved_clinician: Interval = _24h
-    mdt: Interval = _7d
-    external: Interval = _3_months
-    notification: Interval = _24h
-    icetr: Interval = _28d
+class Episode:
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+
+
+def independent_review_line(
+    episode: Episode,
+    earlier: Sequence[Episode],
+    *,
+    as_of: datetime,
+    single_limit: timedelta = timedelta(hours=8),
+    window_limit: timedelta = timedelta(hours=12),
+    window: timedelta = timedelta(hours=48),
+) -> datetime | None:
+    """When this episode crosses the line that needs an independent MDT review, or None.
+
+    The line: ``single_limit`` in this one episode, or ``window_limit`` of seclusion in total
+    (this admission's episodes, this one included) within any ``window``. An episode still
+    open at as_of is assumed to go on, so the board can show when the line will be reached.
+    Seclusion time inside a trailing window never falls while a person is secluded (time
+    enters at rate 1 and leaves at most as fast), so the crossing is found by walking the
+    piecewise-linear total between the points where its rate can change.
+    """
+    start = episode.started_at
+    if start > as_of:
+        return None
+    ended = episode.ended_at if episode.ended_at is not None and episode.ended_at <= as_of else None
+    end = ended if ended is not None else start + single_limit
+    others = [
+        (e.started_at, min(e.ended_at or as_of, as_of))
+        for e in earlier
+        if e.id != episode.id and e.started_at < start and e.started_at <= as_of
+    ]
+
+    def total(t: datetime) -> timedelta:
+        lo = t - window
+        amount = max(timedelta(0), t - max(lo, start))
+        for s, e in others:
+            overlap = min(e, t) - max(s, lo)
+            if overlap > timedelta(0):
+                amount += overlap
+        return amount
+
+    points = {start, end}
+    for s, e in others:
+        for moment in (s + window, e + window):
+            if start < moment < end:
+                points.add(moment)
+    ordered = sorted(points)
+    for a, b in pairwise(ordered):
+        total_a, total_b = total(a), total(b)
+        if total_b >= window_limit:
+            if total_a >= window_limit:
+                return a
+            rate = (total_b - total_a) / (b - a)
+            return min(a + (window_limit - total_a) / rate, start + single_limit)
+    if ended is None or start + single_limit < ended:
+        return start + single_limit
+    return None
+
+
+def independent_review(
+    episode: Episode,
+    earlier: Sequence[Episode],
+    reviews: Sequence[Review],
+    *,
+    as_of: datetime,
+    single_limit: timedelta = timedelta(hours=8),
+    window_limit: timedelta = timedelta(hours=12),
+    window: timedelta = timedelta(hours=48),
+) -> Chain:
+    """SECL_INDEPENDENT_MDT: due when the line is crossed; met by an independent MDT review
+    at or after the start of this episode and at or before the crossing; cleared by one
+    later, or by the episode ending."""
+    due = independent_review_line(
+        episode,
+        earlier,
+        as_of=as_of,
+        single_limit=single_limit,
+        window_limit=window_limit,
+        window=window,
+    )
+    if due is None:
+        return Chain((), None)
+    independent = sorted(
+        r.at for r in reviews if r.kind == "independent_mdt" and episode.started_at <= r.at <= as_of
+    )
+    if any(at <= due for at in independent):
+        return Chain((), None)
+    ended = episode.ended_at if episode.ended_at is not None and episode.ended_at <= as_of else None
+    if ended is not None and due >= ended:
+        return Chain((), None)
+    if as_of > due:
+        cleared = [at for at in independent if at > due]
+        if ended is not None:
+            cleared.append(ended)
+        return Chain((due,), None, (min(cleared) if cleared else None,))
+    return Chain((), due)
 
 
 AC_KINDS = frozenset({"approved_clinician", "mdt"})  # an MDT includes an approved clinician
 
 # What each rule's "next due" is called on the board and in the API's next_due.
-SECLUSION_DUE_KEYS = {
-    "SECL_MEDICAL_FIRST": "medical",
-    "SECL_MEDICAL_REVIEW": "medical",
-    "SECL_NURSING_REVIEW": "nursing",
-    "SECL_MDT_REVIEW": "mdt",
-    "SECL_INDEPENDENT_MDT": "independent_mdt",
-    "SECL_OBSERVATION": "observation",
+SECLUSION_DUE_KEYS: dict[str, str] = {
+    RuleCode.SECL_MEDICAL_FIRST: "medical",
+    RuleCode.SECL_MEDICAL_REVIEW: "medical",
+    RuleCode.SECL_NURSING_REVIEW: "nursing",
+    RuleCode.SECL_MDT_REVIEW: "mdt",
+    RuleCode.SECL_INDEPENDENT_MDT: "independent_mdt",
+    RuleCode.SECL_OBSERVATION: "observation",
 }
-SEGREGATION_DUE_KEYS = {
-    "LTS_AC_REVIEW": "approved_clinician",
-    "LTS_MDT_REVIEW": "mdt",
-    "LTS_EXTERNAL_REVIEW": "external",
-    "LTS_NOTIFICATION": "notification",
-    "LTS_ICETR": "icetr",
+SEGREGATION_DUE_KEYS: dict[str, str] = {
+    RuleCode.LTS_AC_REVIEW: "approved_clinician",
+    RuleCode.LTS_MDT_REVIEW: "mdt",
+    RuleCode.LTS_EXTERNAL_REVIEW: "external",
+    RuleCode.LTS_NOTIFICATION: "notification",
+    RuleCode.LTS_ICETR: "icetr",
 }
 
 
@@ -90,7 +209,7 @@ def seclusion_chains(
 ) -> dict[str, Chain]:
     """Each seclusion rule's chain for one episode. ``earlier`` holds the admission's other
     seclusion episodes (for 12 hours in any 48)."""
-    p = policy or SeclusionPolicy()
+    p = policy or default_seclusion_policy()
     start, ended_at = episode.started_at, episode.ended_at
     medical, has_first = medical_chain(
         start=start,
@@ -105,23 +224,23 @@ def seclusion_chains(
     first_due = p.medical_first.after(episode.started_at)
     first, later = _split_first(medical, first_due if has_first else None)
     return {
-        "SECL_MEDICAL_FIRST": first,
-        "SECL_MEDICAL_REVIEW": later,
-        "SECL_NURSING_REVIEW": chain(
+        RuleCode.SECL_MEDICAL_FIRST: first,
+        RuleCode.SECL_MEDICAL_REVIEW: later,
+        RuleCode.SECL_NURSING_REVIEW: chain(
             start=start,
             as_of=as_of,
             ended_at=ended_at,
             actions=[r.at for r in reviews if r.kind == "nursing"],
             interval=p.nursing,
         ),
-        "SECL_MDT_REVIEW": chain(
+        RuleCode.SECL_MDT_REVIEW: chain(
             start=start,
             as_of=as_of,
             ended_at=ended_at,
             actions=[r.at for r in reviews if r.kind == "mdt"],
             interval=p.mdt,
         ),
-        "SECL_INDEPENDENT_MDT": independent_review(
+        RuleCode.SECL_INDEPENDENT_MDT: independent_review(
             episode,
             earlier,
             reviews,
@@ -130,7 +249,7 @@ def seclusion_chains(
             window_limit=p.independent_total,
             window=p.independent_window,
         ),
-        "SECL_OBSERVATION": chain(
+        RuleCode.SECL_OBSERVATION: chain(
             start=start,
             as_of=as_of,
             ended_at=ended_at,
@@ -155,7 +274,7 @@ def _split_first(medical: Chain, first_due: datetime | None) -> tuple[Chain, Cha
 
 
 # Rules whose action is still owed after the episode ends: its end does not clear them.
-OWED_AFTER_END = frozenset({"LTS_NOTIFICATION"})
+OWED_AFTER_END: frozenset[str] = frozenset({RuleCode.LTS_NOTIFICATION})
 
 
 def segregation_chains(
@@ -168,7 +287,7 @@ def segregation_chains(
     as_of: datetime,
     policy: SegregationPolicy | None = None,
 ) -> dict[str, Chain]:
-    p = policy or SegregationPolicy()
+    p = policy or default_segregation_policy()
     start, ended_at = episode.started_at, episode.ended_at
 
     def every(interval: Interval, *kinds: str) -> Chain:
@@ -194,16 +313,16 @@ def segregation_chains(
     )
     icetr = [r.at for r in reviews if r.kind == "icetr"]
     return {
-        "LTS_AC_REVIEW": every(p.approved_clinician, *AC_KINDS),
-        "LTS_MDT_REVIEW": every(p.mdt, "mdt"),
-        "LTS_EXTERNAL_REVIEW": every(p.external, "external"),
+        RuleCode.LTS_AC_REVIEW: every(p.approved_clinician, *AC_KINDS),
+        RuleCode.LTS_MDT_REVIEW: every(p.mdt, "mdt"),
+        RuleCode.LTS_EXTERNAL_REVIEW: every(p.external, "external"),
         # Owed even when the segregation ended sooner: RULES.md gives no exemption for a
         # short one, and the commissioner's part in the decision does not lapse with it
         # (the reading that raises the alert).
-        "LTS_NOTIFICATION": once(p.notification, informed, owed_after_end=True),
+        RuleCode.LTS_NOTIFICATION: once(p.notification, informed, owed_after_end=True),
         # Only for a person with a learning disability or an autistic person; a review of
         # segregation under way, so not owed once it has ended.
-        "LTS_ICETR": (
+        RuleCode.LTS_ICETR: (
             once(p.icetr, icetr, owed_after_end=False) if needs_icetr else Chain((), None)
         ),
     }

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
+from app.db import flush
 from app.errors import FieldError, Invalid, NotFound
 from app.segregation import force_schemas as schemas
 from app.segregation.force_checks import (
@@ -43,7 +44,6 @@ from app.segregation.models import (
 )
 from app.wards import admissions
 from app.wards.models import Admission, Ward
-from app.wards.service import flush
 
 DOING = "record use of force"
 # What the form stores when staff answer that no one from outside the unit took part: the

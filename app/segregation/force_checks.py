@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from app.clock import check_not_future
 from app.errors import FieldError, Invalid
 from app.segregation import force_schemas as schemas
 from app.segregation.models import RestrictiveIntervention
 from app.wards import admissions
 from app.wards.models import Admission
-from app.wards.service import check_not_future
 
 # The record's own values, as the API names them: everything in a body but the two lists.
 SCALARS = tuple(n for n in schemas.InterventionIn.model_fields if n not in ("types", "staff"))

@@ -21,17 +21,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import reads
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, field_errors
 from app.forms import Errors, form_dict, take_datetimes
-from app.problems import field_errors
-from app.segregation import force
+from app.segregation import codes, force, force_checks
 from app.segregation import force_schemas as schemas
 from app.segregation.codes import INTERVENTION_TYPES
 from app.segregation.models import RestrictiveIntervention
 from app.wards.models import Admission
-from app.web import input_datetime, page_or_fragment
+from app.web import input_datetime, page_or_fragment, templates
 
 router = APIRouter()
+
+templates.env.globals.update(
+    INTERVENTION_TYPES=codes.INTERVENTION_TYPES,
+    INTERVENTION_REASONS=codes.INTERVENTION_REASONS,
+    INTERVENTION_TYPE_GROUPS=codes.INTERVENTION_TYPE_GROUPS,
+    FORCE_MISSING_LABELS=force_checks.MISSING_LABELS,
+    force_missing_items=force_checks.missing_items,
+)
 M = TypeVar("M", bound=BaseModel)
 
 TIMES = ("started_at", "ended_at", "debriefed_at")

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, UTCDateTime, register_constraint_messages
 from app.segregation.codes import (
     AUTHORISED_BY_ROLES,
     INTERVENTION_REASONS,
@@ -33,10 +33,26 @@ from app.segregation.codes import (
     SECLUSION_REVIEW_KINDS,
     SEGREGATION_REVIEW_KINDS,
 )
-from app.wards.codes import sql_in
+from app.sql import sql_in
 
 OPEN = text("ended_at IS NULL")
 CURRENT = text("retired_at IS NULL")
+
+register_constraint_messages(
+    {
+        "uq_seclusions_one_open_per_admission": "A seclusion is already open for this admission.",
+        "uq_segregations_one_open_per_admission": (
+            "A segregation is already open for this admission."
+        ),
+        "review_outside_episode": "A review must fall inside its episode.",
+        "observation_outside_episode": "An observation must fall inside its seclusion.",
+        "episode_outside_admission": "An episode must fall inside its admission.",
+        # Raised by the admissions table's trigger, because of these episodes.
+        "discharge_while_restricted": (
+            "Seclusion or segregation is still open: end it before discharge."
+        ),
+    }
+)
 
 
 class Seclusion(Base):
@@ -148,6 +164,9 @@ class Segregation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When it was last written (started, notifications recorded or corrected, ended): a
+    # windowed rule run judges again what changed since its previous run.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     reviews: Mapped[list[SegregationReview]] = relationship(
         lazy="raise", order_by="SegregationReview.at"

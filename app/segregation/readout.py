@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.deadlines import Chain
 from app.discharge import service as discharge_service
 from app.errors import Conflict, FieldError, Invalid
+from app.rules import catalogue, settings
+from app.rules.catalogue import RuleCode
 from app.segregation import evaluate, schemas
-from app.segregation.deadlines import Chain, Episode, Review
+from app.segregation.evaluate import Episode, Review
 from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
 from app.wards import admissions, board
 from app.wards.models import Admission, Patient
@@ -27,11 +30,9 @@ E = TypeVar("E", Seclusion, Segregation)
 
 async def policies(
     session: AsyncSession,
-) -> tuple[evaluate.SeclusionPolicy, evaluate.SegregationPolicy]:
+) -> tuple[catalogue.SeclusionPolicy, catalogue.SegregationPolicy]:
     """The thresholds in force (the catalogue's defaults with the trust's stored changes),
     the same the rule runs use, so the board's countdowns and the alerts always agree."""
-    from app.alerts import catalogue, settings
-
     parameters = await settings.parameters_in_force(session)
     return catalogue.seclusion_policy(parameters), catalogue.segregation_policy(parameters)
 
@@ -52,7 +53,7 @@ def chains_for_seclusion(
     seclusion: Seclusion,
     earlier: Sequence[Seclusion],
     as_of: datetime,
-    policy: evaluate.SeclusionPolicy,
+    policy: catalogue.SeclusionPolicy,
 ) -> dict[str, Chain]:
     return evaluate.seclusion_chains(
         as_episode(seclusion),
@@ -69,7 +70,7 @@ def chains_for_segregation(
     segregation: Segregation,
     needs_icetr: bool,
     as_of: datetime,
-    policy: evaluate.SegregationPolicy,
+    policy: catalogue.SegregationPolicy,
 ) -> dict[str, Chain]:
     return evaluate.segregation_chains(
         as_episode(segregation),
@@ -199,7 +200,7 @@ def _card(
     now: datetime,
 ) -> CardRestriction:
     keys = evaluate.SECLUSION_DUE_KEYS if kind == "seclusion" else evaluate.SEGREGATION_DUE_KEYS
-    observation = chains.pop("SECL_OBSERVATION", None)
+    observation = chains.pop(RuleCode.SECL_OBSERVATION, None)
     next_kind, next_due, overdue = _most_urgent(chains, keys)
     card = CardRestriction(
         kind=kind,
@@ -212,7 +213,7 @@ def _card(
     )
     if observation is not None:
         _, card.observation_due, card.observation_overdue = _most_urgent(
-            {"SECL_OBSERVATION": observation}, keys
+            {RuleCode.SECL_OBSERVATION: observation}, keys
         )
     return card
 

@@ -17,6 +17,8 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
+from app.clock import check_not_future
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.segregation import schemas
 from app.segregation.models import (
@@ -28,7 +30,6 @@ from app.segregation.models import (
 )
 from app.wards import admissions
 from app.wards.models import Admission
-from app.wards.service import check_not_future, flush
 
 E = TypeVar("E", Seclusion, Segregation)
 R = TypeVar("R", SeclusionReview, SeclusionObservation, SegregationReview)
@@ -150,6 +151,8 @@ async def _end(
     episode.ended_at = data.at
     episode.end_note = data.note
     episode.ended_by_id = actor.id
+    if isinstance(episode, Segregation):
+        episode.updated_at = now
     await flush(session)
     await audit.record(
         session, actor=actor, action=f"{name}.end", entity=episode, before=before, at=now
@@ -304,6 +307,7 @@ async def _start_segregation(
         from_seclusion_id=from_seclusion_id,
         created_at=now,
         created_by_id=actor.id,
+        updated_at=now,
     )
     session.add(segregation)
     await flush(session)
@@ -343,6 +347,7 @@ async def update_segregation(
         value = getattr(data, field)
         _check_informed(segregation.started_at, field, value, now)
         setattr(segregation, field, value)
+    segregation.updated_at = now
     await flush(session)
     await audit.record(
         session,

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from app.segregation import schemas
+from app.segregation import evaluate, schemas
 from app.segregation.codes import (
     AUTHORISED_BY_ROLES,
+    DUE_LABELS,
     REVIEW_OUTCOMES,
-    RULE_TITLES,
     SECLUSION_REVIEW_KINDS,
     SEGREGATION_REVIEW_KINDS,
 )
+
+DUE_KEYS = {**evaluate.SECLUSION_DUE_KEYS, **evaluate.SEGREGATION_DUE_KEYS}
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ class Entry:
 def _missed(episode: schemas.SeclusionOut | schemas.SegregationOut) -> list[Entry]:
     entries = []
     for m in episode.missed:
-        title = f"{RULE_TITLES.get(m.rule, m.rule)} missed"
+        # Named as the deadline is named on the board, not after a parameter's default.
+        key = DUE_KEYS.get(m.rule, m.rule)
+        title = f"{DUE_LABELS.get(key, key)} missed"
         if m.done_at is None:
             entries.append(Entry(m.due_at, title, "Not done yet.", "missed"))
         else:

@@ -22,7 +22,7 @@ from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, validate
 from app.schemas import In
-from app.segregation import readout, schemas, service
+from app.segregation import codes, readout, schemas, service
 from app.segregation.forms import (
     END_SECLUSION,
     END_SEGREGATION,
@@ -37,9 +37,16 @@ from app.segregation.forms import (
 from app.segregation.models import Seclusion, Segregation
 from app.wards import admissions
 from app.wards.models import Admission
-from app.web import input_datetime, is_htmx, page_or_fragment, render
+from app.web import input_datetime, is_htmx, page_or_fragment, render, templates
 
 router = APIRouter()
+
+templates.env.globals.update(
+    SECLUSION_REVIEW_KINDS=codes.SECLUSION_REVIEW_KINDS,
+    SEGREGATION_REVIEW_KINDS=codes.SEGREGATION_REVIEW_KINDS,
+    AUTHORISED_BY_ROLES=codes.AUTHORISED_BY_ROLES,
+    DUE_LABELS=codes.DUE_LABELS,
+)
 BOARD_CHANGED = {"HX-Trigger": "board-changed"}
 Write = Callable[[], Awaitable[Any]]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
@@ -42,6 +42,7 @@ from app.synthetic.places import (
 )
 from app.synthetic.records import Context, SiteRecords
 from app.synthetic.restrictive import plan_restrictive, write_restrictive
+from app.wards.models import BedClosure
 
 Progress = Callable[[str, int, int], None]
 # Rows held before they are handed over for writing (with the queue, under 1 GB).
@@ -110,7 +111,7 @@ class Tally:
     seclusions: int = 0
     segregations: int = 0
     forces: int = 0
-    closed: list[tuple[int, str]] = field(default_factory=list)  # bed id, why
+    closed: list[tuple[int, str, datetime]] = field(default_factory=list)  # bed id, why, since
 
 
 class Planning:
@@ -151,7 +152,7 @@ class Planning:
         tally.segregations += len(planner.segregations)
         tally.forces += len(planner.forces)
         tally.closed += [
-            (self.ids.beds[f"{b.ward.code}/{b.label}"], b.closed_reason)
+            (self.ids.beds[f"{b.ward.code}/{b.label}"], b.closed_reason, b.closed_at or ctx.now)
             for b in history.beds
             if b.closed_reason is not None
         ]
@@ -184,7 +185,7 @@ async def build(
 
     rows = bulk.Rows(await bulk.first_ids(session))
     out = bulk.Writer(session)
-    ids = _places_rows(places, rows)
+    ids = _places_rows(places, rows, clock)
     written = await out.write(rows.take())
     large = next((w.code for w in places.wards if w.beds == LARGE_WARD), places.wards[0].code)
     nurse_wards = [large, *[w.code for w in places.wards if w.code != large][:1]]
@@ -241,11 +242,7 @@ async def build(
 
     tally = planning.tally
     # Closed last: the database refuses a stay, even a past one, in a closed bed.
-    if tally.closed:
-        await session.execute(
-            text("UPDATE beds SET status = 'closed', closed_reason = :reason WHERE id = :bed_id"),
-            [{"bed_id": bed_id, "reason": reason} for bed_id, reason in tally.closed],
-        )
+    await _close_beds(session, tally.closed)
     summary = Summary(
         localities=len(places.towns),
         sites=len(places.sites),
@@ -283,7 +280,25 @@ async def build(
     return summary
 
 
-def _places_rows(places: Places, rows: bulk.Rows) -> PlaceIds:
+async def _close_beds(session: AsyncSession, closed: list[tuple[int, str, datetime]]) -> None:
+    """Close the beds out of use now, each with its closure since it closed (the weekly
+    report counts open beds from bed_closures)."""
+    if not closed:
+        return
+    await session.execute(
+        text("UPDATE beds SET status = 'closed', closed_reason = :reason WHERE id = :bed_id"),
+        [{"bed_id": bed_id, "reason": reason} for bed_id, reason, _since in closed],
+    )
+    await session.execute(
+        insert(BedClosure),
+        [
+            {"bed_id": bed_id, "closed_at": since, "reason": reason}
+            for bed_id, reason, since in closed
+        ],
+    )
+
+
+def _places_rows(places: Places, rows: bulk.Rows, now: datetime) -> PlaceIds:
     localities: dict[str, int] = {}
     for town in places.towns:
         localities[town.code] = rows.next_id("localities")
@@ -302,12 +317,12 @@ def _places_rows(places: Places, rows: bulk.Rows) -> PlaceIds:
                 "wards",
                 (
                     wards[spec.code], spec.code, ward_display_name(spec), site_id,
-                    spec.ward_type, spec.sex, spec.min_age, spec.max_age,
+                    spec.ward_type, spec.sex, spec.min_age, spec.max_age, now,
                 ),
             )  # fmt: skip
             for label in bed_labels(spec):
                 bed_id = beds[f"{spec.code}/{label}"] = rows.next_id("beds")
-                rows.add("beds", (bed_id, wards[spec.code], label, "open", None))
+                rows.add("beds", (bed_id, wards[spec.code], label, "open", None, now))
     return PlaceIds(localities, wards, beds)
 
 

@@ -48,6 +48,7 @@ class BedPlan:
     ward: WardSpec
     label: str
     closed_reason: str | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass
@@ -106,7 +107,7 @@ def plan_site(
         for bed in beds:
             if bed.ward is ward and bed.label in closed:
                 bed.closed_reason = rng.choice(CLOSED_REASONS)
-                closed_since[_key(ward, bed.label)] = _minute(
+                bed.closed_at = closed_since[_key(ward, bed.label)] = _minute(
                     now - timedelta(days=rng.uniform(1, 30))
                 )
         open_beds[ward.code] = [label for label in labels if label not in closed]

@@ -93,8 +93,8 @@ def write_restrictive(planner: Planner, rows: Rows) -> None:
                 segregation_id, seg.admission_id, seg.started_at, seg.ended_at, seg.reason,
                 seg.end_note, seg.commissioner_informed_at, seg.imha_informed_at,
                 seclusion_ids[id(seg.from_seclusion)] if seg.from_seclusion else None,
-                planner.recorded(seg.started_at, 30), user,
-                user if seg.ended_at is not None else None,
+                (created := planner.recorded(seg.started_at, 30)), user,
+                user if seg.ended_at is not None else None, created,
             ),
         )  # fmt: skip
         for kind, at, note in seg.reviews:

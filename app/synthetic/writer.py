@@ -22,8 +22,10 @@ from app import models
 COLUMNS: dict[str, tuple[str, ...]] = {
     "localities": ("id", "code", "name", "latitude", "longitude"),
     "sites": ("id", "code", "name", "locality_id"),
-    "wards": ("id", "code", "name", "site_id", "ward_type", "sex", "min_age", "max_age"),
-    "beds": ("id", "ward_id", "label", "status", "closed_reason"),
+    "wards": (
+        "id", "code", "name", "site_id", "ward_type", "sex", "min_age", "max_age", "created_at",
+    ),
+    "beds": ("id", "ward_id", "label", "status", "closed_reason", "created_at"),
     "patients": (
         "id", "nhs_number", "given_name", "family_name", "date_of_birth", "sex",
         "ethnic_category", "home_locality_id", "learning_disability", "autistic", "created_at",
@@ -69,7 +71,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "segregations": (
         "id", "admission_id", "started_at", "ended_at", "reason", "end_note",
         "commissioner_informed_at", "imha_informed_at", "from_seclusion_id", "created_at",
-        "created_by_id", "ended_by_id",
+        "created_by_id", "ended_by_id", "updated_at",
     ),
     "segregation_reviews": (
         "id", "segregation_id", "kind", "at", "note", "recorded_at", "recorded_by_id",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
+from app.clock import check_not_future, local_date
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
@@ -22,7 +24,7 @@ from app.wards.models import (
     PurposeReview,
     WardStay,
 )
-from app.wards.service import check_not_future, flush, get_bed, get_ward, local_date
+from app.wards.service import get_bed, get_ward
 
 # Restrictive practice lists its episodes and uses of force here for the admission's API
 # and page, without wards depending on it.
@@ -138,6 +140,9 @@ async def admit(
             LegalStatusChange(
                 legal_status=data.legal_status,
                 at=admitted_at,
+                clock_start_day=check_clock_start(
+                    data.clock_start_day, admitted_at, "clock_start_day"
+                ),
                 recorded_at=now.astimezone(UTC),
                 recorded_by_id=actor.id,
             )
@@ -395,6 +400,7 @@ async def update_admission(
                 admission_id=admission.id,
                 legal_status=data.legal_status,
                 at=at,
+                clock_start_day=check_clock_start(data.clock_start_day, at, "clock_start_day"),
                 recorded_at=now,
                 recorded_by_id=actor.id,
             )
@@ -408,6 +414,8 @@ async def update_admission(
             .limit(1)
         )
         admission.legal_status = latest or data.legal_status
+    elif "clock_start_day" in fields:
+        raise Invalid(FieldError("clock_start_day", "is given with a legal_status change"))
     if "expected_discharge_date" in fields:
         edd = data.expected_discharge_date
         if edd is not None and edd < local_date(admission.admitted_at):
@@ -424,6 +432,26 @@ async def update_admission(
         session, actor=actor, action="admission.update", entity=admission, before=before, at=now
     )
     return await reload(session, admission.id)
+
+
+# A s.37 order's patient must be admitted within 28 days of it (s.40(1)); an application
+# received, or an order made, after the status changed cannot be what started it.
+CLOCK_START_REACH = timedelta(days=28)
+
+
+def check_clock_start(day: date | None, at: datetime, field: str) -> date | None:
+    """The day a Mental Health Act period counts from, when given: never after the day of
+    the change in England, and at most 28 days before it."""
+    if day is None:
+        return None
+    changed_on = local_date(at)
+    if day > changed_on:
+        raise Invalid(FieldError(field, "cannot be after the day the legal status took effect"))
+    if day < changed_on - CLOCK_START_REACH:
+        raise Invalid(
+            FieldError(field, "cannot be more than 28 days before the legal status took effect")
+        )
+    return day
 
 
 async def end_current_stay(session: AsyncSession, admission: Admission, at: datetime) -> None:

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access
 from app.auth.models import User
+from app.clock import age_on, local_date
 from app.db import memo_scope
 from app.wards import schemas
 from app.wards.models import Admission, Bed, Patient, WardStay
-from app.wards.service import age_on, get_ward, local_date, ward_out
+from app.wards.service import get_ward, ward_out
 
 # Other capabilities (seclusion, segregation, ready for discharge, out of area, alerts)
 # register a provider: one set-based query for all the admissions on the board, giving

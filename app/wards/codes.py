@@ -86,8 +86,3 @@ DISCHARGE_DESTINATIONS: dict[str, str] = {
     "other": "Other",
     "not_known": "Not known",
 }
-
-
-def sql_in(values: object) -> str:
-    """A SQL IN-list of string literals, for check constraints built from these codes."""
-    return ", ".join(f"'{v}'" for v in values)  # type: ignore[attr-defined]

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, UTCDateTime, register_constraint_messages
+from app.sql import sql_in
 from app.wards.codes import (
     BED_STATUSES,
     ETHNIC_CATEGORIES,
@@ -27,10 +28,20 @@ from app.wards.codes import (
     PATIENT_SEXES,
     WARD_SEXES,
     WARD_TYPES,
-    sql_in,
 )
 
 OPEN = text("ended_at IS NULL")
+
+register_constraint_messages(
+    {
+        "uq_ward_stays_one_open_per_bed": "That bed is already occupied.",
+        "uq_bed_closures_one_open_per_bed": "That bed is already closed.",
+        "uq_admissions_one_open_per_patient": "This patient already has an open admission.",
+        "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
+        "bed_closed": "That bed is closed and takes no one.",
+        "bed_occupied": "A bed with someone in it cannot be closed.",
+    }
+)
 
 
 class Locality(Base):
@@ -74,6 +85,9 @@ class Ward(Base):
     sex: Mapped[str] = mapped_column(String(16))
     min_age: Mapped[int] = mapped_column(Integer)
     max_age: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When an admin says the ward opened; otherwise app/wards/beds.py works it out.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site] = relationship(lazy="raise")
     beds: Mapped[list[Bed]] = relationship(back_populates="ward", lazy="raise", order_by="Bed.id")
@@ -97,8 +111,44 @@ class Bed(Base):
     label: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When an admin says the bed opened; otherwise app/wards/beds.py works it out.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ward: Mapped[Ward] = relationship(back_populates="beds", lazy="raise")
+
+
+REOPENED = text("reopened_at IS NULL")
+
+
+class BedClosure(Base):
+    """A time a bed was out of use: closed_at until reopened_at (null while still closed).
+    Written with the bed's status by wards/service.set_bed_status; the weekly report and
+    the occupancy rule count open beds from these periods, not from the audit log."""
+
+    __tablename__ = "bed_closures"
+    __table_args__ = (
+        # A bed is closed once at a time: the closure open now is the one a reopening ends.
+        Index(
+            "uq_bed_closures_one_open_per_bed",
+            "bed_id",
+            unique=True,
+            sqlite_where=REOPENED,
+            postgresql_where=REOPENED,
+        ),
+        CheckConstraint(
+            "reopened_at IS NULL OR reopened_at > closed_at", name="reopened_after_closed"
+        ),
+        CheckConstraint("length(trim(reason)) > 0", name="reason_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bed_id: Mapped[int] = mapped_column(ForeignKey("beds.id"), index=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Patient(Base):
@@ -217,6 +267,8 @@ class WardStay(Base):
         Index("ix_ward_stays_ward_open", "ward_id", "ended_at"),
         # Stays open at a moment in the past (ward occupancy at a rule run's as_of).
         Index("ix_ward_stays_ended_at", "ended_at"),
+        # Each ward's first recorded stay, from which it counts as open (app/wards/beds.py).
+        Index("ix_ward_stays_ward_started", "ward_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,6 +295,10 @@ class LegalStatusChange(Base):
     admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
     legal_status: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The day the Act counts this provision's period from, when it is not the day of
+    # `at` in England: the court order's date for s.37, the day a s.3 application was
+    # received for someone already in hospital (app/mha/periods.py). Null: the day of `at`.
+    clock_start_day: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

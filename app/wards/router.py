@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from app import clock
 from app.audit import reads
 from app.audit.models import AuditEntry
 from app.auth import access
@@ -138,7 +139,7 @@ async def lookup_patient(
     return schemas.PatientLookupOut(
         id=patient.id,
         sex=patient.sex,
-        age=service.age_on(patient.date_of_birth, service.local_date(now)),
+        age=clock.age_on(patient.date_of_birth, clock.local_date(now)),
         home_locality_code=patient.home_locality.code,
     )
 

@@ -86,6 +86,9 @@ class WardIn(In):
     sex: WardSex
     min_age: int = Field(ge=0, le=130)
     max_age: int = Field(ge=0, le=130)
+    # When the ward opened, if before it was added here (the weekly report counts its beds
+    # from then); otherwise from its creation or its first recorded stay, the earlier.
+    opened_at: Instant | None = None
 
 
 class WardOut(Out):
@@ -104,6 +107,8 @@ class WardOut(Out):
 
 class BedIn(In):
     label: Code
+    # When the bed opened, if not with its ward nor when added (see app/wards/beds.py).
+    opened_at: Instant | None = None
 
 
 class BedPatch(In):
@@ -284,6 +289,9 @@ class AdmissionIn(In):
     decision_to_admit_at: Instant | None = None
     expected_discharge_date: date | None = None
     bed_request_id: int | None = None
+    # The day the Mental Health Act counts the period from, when not the day admitted:
+    # the court order's date for s.37 (MHA.md §4).
+    clock_start_day: date | None = None
 
 
 class TransferIn(In):
@@ -303,6 +311,9 @@ class AdmissionPatch(In):
     legal_status: LegalStatus | None = None
     expected_discharge_date: date | None = None
     at: Instant | None = None
+    # With a legal status: the day the application was received (s.5(1)) or the court
+    # order's date (s.37), when the period counts from a day other than that of `at`.
+    clock_start_day: date | None = None
     # Recorded by the ward when the admission came from the PAS feed (which holds neither).
     reason: NonBlank | None = None
     expected_benefit: NonBlank | None = None

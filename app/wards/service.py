@@ -6,102 +6,28 @@ refused request leaves nothing half-written.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
-from app.config import get_settings
+from app.clock import check_not_future, local_date
+from app.db import flush
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.wards import schemas
 from app.wards.models import (
     Bed,
+    BedClosure,
     Locality,
     Patient,
     Site,
     Ward,
     WardStay,
 )
-
-# Constraint names the database may refuse a write with, and what to tell the person.
-_CONSTRAINT_MESSAGES = {
-    "uq_ward_stays_one_open_per_bed": "That bed is already occupied.",
-    "uq_admissions_one_open_per_patient": "This patient already has an open admission.",
-    "uq_ward_stays_one_open_per_admission": "This admission is already in a bed.",
-    "bed_closed": "That bed is closed and takes no one.",
-    "bed_occupied": "A bed with someone in it cannot be closed.",
-    "uq_seclusions_one_open_per_admission": "A seclusion is already open for this admission.",
-    "uq_segregations_one_open_per_admission": "A segregation is already open for this admission.",
-    "review_outside_episode": "A review must fall inside its episode.",
-    "observation_outside_episode": "An observation must fall inside its seclusion.",
-    "episode_outside_admission": "An episode must fall inside its admission.",
-    "record_after_end": "An episode cannot end before what was recorded in it.",
-    "discharge_while_restricted": (
-        "Seclusion or segregation is still open: end it before discharge."
-    ),
-    "never_deleted": "Clinical records are never deleted.",
-    "uq_bed_requests_one_open_per_patient": "This person is already waiting for a bed.",
-    "uq_out_of_area_placements_one_active_per_patient": (
-        "This person already has an out-of-area placement open."
-    ),
-    "uq_ready_for_discharge_one_open_per_admission": (
-        "A ready-for-discharge period is already open for this admission."
-    ),
-    "outside_parent": "That time falls outside what it belongs to.",
-    "ready_for_discharge_open": "End the ready-for-discharge period at discharge.",
-}
-
-
-def conflict_from_integrity_error(error: IntegrityError) -> Conflict:
-    text = str(error.orig)
-    for name, message in _CONSTRAINT_MESSAGES.items():
-        if name in text:
-            return Conflict(message)
-    return Conflict("The change conflicts with what is recorded; nothing was saved.")
-
-
-async def flush(session: AsyncSession) -> None:
-    """Flush, turning a refusal by the database's own invariants into a 409."""
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise conflict_from_integrity_error(error) from error
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(local_tz()).date()
-
-
-def midnights_between(start: datetime, end: datetime) -> int:
-    """Local midnights passed after ``start`` up to and including ``end``: how bed days,
-    delay days and placement days are counted (a stay from Monday 14:00 to Wednesday 10:00
-    is 2 days)."""
-    return max(0, (local_date(end) - local_date(start)).days)
-
-
-def age_on(date_of_birth: date, on: date) -> int:
-    return (
-        on.year
-        - date_of_birth.year
-        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
-    )
-
-
-def check_not_future(at: datetime, now: datetime, field: str) -> None:
-    tolerance = timedelta(minutes=get_settings().future_tolerance_minutes)
-    if at > now + tolerance:
-        raise Invalid(FieldError(field, "cannot be in the future"))
-
 
 # --- places ---------------------------------------------------------------------------
 
@@ -153,6 +79,8 @@ async def create_ward(
         raise NotFound(f"No site with code {data.site_code!r}.")
     if await session.scalar(select(Ward.id).where(Ward.code == data.code)):
         raise Conflict(f"A ward with code {data.code!r} already exists.")
+    if data.opened_at is not None:
+        check_not_future(data.opened_at, now, "opened_at")
     ward = Ward(
         code=data.code,
         name=data.name,
@@ -161,6 +89,8 @@ async def create_ward(
         sex=data.sex,
         min_age=data.min_age,
         max_age=data.max_age,
+        created_at=now,
+        opened_at=data.opened_at,
     )
     session.add(ward)
     await audit.record(session, actor=actor, action="ward.create", entity=ward, at=now)
@@ -242,7 +172,11 @@ async def add_bed(
     ward = await get_ward(session, ward_code)
     if await session.scalar(select(Bed.id).where(Bed.ward_id == ward.id, Bed.label == data.label)):
         raise Conflict(f"Ward {ward.code} already has a bed {data.label!r}.")
-    bed = Bed(ward_id=ward.id, label=data.label, status="open")
+    if data.opened_at is not None:
+        check_not_future(data.opened_at, now, "opened_at")
+    bed = Bed(
+        ward_id=ward.id, label=data.label, status="open", created_at=now, opened_at=data.opened_at
+    )
     session.add(bed)
     await audit.record(session, actor=actor, action="bed.create", entity=bed, at=now)
     return bed
@@ -267,6 +201,7 @@ async def set_bed_status(
     if data.status == "closed" and await _open_stay_in_bed(session, bed.id):
         raise Conflict(f"Bed {label} is occupied; move or discharge the person before closing it.")
     before = audit.snapshot(bed)
+    await _record_closure(session, actor, bed, reason if data.status == "closed" else None, now)
     bed.status = data.status
     bed.closed_reason = reason if data.status == "closed" else None
     await flush(session)
@@ -279,6 +214,32 @@ async def set_bed_status(
         at=now,
     )
     return bed
+
+
+async def _record_closure(
+    session: AsyncSession, actor: User, bed: Bed, reason: str | None, now: datetime
+) -> None:
+    """Keep the bed's closures with its status, in the same transaction: closing opens a
+    closure, reopening ends it, closing again while closed says the new reason."""
+    current = await session.scalar(
+        select(BedClosure).where(BedClosure.bed_id == bed.id, BedClosure.reopened_at.is_(None))
+    )
+    if reason is not None:
+        if current is None:
+            session.add(
+                BedClosure(bed_id=bed.id, closed_at=now, reason=reason, closed_by_id=actor.id)
+            )
+        else:
+            current.reason = reason
+        return
+    if current is None:
+        return
+    if now <= current.closed_at:
+        # Reopened the moment it closed: it was never out of use (the audit log keeps both).
+        await session.delete(current)
+        return
+    current.reopened_at = now
+    current.reopened_by_id = actor.id
 
 
 async def _open_stay_in_bed(session: AsyncSession, bed_id: int) -> WardStay | None:

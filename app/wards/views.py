@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.audit import reads
 from app.audit import service as audit
 from app.auth import access, scope
@@ -18,11 +19,22 @@ from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
-from app.wards import admissions, board, schemas, service
+from app.wards import admissions, board, codes, schemas, service
 from app.wards.models import Admission, Bed, Locality, Ward, WardStay
-from app.web import input_datetime, is_htmx, page_or_fragment, render
+from app.web import input_datetime, is_htmx, page_or_fragment, render, templates
 
 router = APIRouter()
+
+# The wards' code lists, for every page that names them (bed flow, discharge and
+# use-of-force pages too).
+templates.env.globals.update(
+    LEGAL_STATUSES=codes.LEGAL_STATUSES,
+    WARD_TYPES=codes.WARD_TYPES,
+    WARD_SEXES=codes.WARD_SEXES,
+    PATIENT_SEXES=codes.PATIENT_SEXES,
+    ETHNIC_CATEGORIES=codes.ETHNIC_CATEGORIES,
+    DISCHARGE_DESTINATIONS=codes.DISCHARGE_DESTINATIONS,
+)
 # Other capabilities add a section to the admission's page (restrictive practice lists its
 # episodes and uses of force) without wards depending on them: (template, its context).
 # The section gets the reader, to show only what app/auth/scope.py lets them read.
@@ -78,7 +90,7 @@ async def ward_board(
             "board": data,
             "active": "wards",
             "now": now,
-            "today": service.local_date(now),
+            "today": clock.local_date(now),
             "can_write": user.role in access.CLINICAL_WRITERS
             and access.can_read_ward(user, data.ward.id),
         },

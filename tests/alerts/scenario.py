@@ -17,9 +17,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import engine, settings
+from app.alerts import engine
 from app.alerts.engine import RunResult
 from app.alerts.models import Alert
+from app.rules import settings
 from tests.factories import World, patient_body
 
 API = "/api/v1"

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import Alert, RuleRun, RuleSetting
+from app.alerts.models import Alert, RuleRun
 from app.audit.models import AuditEntry
+from app.rules.models import RuleSetting
 from tests.alerts.scenario import run_via_api as run
 from tests.alerts.scenario import start_seclusion
 

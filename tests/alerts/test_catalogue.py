@@ -3,14 +3,16 @@ changes checked, and the thresholds in force feeding the one deadline calculator
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alerts import catalogue
+from app.deadlines import Interval
 from app.errors import Invalid
+from app.rules import catalogue
 from app.segregation import evaluate
-from app.segregation.deadlines import Episode
+from app.segregation.evaluate import Episode
 
 # RULES.md section 2, by code: (severity, defaults).
 DOCUMENTED = {
@@ -90,9 +92,39 @@ def test_the_bounds_themselves_are_allowed():
 
 
 def test_the_default_parameters_give_the_calculators_defaults():
+    """The catalogue is the one copy of the defaults: the calculators' policies without a
+    trust's changes come from it (RULES.md's thresholds, spelled out here as a check)."""
+    hours = Interval.parse
+    assert catalogue.default_seclusion_policy() == catalogue.SeclusionPolicy(
+        medical_first=hours("PT1H"),
+        medical_before_mdt=hours("PT4H"),
+        medical_after_mdt=hours("PT12H"),
+        nursing=hours("PT2H"),
+        mdt=hours("PT24H"),
+        independent_single=timedelta(hours=8),
+        independent_total=timedelta(hours=12),
+        independent_window=timedelta(hours=48),
+        observation=hours("PT15M"),
+    )
+    assert catalogue.default_segregation_policy() == catalogue.SegregationPolicy(
+        approved_clinician=hours("PT24H"),
+        mdt=hours("P7D"),
+        external=hours("P3M"),
+        notification=hours("PT24H"),
+        icetr=hours("P28D"),
+    )
     defaults = catalogue.default_parameters()
-    assert catalogue.seclusion_policy(defaults) == evaluate.SeclusionPolicy()
-    assert catalogue.segregation_policy(defaults) == evaluate.SegregationPolicy()
+    assert catalogue.seclusion_policy(defaults) == catalogue.default_seclusion_policy()
+    assert catalogue.segregation_policy(defaults) == catalogue.default_segregation_policy()
+
+
+def test_a_rule_code_is_its_string():
+    """The enum changes no stored value or API string: each member is its code."""
+    for rule in catalogue.RULES:
+        assert isinstance(rule.code, catalogue.RuleCode)
+        assert rule.code == rule.code.value == str(rule.code) == f"{rule.code}"
+        assert json.dumps(rule.code) == f'"{rule.code.value}"'
+    assert [code.value for code in catalogue.RuleCode] == list(DOCUMENTED)
 
 
 def test_a_stricter_threshold_moves_the_deadline_the_board_and_rules_see():

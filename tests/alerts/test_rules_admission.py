@@ -356,9 +356,26 @@ async def test_occupancy_counts_open_beds_only(sc: Scenario) -> None:
     await fill(sc, "ASH", 5)
     await sc.run(DAY + 9 * H)
     assert await occupancy(sc) == []
-    await sc.close_bed("ASH", "A6")  # 5 of 5 open beds
+    await sc.close_bed("ASH", "A6")  # 5 of 5 open beds, from the clock's time on
+    # A run into the past counts the beds open then: A6 closed after DAY + 10 h.
+    assert sc.clock.now > DAY + 10 * H
     await sc.run(DAY + 10 * H)
-    assert await occupancy(sc) == [(DAY, "open", None)]
+    assert await occupancy(sc) == []
+    await sc.run(sc.clock.now)
+    assert await occupancy(sc) == [(DAY + D, "open", None)]
+
+
+async def test_occupancy_counts_the_beds_open_at_as_of(sc: Scenario) -> None:
+    """A bed closed after as_of was open then; one reopened after as_of was closed then."""
+    await fill(sc, "ASH", 5)
+    closed_at = sc.clock.now
+    await sc.close_bed("ASH", "A6")
+    sc.clock.now = closed_at + 2 * D
+    await sc.call("PATCH", "/wards/ASH/beds/A6", {"status": "open"})
+    await sc.run(closed_at - H)  # before the closure: 5 of 6
+    assert await occupancy(sc) == []
+    await sc.run(closed_at + D)  # inside it: 5 of 5
+    assert [state for _due, *state in await occupancy(sc)] == [["open", None]]
 
 
 async def test_occupancy_threshold_change(sc: Scenario) -> None:

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue
-from app.alerts.models import Alert, RuleRun, RuleSetting
+from app.alerts.models import Alert, RuleRun
 from app.audit.models import AuditEntry
-from app.segregation.deadlines import Interval
+from app.deadlines import Interval
+from app.rules import catalogue
+from app.rules.models import RuleSetting
 from tests.alerts.scenario import run_via_api as run
 from tests.alerts.scenario import start_seclusion
 

@@ -38,7 +38,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     folder = Path(make_url(env["WARDFLOW_DATABASE_URL"]).database or ".").parent
     result = subprocess.run(  # noqa: S603 (cwd: no developer's .env)
-        [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=120, cwd=folder
+        [WARDFLOW, *args], env=env, capture_output=True, text=True, timeout=300, cwd=folder
     )
     if check:
         assert result.returncode == 0, result.stderr + result.stdout

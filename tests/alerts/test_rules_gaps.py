@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from app.alerts.catalogue import BY_CODE
 from app.alerts.engine import RunResult
+from app.rules.catalogue import BY_CODE
 from app.wards.service import get_ward
 from tests.alerts.scenario import (
     MIN,

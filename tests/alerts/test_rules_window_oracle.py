@@ -24,11 +24,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.alerts import catalogue, engine, settings
+from app.alerts import engine
 from app.alerts.breaches import Breach
 from app.alerts.checks import CHECKS
 from app.alerts.checks.episodes import SECLUSION_CODES, SEGREGATION_CODES
 from app.alerts.models import Alert
+from app.rules import catalogue, settings
 from tests.alerts.scenario import MIN, D, FlowScenario, H, force_record, iso, utc
 
 START = utc(2026, 3, 2, 9)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from sqlalchemy.pool import NullPool
 
+from app import scheduler as scheduling
 from app.alerts import engine as rules_engine
 from app.alerts import jobs
 from app.alerts.breaches import CheckSpec
@@ -42,6 +43,21 @@ configure = test_notify.configure
 
 WARDFLOW = str(Path(sys.executable).parent / "wardflow")
 API = "/api/v1"
+# How long to wait for something that happens within seconds on a quiet machine: generous,
+# because a busy one (CI, two `make test` at once) is many times slower, and a passing
+# test never waits it out.
+DEADLINE = 120.0
+
+
+async def eventually(check: Callable[[], bool], what: str) -> None:
+    """Yield to the loop until `check()` holds; fail after DEADLINE seconds."""
+    deadline = time.monotonic() + DEADLINE
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {DEADLINE} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -83,12 +99,12 @@ async def test_the_job_coalesces_runs_alone_and_takes_its_interval_from_the_sett
     os.environ["WARDFLOW_RULES_INTERVAL_SECONDS"] = "17"
     get_settings.cache_clear()
     try:
-        scheduler = jobs.make_scheduler(sessions, jobs.Leadership(engine))
+        scheduler = scheduling.make_scheduler(sessions, scheduling.Leadership(engine))
     finally:
         del os.environ["WARDFLOW_RULES_INTERVAL_SECONDS"]
         get_settings.cache_clear()
     [job] = [j for j in scheduler.get_jobs() if j.id == "rules"]
-    assert job.func is jobs.tick
+    assert job.func is scheduling.tick
     assert job.trigger.interval == timedelta(seconds=17)
     assert job.coalesce is True
     assert job.max_instances == 1
@@ -99,7 +115,7 @@ async def test_the_job_coalesces_runs_alone_and_takes_its_interval_from_the_sett
 async def test_the_interval_is_a_minute_by_default(engine: AsyncEngine, sessions) -> None:
     assert "WARDFLOW_RULES_INTERVAL_SECONDS" not in os.environ
     assert get_settings().rules_interval_seconds == 60
-    scheduler = jobs.make_scheduler(sessions, jobs.Leadership(engine))
+    scheduler = scheduling.make_scheduler(sessions, scheduling.Leadership(engine))
     [job] = [j for j in scheduler.get_jobs() if j.id == "rules"]
     assert job.trigger.interval == timedelta(seconds=60)
 
@@ -109,10 +125,10 @@ async def test_a_tick_runs_the_rules_and_then_sends_the_notices(
 ) -> None:
     configure(alert_webhook_url=receiver.url)
     sid = await seclusion_since(client, world, clock.now - 75 * M)
-    leader = jobs.Leadership(engine)
+    leader = scheduling.Leadership(engine)
     before = utcnow()
     try:
-        await jobs.tick(sessions, leader)
+        await scheduling.tick(sessions, leader)
     finally:
         await leader.release()
     [run] = (await session.scalars(select(RuleRun))).all()
@@ -153,9 +169,9 @@ async def test_a_failing_rule_is_recorded_and_the_others_and_the_notices_still_r
     )
     assert checks != rules_engine.CHECKS
     monkeypatch.setattr(rules_engine, "CHECKS", checks)
-    leader = jobs.Leadership(engine)
+    leader = scheduling.Leadership(engine)
     try:
-        await jobs.tick(sessions, leader)
+        await scheduling.tick(sessions, leader)
     finally:
         await leader.release()
     [run] = (await session.scalars(select(RuleRun))).all()
@@ -180,9 +196,9 @@ async def test_a_rule_run_that_fails_does_not_stop_the_notices(
 
     monkeypatch.setattr(jobs, "rule_run_job", failing_run)
     monkeypatch.setattr(jobs, "notify_job", notices)
-    leader = jobs.Leadership(engine)
+    leader = scheduling.Leadership(engine)
     try:
-        await jobs.tick(sessions, leader)  # does not raise: the next tick tries again
+        await scheduling.tick(sessions, leader)  # does not raise: the next tick tries again
         assert calls == ["rules", "notices"]
 
         async def failing_notices(_sessions: Any) -> int:
@@ -190,7 +206,7 @@ async def test_a_rule_run_that_fails_does_not_stop_the_notices(
             raise OSError("mail server down")
 
         monkeypatch.setattr(jobs, "notify_job", failing_notices)
-        await jobs.tick(sessions, leader)
+        await scheduling.tick(sessions, leader)
         assert calls == ["rules", "notices"] * 2
     finally:
         await leader.release()
@@ -210,7 +226,7 @@ async def test_a_process_that_is_not_the_leader_does_nothing(sessions, monkeypat
 
     monkeypatch.setattr(jobs, "rule_run_job", record)
     monkeypatch.setattr(jobs, "notify_job", record)
-    await jobs.tick(sessions, Follower())  # type: ignore[arg-type]
+    await scheduling.tick(sessions, Follower())  # type: ignore[arg-type]
     assert calls == []
 
 
@@ -232,15 +248,12 @@ async def test_stopping_lets_the_tick_under_way_finish(
 
     monkeypatch.setattr(jobs, "rule_run_job", rules)
     monkeypatch.setattr(jobs, "notify_job", slow_notices)
-    leader = jobs.Leadership(engine)
-    scheduler = jobs.make_scheduler(sessions, leader)
+    leader = scheduling.Leadership(engine)
+    scheduler = scheduling.make_scheduler(sessions, leader)
     scheduler.start()
     try:
-        for _ in range(100):
-            if "sending" in events:
-                break
-            await asyncio.sleep(0.02)
-        await jobs.stop(scheduler, leader)
+        await eventually(lambda: "sending" in events, "the tick to start sending")
+        await scheduling.stop(scheduler, leader)
         assert events == ["rules", "sending", "sent"]
         assert not scheduler.running and leader.connection is None
     finally:
@@ -263,18 +276,16 @@ async def test_a_tick_that_will_not_finish_is_cut_off_after_the_grace(
             raise
 
     monkeypatch.setattr(jobs, "rule_run_job", stuck)
-    leader = jobs.Leadership(engine)
-    scheduler = jobs.make_scheduler(sessions, leader)
+    leader = scheduling.Leadership(engine)
+    scheduler = scheduling.make_scheduler(sessions, leader)
     scheduler.start()
     try:
-        for _ in range(100):
-            if events:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: bool(events), "the stuck tick to start")
         began = time.monotonic()
-        await jobs.stop(scheduler, leader, grace=0.2)
+        await scheduling.stop(scheduler, leader, grace=0.2)
         await asyncio.sleep(0.05)
-        assert time.monotonic() - began < 5
+        # Well under the 30 s the tick would take: it was cut off (room for a busy machine).
+        assert time.monotonic() - began < 20
         assert events == ["started", "cancelled"]
     finally:
         if scheduler.running:
@@ -301,7 +312,7 @@ async def test_a_skipped_run_records_nothing(
 async def test_leadership_is_held_by_one_and_passes_on_when_it_goes(
     engine: AsyncEngine, dialect: str
 ) -> None:
-    a, b = jobs.Leadership(engine), jobs.Leadership(engine)
+    a, b = scheduling.Leadership(engine), scheduling.Leadership(engine)
     try:
         if dialect != "postgresql":
             assert await a.held() and await b.held()  # SQLite: one process, always leads
@@ -317,12 +328,11 @@ async def test_leadership_is_held_by_one_and_passes_on_when_it_goes(
         async with engine.connect() as admin:
             await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             await admin.commit()
-        for _ in range(50):
-            if await b.held():
-                break
+        deadline = time.monotonic() + DEADLINE
+        while not await b.held():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the lock did not pass on within {DEADLINE} s")
             await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the lock did not pass on")
         assert not await a.held()  # the old leader notices and follows
         assert a.connection is None
         await b.release()
@@ -345,7 +355,7 @@ async def test_a_released_lock_does_not_stay_behind_in_the_connection_pool(
     from app.db import make_engine
 
     pooled = make_engine(database_url)
-    a, b = jobs.Leadership(pooled), jobs.Leadership(engine)
+    a, b = scheduling.Leadership(pooled), scheduling.Leadership(engine)
     try:
         assert await a.held()
         assert not await b.held()
@@ -397,15 +407,8 @@ def scheduler_db(database_url: str) -> Iterator[str]:
         pytest.skip("several scheduler processes share a PostgreSQL database")
     url = make_url(database_url)
     name = f"{url.database}_scheduler"
-    exists = _run(
-        lambda s: s.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}),
-        database_url,
-    )
-    if not exists:
-        _admin(database_url, f'CREATE DATABASE "{name}"')
     target = url.set(database=name).render_as_string(hide_password=False)
-    dbutil.reset_database(target)
-    dbutil.migrate(target)
+    dbutil.create_migrated(target)  # a copy of the run's migrated template
     yield target
     _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -446,7 +449,7 @@ class Schedulers:
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
-                process.wait(10)
+                process.wait(DEADLINE)
 
 
 @pytest.fixture
@@ -500,6 +503,8 @@ async def _pending(session: AsyncSession) -> int:
 
 
 def wait_until(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Poll `check` until it is truthy; fail after `seconds` (a generous bound: on a busy
+    machine processes start and tick slowly, and a pass costs no more than it takes)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
@@ -570,8 +575,19 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
 
     a, b = schedulers.start(), schedulers.start()
     runner_of = {f"{socket.gethostname()}:{p.pid}"[:120]: p for p in (a, b)}
-    wait_until(lambda: _run(_runs, url), 60, "the first scheduled run")
-    time.sleep(6)
+    # Both processes up (however slowly a busy machine starts them), then four ticks of a
+    # second each (WARDFLOW_RULES_INTERVAL_SECONDS=1) in which both try to lead.
+    wait_until(
+        lambda: all("Scheduler running" in schedulers.output(p) for p in (a, b)),
+        DEADLINE,
+        "both schedulers to start",
+    )
+    both_up = utcnow()
+    wait_until(
+        lambda: sum(r.started_at >= both_up for r in _run(_runs, url)) >= 4,
+        DEADLINE,
+        "four scheduled runs with both schedulers up",
+    )
     assert a.poll() is None and b.poll() is None, schedulers.output(a) + schedulers.output(b)
 
     runs = _run(_runs, url)
@@ -597,19 +613,19 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
     assert {a.run_id for a in alerts} <= {run.id for run in runs}
 
     # And each high-severity alert posted once (by the leader, after its run).
-    wait_until(lambda: _run(_pending, url) == 0, 15, "the notices to be sent")
+    wait_until(lambda: _run(_pending, url) == 0, DEADLINE, "the notices to be sent")
     high = sorted(a.id for a in alerts if a.severity == "high" and a.status == "open")
     assert len(high) == 2
     assert sorted(p["json"]["id"] for p in receiver.posts) == high
 
     # The leader dies: the other process takes over at its next tick.
     leader.send_signal(signal.SIGKILL)
-    leader.wait(10)
+    leader.wait(DEADLINE)
     killed_at = utcnow()
     follower_runner = next(r for r, p in runner_of.items() if p is follower)
     wait_until(
         lambda: any(r.runner == follower_runner for r in _run(_runs, url)),
-        30,
+        DEADLINE,
         "the other scheduler to take over",
     )
     # A new breach after the takeover: raised once and notified once, by the new leader.
@@ -623,10 +639,10 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
             ),
             url,
         ),
-        15,
+        DEADLINE,
         "the new breach to be raised",
     )
-    wait_until(lambda: _run(_pending, url) == 0, 15, "the new notice to be sent")
+    wait_until(lambda: _run(_pending, url) == 0, DEADLINE, "the new notice to be sent")
     time.sleep(2)
     assert follower.poll() is None, schedulers.output(follower)
 
@@ -645,7 +661,7 @@ def test_two_scheduler_processes_make_one_run_a_tick_and_one_takes_over_from_the
 
     # Interrupted (Ctrl+C), the scheduler stops cleanly and lets go of its lock.
     follower.send_signal(signal.SIGINT)
-    assert follower.wait(15) == 0, schedulers.output(follower)
+    assert follower.wait(DEADLINE) == 0, schedulers.output(follower)
     assert "Traceback" not in schedulers.output(follower), schedulers.output(follower)
     locks = _run(lambda s: s.scalar(text(ADVISORY_LOCKS)), url)
     assert locks == 0

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import Alert, RuleSetting
+from app.alerts.models import Alert
+from app.rules.models import RuleSetting
 from tests.auth.helpers import Browser, parse
 from tests.factories import World
 

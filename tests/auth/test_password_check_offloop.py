@@ -19,7 +19,7 @@ async def test_a_password_check_leaves_the_event_loop_free(monkeypatch):
     def held(self, hash_, password):  # type: ignore[no-untyped-def]
         # On the event loop this would hold every other coroutine for the whole wait
         # (the generous bound only keeps a broken build from hanging the suite).
-        release.wait(timeout=60)
+        release.wait(timeout=120)
         return real_verify(self, hash_, password)
 
     monkeypatch.setattr(PasswordHasher, "verify", held)
@@ -34,7 +34,7 @@ async def test_a_password_check_leaves_the_event_loop_free(monkeypatch):
     assert not checking.done()
     # ...and the check still answers rightly once argon2 finishes.
     release.set()
-    assert await asyncio.wait_for(checking, timeout=60) is True
+    assert await asyncio.wait_for(checking, timeout=120) is True
 
 
 async def test_a_wrong_password_and_an_unknown_account_are_refused():

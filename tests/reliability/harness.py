@@ -35,7 +35,7 @@ from tests.factories import patient_body
 
 WARDFLOW = str(Path(sys.executable).parent / "wardflow")
 API = "/api/v1"
-START_TIMEOUT = 60.0
+START_TIMEOUT = 120.0  # seconds on a quiet machine; a busy one is many times slower
 
 
 def free_port() -> int:
@@ -116,14 +116,15 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             url = f"sqlite+aiosqlite:///{tmp / f'{suffix}.db'}"
         else:
-            name = f"{parsed.database}_{suffix}"
+            url = parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(False)
+        if migrate:
+            # A copy of the run's migrated template (tests/dbutil.py).
+            in_thread(lambda: dbutil.create_migrated(url))
+        elif parsed.get_backend_name() != "sqlite":
+            name = make_url(url).database
             _admin(test_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             _admin(test_url, f'CREATE DATABASE "{name}"')
-            url = parsed.set(database=name).render_as_string(hide_password=False)
-        database = cls(url)
-        if migrate:
-            in_thread(lambda: dbutil.migrate(url))
-        return database
+        return cls(url)
 
     def copy(self, suffix: str, tmp: Path) -> Database:
         """The same data in another database (nothing may be connected to this one)."""
@@ -270,14 +271,14 @@ class Service:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
+        self.process.wait(60)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(20)
+            self.process.wait(60)
         except subprocess.TimeoutExpired:
             self.kill()
         # Workers left behind by a supervisor that died first.

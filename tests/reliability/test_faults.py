@@ -37,6 +37,10 @@ from tests.reliability.harness import (
 pytestmark = pytest.mark.slow
 
 
+# The bound on waiting for something that takes seconds on a quiet machine.
+DEADLINE = 120.0
+
+
 async def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -84,13 +88,15 @@ async def test_a_killed_worker_or_server_loses_no_confirmed_admission_and_leaves
     ) as client:
         clients = [asyncio.create_task(client_loop(client)) for _ in range(8)]
         if postgres:
-            await eventually(lambda: confirmed() >= 15, 60, "fifteen admissions")
+            await eventually(lambda: confirmed() >= 15, DEADLINE, "fifteen admissions")
             [victim, *_] = trust.service.worker_pids()
             os.kill(victim, signal.SIGKILL)
             at_worker_kill = confirmed()
-            await eventually(lambda: confirmed() >= at_worker_kill + 25, 60, "more admissions")
+            await eventually(
+                lambda: confirmed() >= at_worker_kill + 25, DEADLINE, "more admissions"
+            )
         else:
-            await eventually(lambda: confirmed() >= 25, 60, "twenty-five admissions")
+            await eventually(lambda: confirmed() >= 25, DEADLINE, "twenty-five admissions")
         trust.service.kill()
         killed.set()
         await asyncio.gather(*clients)
@@ -203,13 +209,25 @@ async def test_postgresql_away_gives_503_and_the_same_server_answers_again_when_
                 asyncio.create_task(_traffic(service.base_url, trust.token, traffic, kind))
                 for kind in ("read", "read", "write", "write")
             ]
-            await asyncio.sleep(1)
+
+            # Each phase lasts until what it must show has happened (not a guessed number
+            # of seconds: a busy machine serves fewer calls a second).
+            def served(since: float, status: set[int], each: int) -> bool:
+                done = [c for c in traffic.calls if c.started >= since and c.response]
+                return all(
+                    sum(c.kind == kind and c.response.status_code in status for c in done) >= each
+                    for kind in ("read", "write")
+                )
+
+            await eventually(lambda: served(0, {200, 201}, 2), DEADLINE, "calls served")
             cut = time.monotonic()
             proxy.cut()
-            await asyncio.sleep(3)
+            await eventually(lambda: served(cut + 0.2, {503}, 4), DEADLINE, "calls refused")
             restored = time.monotonic()
             proxy.restore()
-            await asyncio.sleep(3)
+            await eventually(
+                lambda: served(restored + 1, {200, 201}, 2), DEADLINE, "calls served again"
+            )
             traffic.stop.set()
             await asyncio.gather(*clients)
 

@@ -105,7 +105,8 @@ def audit_log_held(db: Database) -> Iterator[None]:
 
     holder = threading.Thread(target=main, daemon=True)
     holder.start()
-    held.wait(60)
+    if not held.wait(120):
+        pytest.fail("the audit log was not locked within 120 s")
     if failure:
         raise failure[0]
     try:
@@ -158,7 +159,7 @@ def test_a_rule_run_killed_mid_write_is_followed_by_one_that_misses_nothing(
                             + (tmp_path / "killed.log").read_text())  # fmt: skip
             time.sleep(0.05)
         killed.send_signal(signal.SIGKILL)
-        killed.wait(10)
+        killed.wait(60)
 
     # Nothing of it was kept: no run, no alert, no notice queued, no audit entry.
     assert source.scalar("SELECT count(*) FROM rule_runs") == 0

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import exc as sa
 
-from app.problems import RETRY_BUSY, RETRY_UNREACHABLE, database_unavailable
+from app.errors import RETRY_BUSY, RETRY_UNREACHABLE, database_unavailable
 
 UNREACHABLE = "The database cannot be reached"
 BUSY = "The database is busy"

@@ -164,7 +164,8 @@ async def test_the_trend_counts_each_week_the_same_way(client, world, built) -> 
     # 13 x 7 = 91 open bed days.
     assert occupancy["values"][-2] == round(100 * round(10 / 91, 4), 1)
     assert occupancy["values"][-1] == round(100 * round(11 / 89, 4), 1)
-    # Before the beds were made (10 March) only C1, which P4 had from January, existed.
-    assert occupancy["values"][-4] == 100.0
+    # Before the wards were made (10 March): CEDAR counts all 3 beds open from its first
+    # recorded stay (P4's, from January; issue 18), ASH and BIRCH had none: 7 of 21.
+    assert occupancy["values"][-4] == round(100 * round(7 / 21, 4), 1)
     assert r["trends"]["seclusion_hours"]["values"][-2:] == [4.0, 4.0]  # 4 h of the first before
     assert occupancy["reading"].startswith("Occupancy 12.4 %: above the 85 % limit on 0 of 7")

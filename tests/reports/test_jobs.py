@@ -148,7 +148,7 @@ async def test_snapshots_are_listed_and_downloaded(client, world, clock, session
 
 
 async def test_the_scheduler_makes_it_on_mondays_at_seven_uk_time(engine, sessions) -> None:
-    from app.alerts import jobs as scheduler_jobs
+    from app import scheduler as scheduler_jobs
 
     scheduler = scheduler_jobs.make_scheduler(sessions, scheduler_jobs.Leadership(engine))
     found = {job.id: job for job in scheduler.get_jobs()}
@@ -164,7 +164,7 @@ async def test_the_scheduler_makes_it_on_mondays_at_seven_uk_time(engine, sessio
 
 
 async def test_only_the_leader_makes_it(client, world, clock, session, sessions) -> None:
-    from app.alerts import jobs as scheduler_jobs
+    from app import scheduler as scheduler_jobs
 
     class Follower:
         busy = __import__("asyncio").Lock()

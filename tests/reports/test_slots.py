@@ -53,7 +53,7 @@ def test_a_worker_that_dies_gives_its_slot_back(tmp_path: Path) -> None:
         assert here.locked() and not here.try_acquire()
     finally:
         holder.kill()
-        holder.wait(timeout=60)
+        holder.wait(timeout=120)
     assert here.try_acquire()
 
 

@@ -62,9 +62,7 @@ def drop(url: str) -> None:
 
 
 def migrated(url: str) -> str:
-    create_empty(url)
-    dbutil.migrate(url)
-    return url
+    return dbutil.create_migrated(url)
 
 
 def cli_env(url: str) -> dict[str, str]:
@@ -81,7 +79,7 @@ def wardflow(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[st
         env={**cli_env(url), **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
 
 

@@ -121,7 +121,7 @@ async def test_a_limited_seal_leaves_the_rest_for_the_next_in_order(session, wor
 async def test_the_scheduler_tick_seals(session, world, clock):
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from app.alerts import jobs
+    from app import scheduler as scheduling
 
     await world.admit(bed="A1")
     sessions = async_sessionmaker(
@@ -134,7 +134,7 @@ async def test_the_scheduler_tick_seals(session, world, clock):
         async def held(self) -> bool:
             return True
 
-    await jobs.tick(sessions, Leader())  # type: ignore[arg-type]
+    await scheduling.tick(sessions, Leader())  # type: ignore[arg-type]
 
     unsealed = await session.scalar(select(AuditEntry.id).where(AuditEntry.seq.is_(None)).limit(1))
     assert unsealed is None

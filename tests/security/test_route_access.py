@@ -171,6 +171,44 @@ async def build_trust(
                 "segregation_id": segregation["id"],
                 "period_id": period["id"],
                 "intervention_id": force["id"],
+                "mha_period_id": (
+                    await _call(client, world, "GET", f"/admissions/{plain['id']}/mha")
+                )["periods"][0]["id"],
+                "pos_id": (
+                    await _call(
+                        client,
+                        world,
+                        "POST",
+                        "/place-of-safety-episodes",
+                        {
+                            "patient_id": (
+                                await _call(
+                                    client,
+                                    world,
+                                    "POST",
+                                    "/patients",
+                                    patient_body(given_name="Fay", family_name="Safeton"),
+                                )
+                            )["id"],
+                            "section": "s136",
+                            "place_type": "hospital",
+                            "arrived_at": iso(now - timedelta(hours=2)),
+                        },
+                    )
+                )["id"],
+                "certificate_id": (
+                    await _call(
+                        client,
+                        world,
+                        "POST",
+                        f"/admissions/{plain['id']}/certificates",
+                        {
+                            "form": "T2",
+                            "issued_at": iso(now - timedelta(days=1)),
+                            "covers": "Antipsychotic, oral, within BNF limits",
+                        },
+                    )
+                )["id"],
             },
         )
     # BIRCH has four beds; its fifth, empty one is added here.
@@ -354,6 +392,15 @@ READ = Who("clinical readers (own ward)", CLINICAL_READERS, own_ward=True)
 PLACE = Who("placers (own ward)", PLACERS, own_ward=True)
 WRITE = Who("clinical writers (own ward)", CLINICAL_WRITERS, own_ward=True)
 BEDS = Who("open or close beds (own ward)", PLACERS, own_ward=True)
+POS_KEEPERS = Who(
+    "admin, bed manager and safeguarding lead",
+    frozenset({"admin", "bed_manager", "safeguarding_lead"}),
+)
+MHA_WRITE = Who(
+    "Mental Health Act recorders (own ward)",
+    CLINICAL_WRITERS | {"safeguarding_lead"},
+    own_ward=True,
+)
 # Trust-wide lists and records no ward owns (filtered to the ward staff's wards where they
 # hold ward records).
 READ_ANY = Who("clinical readers", CLINICAL_READERS)
@@ -391,6 +438,9 @@ class Row:
     url: str | None = None  # the request's path, {names} from the records; default: path
     body: dict[str, Any] | None = None  # JSON for the API, a form for the pages
     refused_status: int = 403  # what a signed-in person who may not gets
+    # What one who may gets, when not a success: a renewal of a period admitted days ago
+    # is refused for its examination date (422), which is checked after who may record it.
+    allowed_status: int | None = None
     content: str | None = None  # a raw HL7 v2 (ER7) body instead of JSON
     # Records counted before and after (a refused write changes none of them).
 
@@ -431,6 +481,30 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
         },
         "purpose_review": {"at": ago(hours=1), "still_needed": True, "note": "Still needed"},
         "admission_patch": {"expected_discharge_date": "2026-04-01"},
+        "rights": {
+            "kind": "s132",
+            "given_at": ago(hours=1),
+            "oral": True,
+            "written": True,
+            "understood": "yes",
+        },
+        "tribunal_event": {"kind": "reference", "at": ago(hours=1)},
+        "place_of_safety": {
+            "patient_id": "{waiting_patient_id}",
+            "section": "s136",
+            "place_type": "emergency_department",
+            "arrived_at": ago(hours=3),
+        },
+        "extension": {"authorised_at": ago(hours=1), "hours": 6, "reason": "Awaiting an AMHP"},
+        "place_of_safety_end": {"at": ago(minutes=20), "outcome": "released"},
+        "medicine_started": {"at": ago(hours=2)},
+        "certificate": {"form": "T3", "issued_at": ago(hours=1), "covers": "Depot, monthly"},
+        "certificate_fallen": {"fallen_at": ago(minutes=30)},
+        "renewal": {
+            "examined_at": ago(hours=3),
+            "agreed_at": ago(hours=2),
+            "furnished_at": ago(hours=1),
+        },
         "discharge": {"at": ago(hours=1), "destination": "usual_residence"},
         "ready": {
             "started_at": ago(hours=2),
@@ -502,6 +576,13 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
             "attributable_to": "social_care",
         },
         "f_ready_end": {"at": form_ago(minutes=30)},
+        "f_rights": {
+            "kind": "s132",
+            "given_at": form_ago(hours=1),
+            "oral": "on",
+            "written": "on",
+            "understood": "yes",
+        },
         "f_seclusion": {
             "started_at": form_ago(minutes=30),
             "authorised_by_role": "psychiatrist",
@@ -607,6 +688,76 @@ def rows(now: datetime) -> list[Row]:
         Row("POST", f"{a}/admissions/{{admission_id}}/discharge", WRITE, body=b["discharge"]),
         Row("POST", f"{a}/admissions/{{admission_id}}/ready-for-discharge", WRITE, body=b["ready"]),
         Row("GET", f"{a}/ready-for-discharge/{{period_id}}", READ),
+        # --- API: Mental Health Act -------------------------------------------------------
+        Row("GET", f"{a}/admissions/{{admission_id}}/mha", READ),
+        Row("POST", f"{a}/admissions/{{admission_id}}/rights", MHA_WRITE, body=b["rights"]),
+        Row(
+            "POST",
+            f"{a}/mha-periods/{{period_id}}/renewals",
+            MHA_WRITE,
+            url=f"{a}/mha-periods/{{mha_period_id}}/renewals",
+            body=b["renewal"],
+            allowed_status=422,
+        ),
+        Row("GET", f"{a}/mha/diary", READ, url=f"{a}/mha/diary?ward_code={{code}}"),
+        Row(
+            "POST",
+            f"{a}/admissions/{{admission_id}}/tribunal-events",
+            MHA_WRITE,
+            body=b["tribunal_event"],
+        ),
+        Row(
+            "POST",
+            f"{a}/admissions/{{admission_id}}/medicine-started",
+            MHA_WRITE,
+            body=b["medicine_started"],
+        ),
+        Row(
+            "POST",
+            f"{a}/admissions/{{admission_id}}/certificates",
+            MHA_WRITE,
+            body=b["certificate"],
+        ),
+        # One open episode a person: the first allowed role starts it, the next is told (409).
+        Row(
+            "POST",
+            f"{a}/place-of-safety-episodes",
+            POS_KEEPERS,
+            body=b["place_of_safety"],
+            allowed_status=409,
+        ),
+        Row("GET", f"{a}/place-of-safety-episodes", POS_KEEPERS),
+        Row(
+            "GET",
+            f"{a}/place-of-safety-episodes/{{episode_id}}",
+            POS_KEEPERS,
+            url=f"{a}/place-of-safety-episodes/{{pos_id}}",
+        ),
+        Row(
+            "POST",
+            f"{a}/place-of-safety-episodes/{{episode_id}}/extension",
+            POS_KEEPERS,
+            url=f"{a}/place-of-safety-episodes/{{pos_id}}/extension",
+            body=b["extension"],
+            allowed_status=409,
+        ),
+        Row(
+            "POST",
+            f"{a}/place-of-safety-episodes/{{episode_id}}/end",
+            POS_KEEPERS,
+            url=f"{a}/place-of-safety-episodes/{{pos_id}}/end",
+            body=b["place_of_safety_end"],
+            allowed_status=409,
+        ),
+        # The first allowed role records when the certificate fell; the next is told it
+        # already has (409), which is past the access check too.
+        Row(
+            "PATCH",
+            f"{a}/certificates/{{certificate_id}}",
+            MHA_WRITE,
+            body=b["certificate_fallen"],
+            allowed_status=409,
+        ),
         Row("POST", f"{a}/ready-for-discharge/{{period_id}}/end", WRITE, body=b["ready_end"]),
         # --- API: bed flow ----------------------------------------------------------------
         Row("POST", f"{a}/bed-requests", PLACE_ANY, body=b["bed_request"]),
@@ -772,6 +923,9 @@ def rows(now: datetime) -> list[Row]:
         Row("GET", "/admissions/{admission_id}/ready-for-discharge", WRITE),
         Row("POST", "/admissions/{admission_id}/ready-for-discharge", WRITE, body=b["f_ready"]),
         Row("GET", "/ready-for-discharge/{period_id}/end", WRITE),
+        Row("GET", "/admissions/{admission_id}/rights/new", MHA_WRITE),
+        Row("POST", "/admissions/{admission_id}/rights", MHA_WRITE, body=b["f_rights"]),
+        Row("GET", "/mha/diary", READ, url="/mha/diary?ward_code={code}"),
         Row("POST", "/ready-for-discharge/{period_id}/end", WRITE, body=b["f_ready_end"]),
         # --- pages: seclusion, segregation, use of force ------------------------------------
         Row("GET", "/admissions/{admission_id}/seclusions/new", WRITE),
@@ -999,6 +1153,8 @@ def judge(row: Row, allowed: bool, signed_in: bool, outcome: Outcome) -> str | N
     if allowed:
         if status < 400 and not outcome.location.startswith("/login?next="):
             return None
+        if row.allowed_status is not None and status == row.allowed_status:
+            return None
         return f"expected allowed (2xx/3xx), got {status} {outcome.location}".strip()
     if not signed_in and not row.is_api:
         if status == 303 and outcome.location.startswith("/login?next="):
@@ -1026,6 +1182,10 @@ AREAS = {
     "patients": "places and admissions",
     "admissions": "places and admissions",
     "ready-for-discharge": "places and admissions",
+    "mha-periods": "mental health act",
+    "certificates": "mental health act",
+    "place-of-safety-episodes": "mental health act",
+    "mha": "mental health act",
     "bed-requests": "bed flow",
     "beds": "bed flow",
     "out-of-area-placements": "bed flow",

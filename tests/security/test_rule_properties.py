@@ -1,8 +1,9 @@
 """Properties of the rules, over many generated histories rather than a few chosen ones.
 
-On the pure deadline chains (app/segregation/deadlines.py), which the board and the rules
-share: recording an action never adds a breach; the order actions are given in does not
-matter; a later run sees every breach an earlier one saw, and no other before that time.
+On the pure deadline chains (app/deadlines.py, app/segregation/evaluate.py), which the
+board and the rules share: recording an action never adds a breach; the order actions are
+given in does not matter; a later run sees every breach an earlier one saw, and no other
+before that time.
 
 Through the engine against the database (records made through the API, as staff make
 them): a seclusion with generated reviews, entered in one order and in the reverse order,
@@ -22,10 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from app import deadlines
 from app.alerts import engine
 from app.alerts.models import Alert
-from app.segregation import deadlines
-from app.segregation.deadlines import Interval, Review
+from app.deadlines import Interval
+from app.segregation import evaluate
+from app.segregation.evaluate import Review
 from tests.security.test_route_access import rolled_back
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -51,7 +54,7 @@ def fixed_chain(actions: list[int], interval: str, as_of: int) -> deadlines.Chai
 
 
 def medical(reviews: list[tuple[str, int]], as_of: int, psychiatrist: bool) -> deadlines.Chain:
-    chain, _ = deadlines.medical_chain(
+    chain, _ = evaluate.medical_chain(
         start=START,
         as_of=at(as_of),
         reviews=[Review(kind, at(offset)) for kind, offset in reviews],

@@ -4,15 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.segregation.deadlines import (
+from app.deadlines import Interval, chain, single
+from app.segregation.evaluate import (
     Episode,
-    Interval,
     Review,
-    chain,
     independent_review,
     independent_review_line,
     medical_chain,
-    single,
 )
 
 S = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.segregation import evaluate
-from app.segregation.deadlines import Episode, Review
+from app.segregation.evaluate import Episode, Review
 
 LONDON = ZoneInfo("Europe/London")
 S = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.audit.models import AuditEntry
+from app.clock import local_tz
+from app.deadlines import Interval, chain
 from app.flow.models import BedRequest
-from app.segregation.deadlines import LONDON, Interval, chain
+from app.rules.catalogue import RuleCode
 from app.sql import among, among_selected
 from app.wards.models import Admission, Patient, PurposeReview, Ward, WardStay
 
@@ -92,15 +94,15 @@ def _eighteenth_birthday(date_of_birth: date) -> datetime:
         birthday = date_of_birth.replace(year=date_of_birth.year + 18)
     except ValueError:
         birthday = date(date_of_birth.year + 18, 3, 1)
-    return datetime.combine(birthday, time(), LONDON)
+    return datetime.combine(birthday, time(), local_tz())
 
 
 def _local_date(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
+    return moment.astimezone(local_tz()).date()
 
 
 def under_18_on_adult_ward(stays: list[Stay], ctx: RunContext) -> list[Breach]:
-    code = "ADM_UNDER_18_ADULT_WARD"
+    code = RuleCode.ADM_UNDER_18_ADULT_WARD
     result = []
     for stay in stays:
         if stay.ward_min_age < 18:
@@ -131,7 +133,7 @@ def under_18_on_adult_ward(stays: list[Stay], ctx: RunContext) -> list[Breach]:
 def mixed_sex(stays: list[Stay], ctx: RunContext) -> list[Breach]:
     """A person whose recorded sex is not the ward's, on a single-sex ward. Other and not
     known are raised too: a person must check, rather than the service assume."""
-    code = "ADM_MIXED_SEX"
+    code = RuleCode.ADM_MIXED_SEX
     return [
         Breach(
             code,
@@ -155,7 +157,7 @@ def long_stay(stays: list[Stay], ctx: RunContext) -> list[Breach]:
     """One breach per admission: the first moment its length of stay reaches the threshold
     of the ward type the person is on (a transfer onto such a ward after the threshold
     raises it on arrival; a later transfer is the same long stay, not another)."""
-    code = "LOS_LONG"
+    code = RuleCode.LOS_LONG
     parameters = ctx.parameters[code]
     result: dict[int, Breach] = {}
     for stay in stays:
@@ -201,7 +203,7 @@ def _given(records: list[Typed], code: str) -> list[Typed]:
 
 
 async def purpose_review(session: AsyncSession, ctx: RunContext) -> list[Breach]:
-    code = "ADM_PURPOSE_REVIEW"
+    code = RuleCode.ADM_PURPOSE_REVIEW
     parameters = ctx.parameters[code]
     first, every = (
         Interval.parse(str(parameters["first"])),
@@ -367,7 +369,7 @@ async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[B
     """An admission whose decision to admit came more than the threshold before it: the
     person waited too long. An admission that met a bed request is left to the bed-flow
     check, which raises that wait on the request: one wait, one alert."""
-    code = "ADM_WAIT"
+    code = RuleCode.ADM_WAIT
     threshold = Interval.parse(str(ctx.parameters[code]["threshold"]))
     rows = await session.execute(
         select(
@@ -400,16 +402,16 @@ async def waited_for_admission(session: AsyncSession, ctx: RunContext) -> list[B
                 admission_id,
                 ward_id,
                 cleared_at=happened(admitted_at, ctx.as_of),
-                detail=f"decision to admit {decided_at.astimezone(LONDON):%d %b %H:%M}",
+                detail=f"decision to admit {decided_at.astimezone(local_tz()):%d %b %H:%M}",
             )
         )
     return result
 
 
 STAY_RULES = {
-    "ADM_UNDER_18_ADULT_WARD": under_18_on_adult_ward,
-    "ADM_MIXED_SEX": mixed_sex,
-    "LOS_LONG": long_stay,
+    RuleCode.ADM_UNDER_18_ADULT_WARD: under_18_on_adult_ward,
+    RuleCode.ADM_MIXED_SEX: mixed_sex,
+    RuleCode.LOS_LONG: long_stay,
 }
 
 
@@ -431,7 +433,7 @@ async def stay_rules(session: AsyncSession, ctx: RunContext) -> list[Breach]:
         if stay.stay_id != first[stay.admission_id]:  # a transfer began every later stay
             transfer = Typed("ward_stays", stay.stay_id, "transfer", stay.started_at, None)
             moved.setdefault(stay.admission_id, []).append(transfer)
-    arrivals = [code for code in codes if code != "LOS_LONG"]
+    arrivals = [code for code in codes if code != RuleCode.LOS_LONG]
     for admission_id in {stay.admission_id for stay in stays}:
         evidence = moved.get(admission_id, [])
         ctx.examine(arrivals, "admission", admission_id, partial(_given, evidence))
@@ -439,7 +441,7 @@ async def stay_rules(session: AsyncSession, ctx: RunContext) -> list[Breach]:
 
 
 CHECKS = (
-    CheckSpec(("ADM_WAIT",), waited_for_admission),
-    CheckSpec(("ADM_PURPOSE_REVIEW",), purpose_review),
+    CheckSpec((RuleCode.ADM_WAIT,), waited_for_admission),
+    CheckSpec((RuleCode.ADM_PURPOSE_REVIEW,), purpose_review),
     CheckSpec(tuple(STAY_RULES), stay_rules),
 )

@@ -11,12 +11,13 @@ from sqlalchemy import ColumnElement, Integer, Select, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.alerts import catalogue
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Stays, Typed, earliest
 from app.alerts.checks.window import reach_of, stays_of, still_relevant
 from app.audit.models import AuditEntry
+from app.deadlines import Chain
+from app.rules import catalogue
+from app.rules.catalogue import RuleCode
 from app.segregation import evaluate, readout
-from app.segregation.deadlines import Chain
 from app.segregation.models import (
     Seclusion,
     SeclusionObservation,
@@ -188,18 +189,16 @@ def _seclusion_written_since(moment: datetime) -> ColumnElement[bool]:
 
 
 def _segregation_written_since(moment: datetime) -> ColumnElement[bool]:
-    """Started, or its notification times recorded or corrected, since: a correction can
-    take an action away, so the episode must be judged again (the audit log keeps when);
-    or a review or its end typed in since (RULES.md 1.1)."""
-    table = Segregation.__tablename__
+    """Started, or its notification times recorded or corrected, or its end typed in, since
+    (updated_at keeps when: a correction can take an action away, so the episode must be
+    judged again); or a review typed in since (RULES.md 1.1)."""
     reviewed = select(SegregationReview.segregation_id).where(
         SegregationReview.recorded_at > moment
     )
     return or_(
         Segregation.created_at > moment,
-        among_selected(Segregation.id, _audited_since("segregation.notification", table, moment)),
+        Segregation.updated_at > moment,
         among_selected(Segregation.id, reviewed),
-        among_selected(Segregation.id, _audited_since("segregation.end", table, moment)),
     )
 
 
@@ -244,7 +243,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
         chains = readout.chains_for_segregation(
             segregation, icetr.get(segregation.admission_id, False), ctx.as_of, policy
         )
-        done_by = {"LTS_NOTIFICATION": _notified(segregation)}
+        done_by: dict[str, datetime | None] = {RuleCode.LTS_NOTIFICATION: _notified(segregation)}
         result += _breaches(ctx, "segregation", segregation, chains, stays, done_by)
     return result
 

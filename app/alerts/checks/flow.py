@@ -27,11 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, earliest, happened
 from app.alerts.checks.window import stays_of, still_relevant
 from app.alerts.models import Alert
+from app.clock import local_tz
+from app.deadlines import Interval, chain
 from app.discharge.codes import DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
-from app.segregation.deadlines import LONDON, Interval, chain
+from app.rules.catalogue import RuleCode
 from app.sql import among, among_selected
 from app.wards.models import WardStay
 
@@ -78,7 +80,7 @@ def _given(records: list[Typed], code: str) -> list[Typed]:
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(LONDON):%d %b %H:%M}"
+    return f"{moment.astimezone(local_tz()):%d %b %H:%M}"
 
 
 # --- ADM_WAIT: the waiting list ------------------------------------------------------------
@@ -88,7 +90,7 @@ async def waiting_for_a_bed(session: AsyncSession, ctx: RunContext) -> list[Brea
     """A request still open ``threshold`` after the decision to admit. Cleared when it
     closed (admitted, placed out of area or cancelled); met by an admission, the alert
     names the admission and the ward the person was admitted to."""
-    code = "ADM_WAIT"
+    code = RuleCode.ADM_WAIT
     if code not in ctx.enabled:
         return []
     threshold = Interval.parse(str(ctx.parameters[code]["threshold"]))
@@ -164,7 +166,7 @@ async def waiting_for_a_bed(session: AsyncSession, ctx: RunContext) -> list[Brea
 async def delayed_discharge(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     """A clinically-ready-for-discharge period still open ``threshold`` after it began;
     cleared when it ended (a discharge ends it). The ward is where the person was then."""
-    code = "CRFD_DELAY"
+    code = RuleCode.CRFD_DELAY
     if code not in ctx.enabled:
         return []
     threshold = Interval.parse(str(ctx.parameters[code]["threshold"]))
@@ -235,7 +237,7 @@ async def inappropriate_placement(session: AsyncSession, ctx: RunContext) -> lis
     """Placed out of area because no local bed was free: due at the start, cleared at the
     end. A placement that ended the moment it began is still raised (already cleared):
     it happened."""
-    code = "OAP_INAPPROPRIATE"
+    code = RuleCode.OAP_INAPPROPRIATE
     if code not in ctx.enabled:
         return []
     pending = _pending_by_subject(ctx.pending.get(code, []))
@@ -258,7 +260,7 @@ async def inappropriate_placement(session: AsyncSession, ctx: RunContext) -> lis
 async def placed_far_from_home(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     """Placed more than ``km`` (strictly) from the home locality, by the distance kept
     when the person was placed: due at the start, cleared at the end."""
-    code = "OAP_DISTANCE"
+    code = RuleCode.OAP_DISTANCE
     if code not in ctx.enabled:
         return []
     km = float(ctx.parameters[code]["km"])
@@ -284,7 +286,7 @@ async def placement_review(session: AsyncSession, ctx: RunContext) -> list[Breac
     """A review at least every ``every`` from the start (calendar months, local time), as
     a deadline chain that stops at the end: each missed interval is one breach, a late
     review clears the one it satisfies."""
-    code = "OAP_REVIEW"
+    code = RuleCode.OAP_REVIEW
     if code not in ctx.enabled:
         return []
     every = Interval.parse(str(ctx.parameters[code]["every"]))
@@ -344,9 +346,9 @@ async def placement_review(session: AsyncSession, ctx: RunContext) -> list[Breac
 
 
 CHECKS = (
-    CheckSpec(("ADM_WAIT",), waiting_for_a_bed),
-    CheckSpec(("CRFD_DELAY",), delayed_discharge),
-    CheckSpec(("OAP_INAPPROPRIATE",), inappropriate_placement),
-    CheckSpec(("OAP_REVIEW",), placement_review),
-    CheckSpec(("OAP_DISTANCE",), placed_far_from_home),
+    CheckSpec((RuleCode.ADM_WAIT,), waiting_for_a_bed),
+    CheckSpec((RuleCode.CRFD_DELAY,), delayed_discharge),
+    CheckSpec((RuleCode.OAP_INAPPROPRIATE,), inappropriate_placement),
+    CheckSpec((RuleCode.OAP_REVIEW,), placement_review),
+    CheckSpec((RuleCode.OAP_DISTANCE,), placed_far_from_home),
 )

@@ -19,10 +19,10 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext, Typed, happened
-from app.alerts.catalogue import Severity
 from app.alerts.checks.window import reach_of, still_relevant
+from app.deadlines import Interval
+from app.rules.catalogue import RuleCode, Severity
 from app.segregation.codes import PRONE
-from app.segregation.deadlines import Interval
 from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
 from app.sql import among, among_selected
 
@@ -53,7 +53,7 @@ def _ended_since(moment: datetime) -> ColumnElement[bool]:
 async def prone(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     """Every prone restraint, due when it began. High severity when it lasted longer than
     the threshold, or when its end is not recorded (it may have)."""
-    code = "RI_PRONE"
+    code = RuleCode.RI_PRONE
     high_after = Interval.parse(str(ctx.parameters[code]["high_after"]))
     rows = await session.execute(
         select(
@@ -138,7 +138,7 @@ def _deadlines(
 async def record_incomplete(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     """Judged on the versions as recorded: complete at the deadline if the latest version
     recorded by then lacked nothing; cleared by the first complete version after it."""
-    code = "RI_RECORD_INCOMPLETE"
+    code = RuleCode.RI_RECORD_INCOMPLETE
     within = Interval.parse(str(ctx.parameters[code]["within"]))
     records = {
         r: dues
@@ -194,7 +194,7 @@ def _breach(
 
 
 async def debrief(session: AsyncSession, ctx: RunContext) -> list[Breach]:
-    code = "RI_DEBRIEF"
+    code = RuleCode.RI_DEBRIEF
     within = Interval.parse(str(ctx.parameters[code]["within"]))
     result = []
     for record in await _candidates(session, ctx, code, within):
@@ -219,7 +219,7 @@ def _given(records: list[Typed], code: str) -> list[Typed]:
 
 
 CHECKS = (
-    CheckSpec(("RI_PRONE",), prone),
-    CheckSpec(("RI_RECORD_INCOMPLETE",), record_incomplete),
-    CheckSpec(("RI_DEBRIEF",), debrief),
+    CheckSpec((RuleCode.RI_PRONE,), prone),
+    CheckSpec((RuleCode.RI_RECORD_INCOMPLETE,), record_incomplete),
+    CheckSpec((RuleCode.RI_DEBRIEF,), debrief),
 )

@@ -9,30 +9,28 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import Breach, CheckSpec, RunContext
-from app.segregation.deadlines import LONDON
-from app.wards.models import Bed, Ward, WardStay
+from app.clock import local_tz
+from app.rules.catalogue import RuleCode
+from app.wards import beds
+from app.wards.models import Ward, WardStay
 
 
 def local_midnight(moment: datetime) -> datetime:
-    return datetime.combine(moment.astimezone(LONDON).date(), time(), LONDON)
+    return datetime.combine(moment.astimezone(local_tz()).date(), time(), local_tz())
 
 
 def next_midnight(midnight: datetime) -> datetime:
-    return datetime.combine(midnight.date() + timedelta(days=1), time(), LONDON)
+    return datetime.combine(midnight.date() + timedelta(days=1), time(), local_tz())
 
 
 async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
-    """Occupied beds over open beds (beds' open or closed state is as it stands now: the
-    service keeps no history of it). Today's alert clears on the first run that finds the
-    ward back under the threshold; an earlier day's clears at that day's end."""
-    code = "WARD_OCCUPANCY"
+    """Occupied beds over the beds open at as_of (app/wards/beds.py: opened by then and not
+    inside a closure), so a run into the past counts the beds as they were. Today's alert
+    clears on the first run that finds the ward back under the threshold; an earlier
+    day's clears at that day's end."""
+    code = RuleCode.WARD_OCCUPANCY
     threshold = float(ctx.parameters[code]["threshold"])
-    open_beds = (
-        select(Bed.ward_id, func.count().label("n"))
-        .where(Bed.status == "open")
-        .group_by(Bed.ward_id)
-        .subquery()
-    )
+    open_beds = await beds.open_beds_at(session, ctx.as_of)
     occupied = (
         select(WardStay.ward_id, func.count().label("n"))
         .where(
@@ -42,18 +40,21 @@ async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
         .group_by(WardStay.ward_id)
         .subquery()
     )
-    rows = await session.execute(
-        select(Ward.id, func.coalesce(open_beds.c.n, 0), func.coalesce(occupied.c.n, 0))
-        .outerjoin(open_beds, open_beds.c.ward_id == Ward.id)
-        .outerjoin(occupied, occupied.c.ward_id == Ward.id)
-    )
+    rows = [
+        (ward_id, open_beds.get(ward_id, 0), taken)
+        for ward_id, taken in await session.execute(
+            select(Ward.id, func.coalesce(occupied.c.n, 0)).outerjoin(
+                occupied, occupied.c.ward_id == Ward.id
+            )
+        )
+    ]
     today = local_midnight(ctx.as_of)
     over: dict[int, str] = {}
-    for ward_id, beds, taken in rows:
+    for ward_id, open_, taken in rows:
         # A ward with people in it and no open beds is over any threshold.
-        rate = (100.0 * taken / beds) if beds else (100.0 if taken else 0.0)
+        rate = (100.0 * taken / open_) if open_ else (100.0 if taken else 0.0)
         if taken and rate > threshold:
-            over[ward_id] = f"{taken} of {beds} open beds occupied ({rate:.0f} %)"
+            over[ward_id] = f"{taken} of {open_} open beds occupied ({rate:.0f} %)"
     result = [
         Breach(code, "ward", ward_id, today, None, ward_id, detail=detail)
         for ward_id, detail in over.items()
@@ -66,4 +67,4 @@ async def occupancy(session: AsyncSession, ctx: RunContext) -> list[Breach]:
     return result
 
 
-CHECKS = (CheckSpec(("WARD_OCCUPANCY",), occupancy),)
+CHECKS = (CheckSpec((RuleCode.WARD_OCCUPANCY,), occupancy),)

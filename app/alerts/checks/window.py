@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.breaches import RunContext, Stays
-from app.segregation.deadlines import Interval
+from app.deadlines import Interval
 from app.sql import among
 from app.wards.models import WardStay
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.clock import local_tz
 from app.seed import DEMO_USERS, ETHNIC_WEIGHTS, LOCALITIES, Person, _minute, _name, _weighted
 from app.wards import service as wards_service
 from app.wards.models import Patient
@@ -194,7 +195,7 @@ class Recorder:
     def working_hours(self, on: datetime, earliest: datetime | None = None) -> datetime:
         """A time in the working day (09:00 to 17:00 UK time) of the day of ``on``: ward
         rounds and reviews happen then. Never after now, nor before ``earliest``."""
-        local = on.astimezone(wards_service.local_tz())
+        local = on.astimezone(local_tz())
         minutes = self.rng.randrange(9 * 60, 17 * 60)
         moment = local.replace(hour=minutes // 60, minute=minutes % 60, second=0, microsecond=0)
         result = moment.astimezone(UTC)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from app.clock import local_tz
 from app.seed import Person, Segment, Spell, _minute, _weighted
-from app.segregation.deadlines import LONDON
 from app.segregation.demo.force import plan_scattered_force, plan_use_of_force
 from app.segregation.demo.past import FORCE_CHANCE
 from app.segregation.demo.plan import DAY, GOOD, HOUR, MINUTE, PERFECT, Planner
@@ -154,7 +154,7 @@ def _ended_today(planner: Planner, here: Inpatient) -> None:
     medical review came late."""
     rng, now = planner.rng, planner.now
     minutes = rng.randint(130, 170)
-    midnight = datetime.combine(now.astimezone(LONDON).date(), time(0), tzinfo=LONDON)
+    midnight = datetime.combine(now.astimezone(local_tz()).date(), time(0), tzinfo=local_tz())
     earliest = _minute(midnight.astimezone(UTC) + 10 * MINUTE)
     start = now - (minutes + rng.randint(60, 4 * HOUR)) * MINUTE
     if start < earliest and earliest + (minutes + 30) * MINUTE <= now:

@@ -103,9 +103,10 @@ async def write(session: AsyncSession, planner: Planner) -> None:
                 from_seclusion_id=seg.from_seclusion.row.id
                 if seg.from_seclusion is not None and seg.from_seclusion.row is not None
                 else None,
-                created_at=planner.recorded(seg.started_at, 30),
+                created_at=(created := planner.recorded(seg.started_at, 30)),
                 created_by_id=user,
                 ended_by_id=user if seg.ended_at is not None else None,
+                updated_at=created,
             )
         )
     for record_plan, record in zip(planner.forces, records, strict=True):

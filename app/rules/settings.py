@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import catalogue
-from app.alerts.catalogue import Severity
-from app.alerts.models import RuleSetting
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
 from app.db import memo
+from app.deadlines import Interval
 from app.errors import FieldError, Invalid, NotFound
-from app.segregation.deadlines import Interval
+from app.rules import catalogue
+from app.rules.catalogue import Severity
+from app.rules.models import RuleSetting
 
 EDITORS = {"admin", "safeguarding_lead"}
 # A duration outside these bounds is a typo, not a policy: shorter would flood a run with
@@ -66,7 +66,9 @@ async def rules_in_force(session: AsyncSession) -> dict[str, RuleInForce]:
     if remembered is not None and _MEMO_KEY in remembered:
         return dict(remembered[_MEMO_KEY])
     stored = {s.code: s for s in await session.scalars(select(RuleSetting))}
-    rules = {rule.code: _in_force(rule, stored.get(rule.code)) for rule in catalogue.RULES}
+    rules: dict[str, RuleInForce] = {
+        rule.code: _in_force(rule, stored.get(rule.code)) for rule in catalogue.RULES
+    }
     if remembered is not None:
         remembered[_MEMO_KEY] = dict(rules)
     return rules
