@@ -46,6 +46,8 @@ export_app = typer.Typer(help="Extracts for national returns.", no_args_is_help=
 app.add_typer(export_app, name="export")
 audit_app = typer.Typer(help="The audit log and its hash chain.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+adt_app = typer.Typer(help="The trust's PAS feed (HL7 v2 ADT).", no_args_is_help=True)
+app.add_typer(adt_app, name="adt")
 
 console = Console()
 err = Console(stderr=True)
@@ -609,6 +611,38 @@ def scheduler() -> None:
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(scheduling.run_forever())
+
+
+@adt_app.command("listen")
+def adt_listen(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="MLLP port.")] = 2575,
+) -> None:
+    """The MLLP listener for the PAS's ADT messages, alone (as the scheduler): any number
+    of web workers may run beside it."""
+    from app.pas import listener
+
+    console.print(f"Listening for HL7 v2 (MLLP) on {host}:{port}; Ctrl+C stops it.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(listener.run_forever(host, port))
+
+
+@adt_app.command("replay")
+def adt_replay(
+    file: Path,
+    host: Annotated[str, typer.Option(help="The listener's address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The listener's MLLP port.")] = 2575,
+) -> None:
+    """Send a file of HL7 v2 messages to a listener, one at a time, printing each ACK's
+    code and text."""
+    from app.pas import listener
+
+    messages = listener.split_messages(file.read_text(encoding="utf-8", errors="replace"))
+    acks = asyncio.run(listener.replay(host, port, messages))
+    for ack in acks:
+        msa = next((s for s in ack.split("\r") if s.startswith("MSA|")), "MSA|?")
+        console.print(" ".join(msa.split("|")[1:4]), markup=False, highlight=False)
+    console.print(f"{len(acks)} messages sent.")
 
 
 @audit_app.command("verify")

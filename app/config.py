@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     # "fewer than N", null in the JSON), as NHS statistics do: a count of 1 for one ward
     # and one week can name a person. 1 turns suppression off.
     equality_min_count: int = Field(default=5, ge=1)
+    # The PAS feed (issue 21): a message held because it came before what it needs (a
+    # transfer before its admission) is reported as failed after this long.
+    pas_hold_minutes: int = Field(default=60, ge=1)
+    # Home locality (code) for people the feed adds, when the PAS address is not mapped:
+    # unset, the locality of the admitting ward's site (or the first site's).
+    pas_home_locality: str | None = None
+    # The MLLP listener: a connection silent this long is closed; when the list is not
+    # empty, only these client addresses may connect (MLLP carries no credentials).
+    pas_idle_seconds: float = Field(default=300, gt=0)
+    pas_allowed_clients: list[str] = []
 
     @property
     def api_base_url(self) -> str:

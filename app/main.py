@@ -77,6 +77,9 @@ def create_app() -> FastAPI:
     from app.interop.fhir import router as fhir_router
     from app.mha import router as mha_router
     from app.mha import views as mha_views
+    from app.pas import router as pas_router
+    from app.pas import service as pas_service
+    from app.pas import views as pas_views
     from app.reports import router as reports_router
     from app.reports import views as reports_views
     from app.reports.heavy import ReportCache
@@ -108,6 +111,7 @@ def create_app() -> FastAPI:
         alerts_router,
         reports_router,
         mha_router,
+        pas_router,
     ):
         app.include_router(module.router)
     for module in (
@@ -126,6 +130,7 @@ def create_app() -> FastAPI:
         fhir_router,  # described by its own CapabilityStatement at /fhir/r4/metadata
         reports_views,
         mha_views,
+        pas_views,
     ):
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
@@ -136,6 +141,7 @@ def create_app() -> FastAPI:
     flow_service.install()
     flow_views.install()
     mha_views.install()
+    pas_service.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

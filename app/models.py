@@ -14,6 +14,7 @@ from app.mha.models import (
     RightsGiven,
     TribunalEvent,
 )
+from app.pas.models import PasHeldMessage, PasLocation, PasMessage, PasPatientNumber
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.rules.models import RuleSetting
 from app.segregation.models import (
@@ -56,6 +57,10 @@ __all__ = [
     "Locality",
     "MedicineStart",
     "OutOfAreaPlacement",
+    "PasHeldMessage",
+    "PasLocation",
+    "PasMessage",
+    "PasPatientNumber",
     "Patient",
     "PlaceOfSafetyEpisode",
     "PlacementReview",

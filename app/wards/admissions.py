@@ -481,7 +481,10 @@ async def update_admission(
     )
     fields = data.model_fields_set
     if not fields - {"at"}:
-        raise Invalid("give legal_status or expected_discharge_date to change", field="body")
+        raise Invalid(
+            "give legal_status, expected_discharge_date, reason or expected_benefit to change",
+            field="body",
+        )
     if admission.discharged_at is not None:
         raise Conflict("This admission has already been discharged.")
     before = audit.snapshot(admission)
@@ -516,6 +519,12 @@ async def update_admission(
         if edd is not None and edd < local_date(admission.admitted_at):
             raise Invalid(FieldError("expected_discharge_date", "cannot be before the admission"))
         admission.expected_discharge_date = edd
+    for name in ("reason", "expected_benefit"):
+        if name in fields:
+            value = getattr(data, name)
+            if value is None:
+                raise Invalid(FieldError(name, "cannot be empty"))
+            setattr(admission, name, value)
     await flush(session)
     await audit.record(
         session, actor=actor, action="admission.update", entity=admission, before=before, at=now

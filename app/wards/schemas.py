@@ -325,6 +325,9 @@ class AdmissionPatch(In):
     # With a legal status: the day the application was received (s.5(1)) or the court
     # order's date (s.37), when the period counts from a day other than that of `at`.
     clock_start_day: date | None = None
+    # Recorded by the ward when the admission came from the PAS feed (which holds neither).
+    reason: NonBlank | None = None
+    expected_benefit: NonBlank | None = None
 
 
 class DischargeIn(In):
