@@ -694,7 +694,7 @@ async def cancel_discharge(
     if latest is None:
         raise Hold("the discharge to cancel has not arrived")
     admission = await admissions.admission_for_change(
-        session, actor, latest.id, "cancel a discharge", {"admin"}
+        session, actor, latest.id, "cancel a discharge", {"admin"}, now=now
     )
     done.ids["admission_id"] = admission.id
     stay = admissions.current_stay(admission)
