@@ -147,6 +147,7 @@ async def queue(
         severity=severity if severity in catalogue.SEVERITIES else "",
         ward_code=ward_code, admission_id=admission_id,
         age=age if age in AGES else "",
+        audit_reads=True,
     )  # fmt: skip
 
 
@@ -165,7 +166,11 @@ async def _queue_page(
     message: str | None = None,
     problem: str | None = None,
     status_code: int = 200,
+    audit_reads: bool = False,
 ) -> HTMLResponse:
+    """The queue. Opening it (`audit_reads`) is a read of everyone it names; the same page
+    shown again after an action on it is not entered again (a refused action writes
+    nothing, not even that)."""
     alerts, total = await service.list_alerts(
         session,
         actor=user,
@@ -178,9 +183,10 @@ async def _queue_page(
         due_before=now - AGES[age] if age else None,
     )
     people = await _people(session, user, alerts)
-    await reads.record_alert_list_read(
-        session, request, actor=user, admission_ids=[a.admission_id for a in alerts], now=now
-    )
+    if audit_reads:
+        await reads.record_alert_list_read(
+            session, request, actor=user, admission_ids=[a.admission_id for a in alerts], now=now
+        )
     wards = await _wards(session)
     visible_wards = [
         w

@@ -173,7 +173,13 @@ async def _try_api(app: Any, session: Any, trust: Trust, method: str, path: str)
                 base_url="http://testserver",
                 cookies={"wardflow_session": trust.cookies["admin"]},
             ) as client:
-                response = await client.request(method, url, json=body, headers=headers)
+                if row.content is not None:  # a raw HL7 v2 message, not JSON
+                    headers["Content-Type"] = "application/hl7-v2"
+                    response = await client.request(
+                        method, url, content=row.content, headers=headers
+                    )
+                else:
+                    response = await client.request(method, url, json=body, headers=headers)
             after = await record_counts(session)
         if header == "RIGHT":
             # Allowed: a success, or the table's own answer for one who may (a renewal of a
