@@ -149,14 +149,17 @@ async def test_the_service_works_on_it(session, clock, client):
 
     # A new admission into an empty bed gets a fresh id after the generated ones.
     free = next(b for b in board.json()["beds"] if b["occupant"] is None and b["status"] == "open")
-    patient = await session.scalar(
-        text(
-            "SELECT p.id FROM patients p WHERE p.sex = 'male' AND NOT EXISTS (SELECT 1 FROM"
-            " admissions a WHERE a.patient_id = p.id AND a.discharged_at IS NULL) AND"
-            " p.date_of_birth < :adult LIMIT 1"
-        ),
-        {"adult": (clock.now - timedelta(days=25 * 365)).date()},
-    )
+    patient, nhs_number, date_of_birth = (
+        await session.execute(
+            text(
+                "SELECT p.id, p.nhs_number, p.date_of_birth FROM patients p"
+                " WHERE p.sex = 'male' AND NOT EXISTS (SELECT 1 FROM"
+                " admissions a WHERE a.patient_id = p.id AND a.discharged_at IS NULL) AND"
+                " p.date_of_birth < :adult LIMIT 1"
+            ),
+            {"adult": (clock.now - timedelta(days=25 * 365)).date()},
+        )
+    ).one()
     ward = board.json()["ward"]
     assert ward["sex"] in ("male", "mixed")
     response = await client.post(
@@ -164,6 +167,9 @@ async def test_the_service_works_on_it(session, clock, client):
         headers=headers,
         json={
             "patient_id": patient,
+            # Ward staff name a registered person by NHS number and date of birth.
+            "nhs_number": nhs_number,
+            "date_of_birth": str(date_of_birth),
             "ward_code": summary.large_ward,
             "bed_label": free["label"],
             "admitted_at": clock.now.isoformat(),

@@ -76,7 +76,8 @@ def cli_env(url: str) -> dict[str, str]:
 def wardflow(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603
         [WARDFLOW, *args],
-        env={**cli_env(url), **env},
+        # Wide enough that rich never folds a long path in a message a test reads.
+        env={**cli_env(url), "COLUMNS": "1000", **env},
         capture_output=True,
         text=True,
         timeout=300,

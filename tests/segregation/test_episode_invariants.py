@@ -61,6 +61,7 @@ def new_segregation(admission_id: int, start: datetime, end: datetime | None = N
         ended_at=end,
         reason="Sustained risk to others",
         created_at=start,
+        updated_at=start,
     )
 
 
