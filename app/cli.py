@@ -555,6 +555,7 @@ def report_weekly(
 
     from app.reports import export, pdf, service
     from app.reports.period import finished_week, last_finished, resolve_scope
+    from app.reports.schemas import WeeklyReport
 
     if format not in ("html", "pdf", "csv", "json"):
         raise typer.BadParameter("one of html, pdf, csv, json", param_hint="'--format'")
@@ -564,7 +565,7 @@ def report_weekly(
     except ValueError as exc:
         raise typer.BadParameter("a date like 2026-03-08", param_hint="'--week-ending'") from exc
 
-    async def work(session: AsyncSession) -> tuple[dict[str, object], bytes | None]:
+    async def work(session: AsyncSession) -> tuple[WeeklyReport, bytes | None]:
         from app.audit.exports import record_export
 
         week = finished_week(ending, now, "--week-ending") if ending else last_finished(now)
@@ -579,14 +580,14 @@ def report_weekly(
             snapshot, _made = await service.keep(
                 session, scope=scope, week=week, now=now, trigger="cli"
             )
-            return snapshot.data, snapshot.pdf
+            return service.kept_report(snapshot), snapshot.pdf
         return await service.make(session, scope=scope, week=week, now=now), None
 
     data, kept_pdf = _run(work)
     if format == "json":
         import json
 
-        content: bytes = json.dumps(data, indent=2).encode()
+        content: bytes = json.dumps(data.model_dump(mode="json"), indent=2).encode()
     elif format == "csv":
         content = export.to_csv(data).encode()
     elif format == "html":
@@ -595,7 +596,7 @@ def report_weekly(
         content = kept_pdf or pdf.render(data)
     if output:
         Path(output).write_bytes(content)
-        err.print(f"Weekly report for the week ending {data['week_ending']} written to {output}.")
+        err.print(f"Weekly report for the week ending {data.week_ending} written to {output}.")
     else:
         sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()

@@ -5,11 +5,9 @@ has a title and a description for screen readers; the page and the PDF use the s
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from markupsafe import Markup, escape
 
+from app.reports.schemas import Trend
 from app.reports.trends import chart_of
 
 WIDTH, HEIGHT = 640, 190
@@ -21,12 +19,12 @@ def _num(value: float) -> str:
     return f"{value:,.1f}" if abs(value) < 100 and value != int(value) else f"{value:,.0f}"
 
 
-def svg(trend: dict[str, Any], *, ident: str) -> Markup:
+def svg(trend: Trend, *, ident: str) -> Markup:
     chart = chart_of(trend)
-    values = trend["values"]
+    values = trend.values
     known = [v for v in values if v is not None]
     lines = [v for v in (chart.upper, chart.lower, chart.mean) if v is not None]
-    target = 85.0 if trend.get("unit") == "%" else None
+    target = 85.0 if trend.unit == "%" else None
     extent = known + lines + ([target] if target is not None else [])
     low = min([0.0, *extent]) if extent else 0.0
     high = max(extent) if extent else 1.0
@@ -43,8 +41,8 @@ def svg(trend: dict[str, Any], *, ident: str) -> Markup:
     def y(v: float) -> float:
         return TOP + plot_h * (1 - (v - low) / (high - low))
 
-    title = f"{trend['label']}, weekly, {len(values)} weeks"
-    desc = trend["reading"]
+    title = f"{trend.label}, weekly, {len(values)} weeks"
+    desc = trend.reading
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wf-spc" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" '
@@ -89,15 +87,15 @@ def svg(trend: dict[str, Any], *, ident: str) -> Markup:
         side = chart.special(i)
         colour = GREY
         if side is not None:
-            concern = (side == "high") == (trend.get("concern", "up") == "up")
+            concern = (side == "high") == (trend.concern == "up")
             colour = ORANGE if concern else BLUE
-        week = trend["weeks"][i]
+        week = trend.weeks[i].isoformat()
         parts.append(
             f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
             f"<title>week ending {escape(week)}: {_num(float(v))}</title></circle>"
         )
     for i in (0, len(values) - 1):
-        when = date.fromisoformat(trend["weeks"][i])
+        when = trend.weeks[i]
         anchor = "start" if i == 0 else "end"
         parts.append(
             f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" font-size="10" text-anchor="{anchor}" '

@@ -9,8 +9,25 @@ from typing import Any
 
 from app import csvsafe
 from app.reports.equality import MEASURES
+from app.reports.schemas import (
+    EthnicTable,
+    Figures,
+    LateRecords,
+    LateSummary,
+    ReferenceTable,
+    WeeklyReport,
+)
 
 Row = tuple[str, str, str, Any]
+HEADLINE = (
+    "occupied_bed_days",
+    "available_bed_days",
+    "occupancy_rate",
+    "nights_over_85",
+    "admissions",
+    "discharges",
+    "all_active_at_end",
+)
 SECTIONS = (
     "waits",
     "restrictive_interventions",
@@ -29,76 +46,82 @@ BROKEN_DOWN = {
 }
 
 
-def rows(report: dict[str, Any]) -> Iterator[Row]:
-    scope = report["scope"]
-    yield ("scope", "all", "all", scope["type"] + (f":{scope['code']}" if scope["code"] else ""))
-    for key in ("week_start", "week_ending", "generated_at"):
-        yield (key, "all", "all", report[key])
-    for key in (
-        "occupied_bed_days",
-        "available_bed_days",
-        "occupancy_rate",
-        "nights_over_85",
-        "admissions",
-        "discharges",
-        "all_active_at_end",
-    ):
-        yield (key, "all", "all", report[key])
-    for night in report["occupancy_nights"]:
-        for key, measure in (
-            ("occupied", "occupied_beds"),
-            ("open", "open_beds"),
-            ("rate", "occupancy_rate"),
-        ):
-            yield (measure, "midnight", night["midnight"], night[key])
+def rows(report: WeeklyReport) -> Iterator[Row]:
+    yield from _headline(report)
+    for night in report.occupancy_nights:
+        day = night.midnight.isoformat()
+        yield ("occupied_beds", "midnight", day, night.occupied)
+        yield ("open_beds", "midnight", day, night.open)
+        yield ("occupancy_rate", "midnight", day, night.rate)
     for section in SECTIONS:
-        for key, value in report[section].items():
-            if (section, key) in BROKEN_DOWN:
-                measure, breakdown = BROKEN_DOWN[section, key]
-                for group, n in value.items():
-                    yield (measure, breakdown, group, n)
-            elif section == "alerts" and key == "by_rule":
-                for rule, counts in value.items():
-                    for name, n in counts.items():
-                        yield (f"alerts.{name}", "rule", rule, n)
-            else:
-                yield (f"{section}.{key}", "all", "all", value)
-    late = report.get("late_records")  # snapshots stored before issue 22 have none
-    if late is not None:
-        for key in ("recorded", "late", "over_a_day", "median_minutes_late"):
-            yield (f"late_records.{key}", "all", "all", late[key])
-        for breakdown, groups in (("kind", late["by_kind"]), ("ward", late["by_ward"])):
-            for group, figures in groups.items():
-                for key, value in figures.items():
-                    yield (f"late_records.{key}", breakdown, group, value)
-    hidden = "*"  # a suppressed count, its rate and its ratio (equality.suppress), as NHS
-    for breakdown, table in report["equality"].items():
-        reference = table["reference"]
-        for group, figures in table["groups"].items():
-            yield ("occupied_bed_days", breakdown, group, figures["occupied_bed_days"])
-            suppressed = set(figures.get("suppressed", ()))
-            for measure, _what in MEASURES:
-                if measure in suppressed:
-                    for name in (measure, f"{measure}.per_1000_obd"):
-                        yield (name, breakdown, group, hidden)
-                    yield (f"{measure}.ratio_to_{reference}", breakdown, group, hidden)
-                    continue
-                yield (measure, breakdown, group, figures[measure])
-                yield (f"{measure}.per_1000_obd", breakdown, group, figures["rates"][measure])
-                yield (
-                    f"{measure}.ratio_to_{reference}",
-                    breakdown,
-                    group,
-                    figures["ratios"][measure],
-                )
-    for key, trend in report["trends"].items():
-        for week, value in zip(trend["weeks"], trend["values"], strict=True):
-            yield (f"trend.{key}", "week_ending", week, value)
+        yield from _section(section, getattr(report, section))
+    if report.late_records is not None:  # snapshots kept before issue 22 have none
+        yield from _late(report.late_records)
+    for breakdown, table in report.equality.tables():
+        yield from _equality(breakdown, table)
+    for key, trend in report.trends.items():
+        for week, value in zip(trend.weeks, trend.values, strict=True):
+            yield (f"trend.{key}", "week_ending", week.isoformat(), value)
         for name in ("mean", "upper", "lower"):
-            yield (f"trend.{key}.{name}", "all", "all", trend["spc"][name])
+            yield (f"trend.{key}.{name}", "all", "all", getattr(trend.spc, name))
 
 
-def to_csv(report: dict[str, Any]) -> str:
+def _headline(report: WeeklyReport) -> Iterator[Row]:
+    scope = report.scope
+    yield ("scope", "all", "all", scope.type + (f":{scope.code}" if scope.code else ""))
+    yield ("week_start", "all", "all", report.week_start.isoformat())
+    yield ("week_ending", "all", "all", report.week_ending.isoformat())
+    yield ("generated_at", "all", "all", report.generated_at.isoformat())
+    for key in HEADLINE:
+        yield (key, "all", "all", getattr(report, key))
+
+
+def _section(section: str, figures: Figures) -> Iterator[Row]:
+    """A section's figures, as `section.figure`; those broken down one row per group."""
+    for key, value in figures:
+        if (section, key) in BROKEN_DOWN:
+            measure, breakdown = BROKEN_DOWN[section, key]
+            for group, n in value.items():
+                yield (measure, breakdown, group, n)
+        elif section == "alerts" and key == "by_rule":
+            for rule, counts in value.items():
+                for name, n in counts:
+                    yield (f"alerts.{name}", "rule", rule, n)
+        else:
+            yield (f"{section}.{key}", "all", "all", value)
+
+
+def _late(late: LateRecords) -> Iterator[Row]:
+    for key in LateSummary.model_fields:
+        yield (f"late_records.{key}", "all", "all", getattr(late, key))
+    for breakdown, groups in (("kind", late.by_kind), ("ward", late.by_ward)):
+        for group, figures in groups.items():
+            for key, value in figures:
+                yield (f"late_records.{key}", breakdown, group, value)
+
+
+def _equality(breakdown: str, table: EthnicTable | ReferenceTable) -> Iterator[Row]:
+    """Each group's bed days, and each measure's count, rate and ratio to the reference
+    group; a suppressed count, its rate and its ratio are `*` (equality.suppress), as NHS
+    statistics show them."""
+    hidden = "*"
+    ratio = f"ratio_to_{table.reference}"
+    for group, figures in table.groups.items():
+        yield ("occupied_bed_days", breakdown, group, figures.occupied_bed_days)
+        for measure, _what in MEASURES:
+            shown = measure not in figures.suppressed
+            yield (measure, breakdown, group, figures.count(measure) if shown else hidden)
+            rate = figures.rates.of(measure) if shown else hidden
+            yield (f"{measure}.per_1000_obd", breakdown, group, rate)
+            yield (
+                f"{measure}.{ratio}",
+                breakdown,
+                group,
+                figures.ratios.of(measure) if shown else hidden,
+            )
+
+
+def to_csv(report: WeeklyReport) -> str:
     buffer = io.StringIO()
     writer = csvsafe.writer(buffer, lineterminator="\n")
     writer.writerow(("measure", "breakdown", "group", "value"))

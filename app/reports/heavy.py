@@ -33,7 +33,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +40,7 @@ from app.config import get_settings
 from app.errors import Busy
 from app.reports import pdf, report
 from app.reports.period import Scope, Week
+from app.reports.schemas import WeeklyReport
 from app.reports.slots import HostSlots, default_directory
 
 # The PDFs are laid out in child processes (a pool per web worker, as many as the
@@ -70,7 +70,7 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-async def render_in_child(data: dict[str, Any]) -> bytes:
+async def render_in_child(data: WeeklyReport) -> bytes:
     """The PDF, laid out in a child process (the event loop and the GIL stay free)."""
     return await asyncio.get_running_loop().run_in_executor(_pool(), pdf.render, data)
 
@@ -91,7 +91,7 @@ RETRY_AFTER = 10  # seconds: about what one PDF takes to lay out at 1,000 beds
 @dataclass
 class Kept:
     made_at: datetime
-    data: dict[str, Any]
+    data: WeeklyReport
     pdf: bytes | None = None
 
 
@@ -103,7 +103,7 @@ class ReportCache:
         *,
         pdf_slots: int,
         keep_for: timedelta,
-        render: Callable[[dict[str, Any]], Awaitable[bytes]] | None = None,
+        render: Callable[[WeeklyReport], Awaitable[bytes]] | None = None,
         slot_directory: Path | None = None,
     ) -> None:
         self.keep_for = keep_for
@@ -141,7 +141,7 @@ class ReportCache:
 
     async def data(
         self, session: AsyncSession, *, scope: Scope, week: Week, now: datetime
-    ) -> dict[str, Any]:
+    ) -> WeeklyReport:
         """The report's figures, from the kept copy while it is fresh."""
         key = self._key(scope, week)
         kept = self._fresh(key, now)
@@ -152,7 +152,7 @@ class ReportCache:
 
     async def pdf(
         self, session: AsyncSession, *, scope: Scope, week: Week, now: datetime
-    ) -> tuple[dict[str, Any], bytes]:
+    ) -> tuple[WeeklyReport, bytes]:
         """The report and its PDF; Busy (503) at once when every PDF slot is taken."""
         key = self._key(scope, week)
         kept = self._fresh(key, now)

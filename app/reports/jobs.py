@@ -48,17 +48,17 @@ async def make_weekly(session: AsyncSession, now: datetime) -> tuple[ReportSnaps
 
 
 def _send(config: Settings, snapshot: ReportSnapshot, recipients: list[str]) -> None:
-    data = snapshot.data
+    data = service.kept_report(snapshot)
     message = EmailMessage()
     message["Subject"] = f"[Wardflow] Weekly report, week ending {snapshot.week_ending:%d %b %Y}"
     message["From"] = config.alert_email_from
     message["To"] = ", ".join(recipients)
-    readings = "\n".join(f"- {t['reading']}" for t in data["trends"].values())
+    readings = "\n".join(f"- {t.reading}" for t in data.trends.values())
     # Aggregate figures only: no one is named in an email.
     message.set_content(
-        f"The weekly report for {data['week_start']} to {data['week_ending']} is attached.\n\n"
+        f"The weekly report for {data.week_start} to {data.week_ending} is attached.\n\n"
         f"{readings}\n\n{config.public_url.rstrip('/')}/reports/weekly"
-        f"?week_ending={data['week_ending']}\n"
+        f"?week_ending={data.week_ending}\n"
     )
     message.add_attachment(
         snapshot.pdf,

@@ -1,11 +1,11 @@
 """The weekly report as data: every figure of API.md's Reports for the week, the 26-week
-trends of the headline figures, and the equality breakdowns. JSON-ready, so that a stored
-snapshot, the API, the page, the PDF and the CSV all show the same thing."""
+trends of the headline figures, and the equality breakdowns, as one typed
+`WeeklyReport` (app/reports/schemas.py), so that a stored snapshot, the API, the page,
+the PDF and the CSV all show the same thing."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from app.reports import rights_figures as rights
 from app.reports.equality import equality, suppression
 from app.reports.late_figures import late_records
 from app.reports.period import Scope, Week
+from app.reports.schemas import WeekFigures, WeeklyReport
 from app.reports.span import Span
 from app.reports.trends import trends
 from app.segregation.models import Seclusion, Segregation
@@ -24,7 +25,7 @@ VERSION = 1
 
 async def build(
     session: AsyncSession, *, scope: Scope, week: Week, now: datetime, weeks: int = 26
-) -> dict[str, Any]:
+) -> WeeklyReport:
     span = Span(week.series(weeks))
     stays = await flow.load_stays(session, scope, span)
     available = await flow.available_per_day(session, scope, span, stays)
@@ -43,47 +44,47 @@ async def build(
     segregation = rights.episode_figures(span, segregations, "days")
     alerts = await rights.alerts(session, scope, span)
 
-    series = []
+    series: list[WeekFigures] = []
     for i, w in enumerate(span.weeks):
         moved = moves[i]
         series.append(
-            {
-                "week_start": w.monday.isoformat(),
-                "week_ending": w.ending.isoformat(),
-                **occupancy[i],
-                "admissions": moved["admissions"],
-                "discharges": moved["discharges"],
-                "waits": waits[i],
-                "restrictive_interventions": force[i],
-                "seclusion": seclusion[i],
-                "segregation": segregation[i],
-                "out_of_area": placements[i],
-                "all_active_at_end": placements[i]["all_active_at_end"],
-                "delayed_discharge": delays[i],
-                "long_stays": {
-                    "over_60_days": moved["over_60_days"],
-                    "over_90_days": moved["over_90_days"],
-                    **in_hospital[i],
-                },
-                "alerts": alerts[i],
-            }
+            WeekFigures.model_validate(
+                {
+                    "week_start": w.monday,
+                    "week_ending": w.ending,
+                    **occupancy[i],
+                    "admissions": moved["admissions"],
+                    "discharges": moved["discharges"],
+                    "waits": waits[i],
+                    "restrictive_interventions": force[i],
+                    "seclusion": seclusion[i],
+                    "segregation": segregation[i],
+                    "out_of_area": placements[i],
+                    "all_active_at_end": placements[i]["all_active_at_end"],
+                    "delayed_discharge": delays[i],
+                    "long_stays": {
+                        "over_60_days": moved["over_60_days"],
+                        "over_90_days": moved["over_90_days"],
+                        **in_hospital[i],
+                    },
+                    "alerts": alerts[i],
+                }
+            )
         )
     last = len(span.weeks) - 1
     below = get_settings().equality_min_count
     breakdowns = equality(span, last, stays, interventions, seclusions, segregations, below)
-    report = {
-        "version": VERSION,
-        "scope": scope.as_dict(),
-        **series[-1],
-        # Records typed in late, by ward (issue 22): the report's week only.
-        "late_records": await late_records(session, scope, week),
-        "by_ethnic_group": breakdowns["ethnic_group"]["groups"],
-        "equality": breakdowns,
-        "equality_suppression": suppression(below),
-        "trends": trends(series),
-        "generated_at": now.isoformat(),
-    }
-    # The trend's weeks keep only what their charts need.
-    for earlier in series[:-1]:
-        earlier.pop("occupancy_nights")
-    return report
+    return WeeklyReport.model_validate(
+        {
+            "version": VERSION,
+            "scope": scope.as_dict(),
+            **dict(series[-1]),
+            # Records typed in late, by ward (issue 22): the report's week only.
+            "late_records": await late_records(session, scope, week),
+            "by_ethnic_group": breakdowns["ethnic_group"]["groups"],
+            "equality": breakdowns,
+            "equality_suppression": suppression(below),
+            "trends": trends(series),
+            "generated_at": now,
+        }
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from app.deps import ApiUser, NowDep, SessionDep, commit
 from app.reports import export, service
 from app.reports.heavy import ReportCache
 from app.reports.period import Scope, Week, finished_week, last_finished, resolve_scope
+from app.reports.schemas import WeeklyReport
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -36,24 +38,36 @@ def reports(request: Request) -> ReportCache:
 Reports = Annotated[ReportCache, Depends(reports)]
 
 
-async def _where(
+@dataclass(frozen=True)
+class Asked:
+    """Which report was asked for: its week and its scope (trust, site or ward)."""
+
+    week: Week
+    scope: Scope
+
+
+async def report_query(
     session: SessionDep,
     user: ApiUser,
     now: NowDep,
-    week_ending: date | None,
-    ward_code: str | None,
-    site_code: str | None,
-) -> tuple[Scope, Week]:
+    week_ending: WeekEnding = None,
+    ward_code: WardCode = None,
+    site_code: SiteCode = None,
+) -> Asked:
+    """The report's query (the same for JSON, CSV and PDF), for a reader only."""
     service.require_reader(user)
     week = finished_week(week_ending, now) if week_ending else last_finished(now)
     scope = await resolve_scope(session, ward_code=ward_code, site_code=site_code)
-    return scope, week
+    return Asked(week, scope)
 
 
-def _name(report: dict[str, Any], suffix: str) -> str:
-    scope = report["scope"]
-    where = "trust" if scope["type"] == "trust" else f"{scope['type']}-{scope['code']}"
-    return f"wardflow-weekly-{where}-{report['week_ending']}.{suffix}"
+ReportQuery = Annotated[Asked, Depends(report_query)]
+
+
+def _name(report: WeeklyReport, suffix: str) -> str:
+    scope = report.scope
+    where = "trust" if scope.type == "trust" else f"{scope.type}-{scope.code}"
+    return f"wardflow-weekly-{where}-{report.week_ending.isoformat()}.{suffix}"
 
 
 def _download(content: bytes | str, media_type: str, filename: str) -> Response:
@@ -65,48 +79,37 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response:
 
 
 async def _audit(
-    session: SessionDep, user: ApiUser, request: Request, data: dict[str, Any], form: str
+    session: SessionDep, user: ApiUser, request: Request, data: WeeklyReport, form: str
 ) -> None:
-    scope = data["scope"]
     await record_export(
         session,
         kind="weekly_report",
-        ident=data["week_ending"],
-        details={"format": form, "scope": scope["type"], "code": scope["code"]},
+        ident=data.week_ending.isoformat(),
+        details={"format": form, "scope": data.scope.type, "code": data.scope.code},
         actor=user,
         request=request,
     )
 
 
-@router.get("/weekly")
+@router.get("/weekly", response_model=WeeklyReport)
 async def weekly(
-    user: ApiUser,
-    session: SessionDep,
-    now: NowDep,
-    cache: Reports,
-    week_ending: WeekEnding = None,
-    ward_code: WardCode = None,
-    site_code: SiteCode = None,
-) -> JSONResponse:
+    asked: ReportQuery, session: SessionDep, now: NowDep, cache: Reports
+) -> WeeklyReport:
     """The director's weekly figures, their 26-week trends and the equality breakdowns."""
-    scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
-    return JSONResponse(await cache.data(session, scope=scope, week=week, now=now))
+    return await cache.data(session, scope=asked.scope, week=asked.week, now=now)
 
 
 @router.get("/weekly.csv", response_class=Response)
 async def weekly_csv(
+    asked: ReportQuery,
     request: Request,
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
     cache: Reports,
-    week_ending: WeekEnding = None,
-    ward_code: WardCode = None,
-    site_code: SiteCode = None,
 ) -> Response:
     """The same report in long form: measure, breakdown, group, value."""
-    scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
-    data = await cache.data(session, scope=scope, week=week, now=now)
+    data = await cache.data(session, scope=asked.scope, week=asked.week, now=now)
     await _audit(session, user, request, data, "csv")
     await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
@@ -114,19 +117,16 @@ async def weekly_csv(
 
 @router.get("/weekly.pdf", response_class=Response)
 async def weekly_pdf(
+    asked: ReportQuery,
     request: Request,
     user: ApiUser,
     session: SessionDep,
     now: NowDep,
     cache: Reports,
-    week_ending: WeekEnding = None,
-    ward_code: WardCode = None,
-    site_code: SiteCode = None,
 ) -> Response:
     """The same report as a PDF. At most a few are laid out at once: when all are busy the
     answer is 503 with Retry-After, at once (app/reports/heavy.py)."""
-    scope, week = await _where(session, user, now, week_ending, ward_code, site_code)
-    data, document = await cache.pdf(session, scope=scope, week=week, now=now)
+    data, document = await cache.pdf(session, scope=asked.scope, week=asked.week, now=now)
     await _audit(session, user, request, data, "pdf")
     await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(document, "application/pdf", _name(data, "pdf"))
@@ -154,6 +154,8 @@ async def snapshots(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.get("/snapshots/{snapshot_id}.json")
 async def snapshot_json(snapshot_id: int, user: ApiUser, session: SessionDep) -> JSONResponse:
+    """The report as it was kept: its JSON unchanged, as made then (a snapshot kept before
+    a field was added lacks that field)."""
     service.require_reader(user)
     return JSONResponse((await service.get_snapshot(session, snapshot_id)).data)
 
@@ -163,19 +165,18 @@ async def _audit_snapshot(
     user: ApiUser,
     request: Request,
     snapshot_id: int,
-    data: dict[str, Any],
+    data: WeeklyReport,
     form: str,
 ) -> None:
-    scope = data["scope"]
     await record_export(
         session,
         kind="report_snapshot",
         ident=str(snapshot_id),
         details={
             "format": form,
-            "week_ending": data["week_ending"],
-            "scope": scope["type"],
-            "code": scope["code"],
+            "week_ending": data.week_ending.isoformat(),
+            "scope": data.scope.type,
+            "code": data.scope.code,
         },
         actor=user,
         request=request,
@@ -187,7 +188,7 @@ async def snapshot_csv(
     snapshot_id: int, request: Request, user: ApiUser, session: SessionDep
 ) -> Response:
     service.require_reader(user)
-    data = (await service.get_snapshot(session, snapshot_id)).data
+    data = service.kept_report(await service.get_snapshot(session, snapshot_id))
     await _audit_snapshot(session, user, request, snapshot_id, data, "csv")
     await commit(session)  # the export's audit record (get_session commits nothing)
     return _download(export.to_csv(data), "text/csv; charset=utf-8", _name(data, "csv"))
@@ -199,6 +200,7 @@ async def snapshot_pdf(
 ) -> Response:
     service.require_reader(user)
     snapshot = await service.get_snapshot(session, snapshot_id)
-    await _audit_snapshot(session, user, request, snapshot_id, snapshot.data, "pdf")
+    data = service.kept_report(snapshot)
+    await _audit_snapshot(session, user, request, snapshot_id, data, "pdf")
     await commit(session)  # the export's audit record (get_session commits nothing)
-    return _download(snapshot.pdf, "application/pdf", _name(snapshot.data, "pdf"))
+    return _download(snapshot.pdf, "application/pdf", _name(data, "pdf"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +14,7 @@ from app.errors import NotFound
 from app.reports import pdf, report
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.reports.period import TRUST, Scope, Week
+from app.reports.schemas import WeeklyReport
 
 # Aggregate figures for the trust: directors, and those who run the wards and the rights
 # queue. Ward staff see their own wards' records, not the trust's report (access.py).
@@ -25,8 +25,14 @@ def require_reader(user: User) -> None:
     access.require_role(user, READERS, "read the weekly report")
 
 
-async def make(session: AsyncSession, *, scope: Scope, week: Week, now: datetime) -> dict[str, Any]:
+async def make(session: AsyncSession, *, scope: Scope, week: Week, now: datetime) -> WeeklyReport:
     return await report.build(session, scope=scope, week=week, now=now)
+
+
+def kept_report(snapshot: ReportSnapshot) -> WeeklyReport:
+    """A snapshot's report, as typed as a new one: snapshots store the report's JSON, and
+    those kept before a field was added load with its default (app/reports/schemas.py)."""
+    return WeeklyReport.model_validate(snapshot.data)
 
 
 async def find_snapshot(
@@ -65,7 +71,7 @@ async def keep(
         scope_code=scope.code,
         generated_at=now,
         trigger=trigger,
-        data=data,
+        data=data.model_dump(mode="json"),
         pdf=document,
     )
     try:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASONS
 from app.reports import charts
 from app.reports.equality import MEASURES, label
+from app.reports.schemas import WeeklyReport
 from app.reports.trends import MEASURES as HEADLINES
 from app.rules.catalogue import BY_CODE
 from app.web import format_datetime
@@ -21,8 +22,7 @@ BREAKDOWN_TITLES = {
 }
 
 
-def _day(iso: str) -> str:
-    value = date.fromisoformat(iso)
+def _day(value: date) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
@@ -43,15 +43,15 @@ def minutes(value: float | None) -> str:
     return f"{hours} h {mins} min" if hours else f"{mins} min"
 
 
-def context(report: dict[str, Any]) -> dict[str, Any]:
-    scope = report["scope"]
-    where = scope["name"] if scope["type"] == "trust" else f"{scope['name']} ({scope['code']})"
-    trends = report["trends"]
+def context(report: WeeklyReport) -> dict[str, Any]:
+    scope = report.scope
+    where = scope.name if scope.type == "trust" else f"{scope.name} ({scope.code})"
+    trends = report.trends
     return {
         "report": report,
         "where": where,
-        "week_label": f"{_day(report['week_start'])} to {_day(report['week_ending'])}",
-        "generated": format_datetime(datetime.fromisoformat(report["generated_at"])),
+        "week_label": f"{_day(report.week_start)} to {_day(report.week_ending)}",
+        "generated": format_datetime(report.generated_at),
         "headlines": [
             {
                 "key": m.key,

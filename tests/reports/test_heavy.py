@@ -28,8 +28,8 @@ def renders(app):
     calls: list[str] = []
 
     async def fake(data):
-        calls.append(data["week_ending"])
-        return b"%PDF-1.7 " + data["week_ending"].encode()
+        calls.append(data.week_ending.isoformat())
+        return b"%PDF-1.7 " + data.week_ending.isoformat().encode()
 
     app.state.reports.render = fake
     return calls
@@ -132,7 +132,7 @@ async def test_the_same_pdf_asked_twice_is_laid_out_once_and_takes_no_second_slo
         return {"week_ending": week.ending.isoformat()}
 
     async def slow(data):
-        calls.append(data["week_ending"])
+        calls.append(data.week_ending.isoformat())
         started.set()
         await release.wait()
         return b"%PDF-1.7"

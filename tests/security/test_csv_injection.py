@@ -76,36 +76,22 @@ async def test_a_provider_name_that_is_a_formula_reaches_the_mhsds_export_as_tex
 
 
 def test_the_report_csv_neutralises_text_and_keeps_negative_numbers():
-    report = {
-        "scope": {"type": "ward", "code": "ASH", "name": "Ash"},
-        "week_start": "2026-03-23",
-        "week_ending": "2026-03-29",
-        "generated_at": "2026-03-30T07:00:00+00:00",
-        "occupied_bed_days": 10,
-        "available_bed_days": 14,
-        "occupancy_rate": 0.71,
-        "nights_over_85": 0,
-        "admissions": 1,
-        "discharges": 1,
-        "all_active_at_end": 0,
-        "occupancy_nights": [],
-        "waits": {},
-        "restrictive_interventions": {},
-        "seclusion": {},
-        "segregation": {},
-        "out_of_area": {},
-        "delayed_discharge": {"by_reason": {"=cmd": 2}, "by_attributable": {}},
-        "long_stays": {},
-        "alerts": {},
-        "equality": {},
-        "trends": {
+    from tests.reports.blank import blank_report
+
+    report = blank_report(
+        delayed_discharge={"delay_days": 2, "people_at_end": 1, "by_reason": {"=cmd": 2},
+                           "by_attributable": {}},
+        trends={
             "x": {
+                "label": "X", "unit": "", "concern": "up", "decimals": 1,
                 "weeks": ["2026-03-29"],
                 "values": [-0.1],
-                "spc": {"mean": -0.1, "upper": 1.0, "lower": -1.2},
+                "spc": {"mean": -0.1, "mr_mean": None, "upper": 1.0, "lower": -1.2,
+                        "signals": [[]], "provisional": True},
+                "reading": "X -0.1",
             }
         },
-    }
+    )  # fmt: skip
     rows = list(csv.reader(io.StringIO(export.to_csv(report))))
     assert ["delayed_discharge.delay_days", "reason", "'=cmd", "2"] in rows
     assert ["trend.x", "week_ending", "2026-03-29", "-0.1"] in rows
