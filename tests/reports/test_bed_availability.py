@@ -112,14 +112,26 @@ async def test_an_opening_in_the_future_is_refused(client, world) -> None:
 
 
 async def test_available_bed_days_do_not_read_the_audit_log(
-    client, world, clock, query_counter
+    client, world, clock, session, query_counter
 ) -> None:
+    """The issue's done-when: bed history is data. A closure held only in bed_closures (no
+    audit entry says it) closes the bed, and the report reads nothing from the audit log."""
+    from sqlalchemy import select
+
+    from app.wards.models import Bed, BedClosure
+
     clock.now = world.now = TODAY
     await new_ward(client, world, "ELM", 2)
     await stay(client, world, "ELM", "E1", t(3, 1), None)
+    e2 = await session.scalar(select(Bed.id).where(Bed.label == "E2"))
+    # Closed Thu 26 12:00 to Sat 28 12:00: the midnights of Fri 27 and Sat 28.
+    session.add(BedClosure(bed_id=e2, closed_at=t(3, 26, 12), reopened_at=t(3, 28, 12),
+                           reason="Ligature point repair"))  # fmt: skip
+    await session.commit()
     query_counter.clear()
     r = await week(client, world, "ELM")
-    assert r["available_bed_days"] == 14
+    assert [n["open"] for n in r["occupancy_nights"]] == [2, 2, 2, 1, 1, 2, 2]
+    assert r["available_bed_days"] == 12
     beds_reads = [s for s in query_counter if "bed_closures" in s or "FROM beds" in s]
     assert beds_reads
-    assert not [s for s in beds_reads if "audit_log" in s]
+    assert not [s for s in query_counter if "audit_log" in s]

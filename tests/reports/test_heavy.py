@@ -16,6 +16,7 @@ from app.errors import Busy
 from app.reports import report
 from app.reports.heavy import ReportCache
 from app.reports.period import TRUST, Week
+from tests.reports.blank import blank_report
 
 API = "/api/v1/reports/weekly"
 WEEK = {"week_ending": "2026-03-08"}  # a finished week at the test clock (10 March 2026)
@@ -129,7 +130,7 @@ async def test_the_same_pdf_asked_twice_is_laid_out_once_and_takes_no_second_slo
     calls: list[str] = []
 
     async def build(session, *, scope, week, now, weeks=26):
-        return {"week_ending": week.ending.isoformat()}
+        return blank_report(week_ending=week.ending)
 
     async def slow(data):
         calls.append(data.week_ending.isoformat())
