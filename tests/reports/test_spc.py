@@ -7,6 +7,7 @@ import pytest
 
 from app.reports import spc
 from app.reports.trends import MEASURES, reading
+from tests.reports.blank import blank_report
 
 
 def test_limits_and_a_point_outside_them() -> None:
@@ -69,20 +70,22 @@ def test_a_week_with_no_figure_is_left_out() -> None:
 def test_the_one_line_reading() -> None:
     occupancy = next(m for m in MEASURES if m.key == "occupancy")
     values: list[float | None] = [80.0, 82.0] * 9 + [93.0]
-    week = {"occupancy_rate": 0.93, "occupancy_nights": [{}] * 7, "nights_over_85": 6}
+    nights = [{"midnight": "2026-03-24", "occupied": 0, "open": 0, "rate": None}] * 7
+    week = blank_report(occupancy_rate=0.93, occupancy_nights=nights, nights_over_85=6)
     text = reading(occupancy, week, spc.xmr(values))
     assert text == (
         "Occupancy 93.0 %: above the 85 % limit on 6 of 7 nights; "
         "special cause of concern: above the upper limit"
     )
     steady = [80.0, 82.0] * 10
-    week = {"occupancy_rate": 0.82, "occupancy_nights": [{}] * 7, "nights_over_85": 0}
+    week = blank_report(occupancy_rate=0.82, occupancy_nights=nights, nights_over_85=0)
     assert reading(occupancy, week, spc.xmr(steady)) == (
         "Occupancy 82.0 %: above the 85 % limit on 0 of 7 nights; no special cause"
     )
     prone = next(m for m in MEASURES if m.key == "prone")
     falling = [9.0, 8.0, 7.0, 6.0, 5.0, 4.0]
-    text = reading(prone, {"restrictive_interventions": {"prone": 4}}, spc.xmr(falling))
+    force = {"count": 4, "people": 2, "per_1000_obd": None, "prone": 4}
+    text = reading(prone, blank_report(restrictive_interventions=force), spc.xmr(falling))
     assert text.startswith(
         "Prone restraint 4: special cause of improvement: 6 or more weeks falling"
     )
