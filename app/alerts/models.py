@@ -31,6 +31,8 @@ SUBJECT_TYPES = (
     "ready_for_discharge",
     "out_of_area_placement",
     "ward",
+    # The trust's PAS feed (FEED_SILENT): one per installation, subject_id FEED_SUBJECT_ID.
+    "pas_feed",
 )
 
 

@@ -28,6 +28,7 @@ from app.flow.pages import (
     person_text,
 )
 from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.pas.status import feed_status
 from app.wards.models import Patient
 from app.web import input_datetime, is_htmx
 
@@ -48,6 +49,7 @@ async def bed_state(
         "flow/_state.html",
         {
             "state": data,
+            "feed": await feed_status(session, now),
             "now": now,
             "person_text": person_text,
             "can_place": can_place(user),

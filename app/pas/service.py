@@ -38,13 +38,22 @@ from app.pas.hl7v2 import Problem
 from app.pas.models import PasHeldMessage, PasLocation, PasMessage, PasPatientNumber
 from app.wards import admissions, schemas
 from app.wards import service as wards_service
-from app.wards.models import Admission, Bed, Locality, Patient, Site, Ward, WardStay
+from app.wards.models import (
+    PURPOSE_NOT_RECORDED,
+    Admission,
+    Bed,
+    Locality,
+    Patient,
+    Site,
+    Ward,
+    WardStay,
+)
 from app.wards.nhs import normalise_nhs_number
 
 log = logging.getLogger("wardflow.pas")
 
 FEED_USERNAME = "PAS feed"
-PURPOSE_PLACEHOLDER = "Not yet recorded: admitted by the PAS feed, to be recorded by the ward."
+PURPOSE_PLACEHOLDER = PURPOSE_NOT_RECORDED
 FEED_LEGAL_STATUS = "other"
 # A hand entry and the feed's message are the same event when they name the same person
 # and place and their times are this close.
@@ -109,7 +118,7 @@ class Done:
 
 def purpose_missing(admission: Admission) -> bool:
     """An admission from the feed whose reason and benefit the ward has not recorded yet."""
-    return PURPOSE_PLACEHOLDER in (admission.reason, admission.expected_benefit)
+    return admission.purpose_missing
 
 
 PURPOSE_FLAG = "purpose_missing"

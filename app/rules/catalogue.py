@@ -55,6 +55,8 @@ class RuleCode(StrEnum):
     RI_PRONE = "RI_PRONE"
     RI_RECORD_INCOMPLETE = "RI_RECORD_INCOMPLETE"
     RI_DEBRIEF = "RI_DEBRIEF"
+    ADM_PURPOSE_MISSING = "ADM_PURPOSE_MISSING"
+    FEED_SILENT = "FEED_SILENT"
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,20 @@ RULES: tuple[Rule, ...] = (
          "No post-incident review with the patient within 72 hours.", "low",
          "MHSDS MHS505 post-incident review; local-policy default", "restrictive_intervention",
          {"within": duration("PT72H", "time to the debrief")}),
+    Rule(RuleCode.ADM_PURPOSE_MISSING, "Reason and benefit of admission not recorded",
+         "An admission from the PAS feed still without its reason and expected benefit "
+         "24 hours after admission.", "high",
+         "People are only admitted if and when they need it, with a clear reason and "
+         "expected benefit; local-policy default for the time", "admission",
+         {"within": duration("PT24H", "time from admission to recording them")}),
+    Rule(RuleCode.FEED_SILENT, "PAS feed silent",
+         "No message from the trust's PAS for 30 minutes of the working day: the board may "
+         "no longer show who is where.", "high",
+         "Clinical risk management (DCB0160): a board that no longer hears its PAS is wrong "
+         "without knowing; local-policy default", "pas_feed",
+         {"silence": duration("PT30M", "silence in the day that raises it", calendar=False),
+          "day_starts": number(8, "hour the day starts (local time)", 0, 23),
+          "day_ends": number(20, "hour the day ends (local time; 24 is midnight)", 1, 24)}),
 )  # fmt: skip
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

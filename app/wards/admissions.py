@@ -519,12 +519,16 @@ async def update_admission(
         if edd is not None and edd < local_date(admission.admitted_at):
             raise Invalid(FieldError("expected_discharge_date", "cannot be before the admission"))
         admission.expected_discharge_date = edd
+    was_missing = admission.purpose_missing
     for name in ("reason", "expected_benefit"):
         if name in fields:
             value = getattr(data, name)
             if value is None:
                 raise Invalid(FieldError(name, "cannot be empty"))
             setattr(admission, name, value)
+    if was_missing and not admission.purpose_missing:
+        # ADM_PURPOSE_MISSING clears at this moment (the ward typed them now).
+        admission.purpose_recorded_at = now
     await flush(session)
     await audit.record(
         session, actor=actor, action="admission.update", entity=admission, before=before, at=now

@@ -182,6 +182,12 @@ class Patient(Base):
         return f"{self.given_name} {self.family_name.upper()}"
 
 
+# What an admission from an outside system (the PAS feed) holds for its reason and expected
+# benefit until the ward records them: the columns refuse blanks, and the board, the
+# ADM_PURPOSE_MISSING rule and the admission page recognise this text.
+PURPOSE_NOT_RECORDED = "Not yet recorded: admitted by the PAS feed, to be recorded by the ward."
+
+
 class Admission(Base):
     """A hospital spell: admission to discharge, possibly over several wards."""
 
@@ -225,6 +231,9 @@ class Admission(Base):
     discharge_destination: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When the ward recorded the reason and expected benefit of an admission that arrived
+    # without them (PURPOSE_NOT_RECORDED); None for one admitted with them.
+    purpose_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient: Mapped[Patient] = relationship(lazy="raise")
     stays: Mapped[list[WardStay]] = relationship(
@@ -240,6 +249,11 @@ class Admission(Base):
     @property
     def is_open(self) -> bool:
         return self.discharged_at is None
+
+    @property
+    def purpose_missing(self) -> bool:
+        """Arrived without a reason or expected benefit, and the ward has not recorded both."""
+        return PURPOSE_NOT_RECORDED in (self.reason, self.expected_benefit)
 
 
 class WardStay(Base):

@@ -20,7 +20,7 @@ from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
 from app.wards import admissions, board, codes, schemas, service
-from app.wards.models import Admission, Bed, Locality, Ward, WardStay
+from app.wards.models import PURPOSE_NOT_RECORDED, Admission, Bed, Locality, Ward, WardStay
 from app.web import input_datetime, is_htmx, page_or_fragment, render, templates
 
 router = APIRouter()
@@ -34,6 +34,7 @@ templates.env.globals.update(
     PATIENT_SEXES=codes.PATIENT_SEXES,
     ETHNIC_CATEGORIES=codes.ETHNIC_CATEGORIES,
     DISCHARGE_DESTINATIONS=codes.DISCHARGE_DESTINATIONS,
+    PURPOSE_NOT_RECORDED=PURPOSE_NOT_RECORDED,
 )
 # Other capabilities add a section to the admission's page (restrictive practice lists its
 # episodes and uses of force) without wards depending on them: (template, its context).
@@ -459,7 +460,7 @@ async def _admission_page(
     fresh = {"at": input_datetime(now)}
     forms = {
         name: (values or fresh, errors or {}) if name == sent else (fresh, {})
-        for name in ("review", "legal")
+        for name in ("review", "legal", "purpose")
     }
     return render(
         request,
@@ -604,4 +605,46 @@ async def change_legal_status(
         write=write if data is not None else None,
         sent="legal",
         conflict_field="legal_status",
+    )
+
+
+@router.post("/admissions/{admission_id}/purpose", response_class=HTMLResponse)
+async def record_purpose(
+    admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    """The reason for admission and its expected benefit, recorded by the ward for a person
+    the PAS feed admitted without them (ADM_PURPOSE_MISSING clears at this moment)."""
+    values = form_dict(await request.form())
+    errors: Errors = {}
+    for name, message in (
+        ("reason", "Enter the reason for admission"),
+        ("expected_benefit", "Enter the expected benefit of admission"),
+    ):
+        if not str(values.get(name) or "").strip():
+            errors[name] = message
+    data = None
+    if not errors:
+        data = validate(
+            schemas.AdmissionPatch,
+            {"reason": values.get("reason"), "expected_benefit": values.get("expected_benefit")},
+            errors,
+        )
+
+    async def write() -> object:
+        assert isinstance(data, schemas.AdmissionPatch)
+        return await admissions.update_admission(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+
+    return await _admission_form_result(
+        request,
+        session,
+        user,
+        admission_id,
+        now,
+        values,
+        errors,
+        write=write if data is not None else None,
+        sent="purpose",
+        conflict_field="reason",
     )

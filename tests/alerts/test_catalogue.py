@@ -40,6 +40,9 @@ DOCUMENTED = {
     "RI_PRONE": ("medium", {"high_after": "PT10M"}),
     "RI_RECORD_INCOMPLETE": ("medium", {"within": "PT24H"}),
     "RI_DEBRIEF": ("low", {"within": "PT72H"}),
+    # Issue 21 (the PAS feed), local-policy defaults.
+    "ADM_PURPOSE_MISSING": ("high", {"within": "PT24H"}),
+    "FEED_SILENT": ("high", {"silence": "PT30M", "day_starts": 8, "day_ends": 20}),
 }
 
 

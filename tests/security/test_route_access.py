@@ -570,6 +570,7 @@ def _bodies(now: datetime) -> dict[str, dict[str, Any]]:
         },
         "f_purpose_review": {"at": form_ago(hours=1), "still_needed": "yes", "note": "Needed"},
         "f_legal_status": {"at": form_ago(hours=1), "legal_status": "s3"},
+        "f_purpose": {"reason": "Relapse of psychosis", "expected_benefit": "Safe treatment"},
         "f_discharge": {"at": form_ago(hours=1), "destination": "usual_residence"},
         "f_ready": {
             "started_at": form_ago(hours=2),
@@ -923,6 +924,7 @@ def rows(now: datetime) -> list[Row]:
             "POST", "/admissions/{admission_id}/purpose-reviews", WRITE, body=b["f_purpose_review"]
         ),
         Row("POST", "/admissions/{admission_id}/legal-status", WRITE, body=b["f_legal_status"]),
+        Row("POST", "/admissions/{admission_id}/purpose", WRITE, body=b["f_purpose"]),
         Row("GET", "/admissions/{admission_id}/discharge", WRITE),
         Row("POST", "/admissions/{admission_id}/discharge", WRITE, body=b["f_discharge"]),
         Row("GET", "/admissions/{admission_id}/ready-for-discharge", WRITE),

@@ -5,7 +5,7 @@ A check is a fixed number of set-based queries, whatever the number of subjects.
 from __future__ import annotations
 
 from app.alerts.breaches import CheckSpec
-from app.alerts.checks import admissions, episodes, flow, force, wards
+from app.alerts.checks import admissions, episodes, flow, force, pas, wards
 
 CHECKS: tuple[CheckSpec, ...] = (
     *episodes.CHECKS,
@@ -13,4 +13,5 @@ CHECKS: tuple[CheckSpec, ...] = (
     *force.CHECKS,
     *wards.CHECKS,
     *flow.CHECKS,
+    *pas.CHECKS,
 )
