@@ -78,6 +78,18 @@ async def test_location_searches_by_type_part_of_and_operational_status(client, 
     assert with_system == {f"bed-{beds['A1']}"}
 
 
+async def test_a_count_above_the_maximum_is_clamped_and_paged(client, world, beds, monkeypatch):
+    """FHIR search (found by an outside check): the server returns at most its maximum and
+    pages the rest, rather than refusing the search."""
+    from app.interop.fhir import params
+
+    monkeypatch.setattr(params, "MAX_COUNT", 5)
+    body = await fhir(client, world).get("Location", _count=1000)
+    assert body["total"] == 17 and len(body["entry"]) == 5
+    links = {link["relation"]: link["url"] for link in body["link"]}
+    assert "_count=5" in links["next"] and "_offset=5" in links["next"]
+
+
 async def test_search_results_page_with_next_and_previous_links(client, world, beds):
     f = fhir(client, world)
     first = await f.get("Location", _count=5)
@@ -139,7 +151,7 @@ async def test_no_one_signed_in_is_refused_with_an_operation_outcome(client, wor
         ("Location", {"type": "ward"}),
         ("Location", {"partof": "Patient/1"}),
         ("Location", {"_count": "lots"}),
-        ("Location", {"_count": "1000"}),
+        ("Location", {"_count": "-1"}),
         ("Location", {"_offset": "-1"}),
         ("Location", {"name": "Ash"}),
         ("Encounter", {"date": "yesterday"}),

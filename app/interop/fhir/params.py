@@ -53,7 +53,9 @@ def read(items: list[tuple[str, str]], allowed: set[str]) -> tuple[dict[str, lis
     for fmt in values.get("_format", []):
         if fmt not in JSON_FORMATS:
             raise BadSearch("Only JSON is served (_format=json).")
-    count = _single_int(values, "_count", DEFAULT_COUNT, 0, MAX_COUNT)
+    # FHIR search: "the server ... SHALL NOT return more than the server's maximum" and
+    # pages the rest: a larger _count is clamped (its next link says the count used).
+    count = min(_single_int(values, "_count", DEFAULT_COUNT, 0, 10_000_000), MAX_COUNT)
     offset = _single_int(values, "_offset", 0, 0, 10_000_000)
     return values, Paging(count, offset)
 
