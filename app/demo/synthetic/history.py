@@ -1,7 +1,7 @@
 """Every bed's history at one hospital: who is in it now, and the stays before, back to the
 start of the history. Planned per hospital from the hospital's own random stream.
 
-As in the demo trust (app.seed), every bed has a timeline of stays that never overlap:
+As in the demo trust (app.demo.trust), every bed has a timeline of stays that never overlap:
 the stays open now and the transfers (which tie two beds together) are reserved first, and
 the gaps around them are filled backwards from now with past stays whose lengths follow
 the ward type's profile, with the bed standing empty between people for about as long as
@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.seed import (
+from app.demo.plan import (
     MIN_BED_GAP,
     MIN_STAY,
     OPEN_TRANSFER_CHANCE,
@@ -25,9 +25,9 @@ from app.seed import (
     Segment,
     Spell,
     WardSpec,
-    _minute,
+    to_minute,
 )
-from app.synthetic.places import SitePlan, bed_labels
+from app.demo.synthetic.places import SitePlan, bed_labels
 
 # About one bed in eighty is closed now (repairs, staffing, infection control).
 CLOSED_SHARE = 0.0125
@@ -107,7 +107,7 @@ def plan_site(
         for bed in beds:
             if bed.ward is ward and bed.label in closed:
                 bed.closed_reason = rng.choice(CLOSED_REASONS)
-                bed.closed_at = closed_since[_key(ward, bed.label)] = _minute(
+                bed.closed_at = closed_since[_key(ward, bed.label)] = to_minute(
                     now - timedelta(days=rng.uniform(1, 30))
                 )
         open_beds[ward.code] = [label for label in labels if label not in closed]
@@ -116,7 +116,9 @@ def plan_site(
     for ward in site.wards:
         labels = open_beds[ward.code]
         for label in sorted(rng.sample(labels, round(len(labels) * ward.occupancy))):
-            segment = Segment(ward, _key(ward, label), _minute(now - _elapsed_now(rng, ward)), None)
+            segment = Segment(
+                ward, _key(ward, label), to_minute(now - _elapsed_now(rng, ward)), None
+            )
             book.take(segment)
             current.append(Spell([segment]))
 
@@ -170,7 +172,7 @@ def _add_earlier_stay(
     from_ward = rng.choice(sources)
     moved_at = spell.admitted_at
     length = min(max(stay_length(rng, from_ward), timedelta(hours=12)), timedelta(days=30))
-    began = _minute(moved_at - length)
+    began = to_minute(moved_at - length)
     labels = open_beds[from_ward.code]
     for label in rng.sample(labels, min(5, len(labels))):
         key = _key(from_ward, label)
@@ -211,10 +213,10 @@ def _past_transfers(
             break
         route = rng.choice(routes)
         from_ward, to_ward = rng.choice(pairs_by_route[route])
-        moved_at = _minute(history_start + (now - history_start) * rng.uniform(0.02, 0.98))
+        moved_at = to_minute(history_start + (now - history_start) * rng.uniform(0.02, 0.98))
         first = min(max(stay_length(rng, from_ward), timedelta(hours=12)), timedelta(days=30))
         second = min(max(stay_length(rng, to_ward), timedelta(hours=12)), timedelta(days=120))
-        began, ended = _minute(moved_at - first), _minute(moved_at + second)
+        began, ended = to_minute(moved_at - first), to_minute(moved_at + second)
         if ended > now - timedelta(days=1):
             continue
         from_bed = _key(from_ward, rng.choice(open_beds[from_ward.code]))
@@ -250,7 +252,7 @@ def _fill_window(
             if end - after < MIN_STAY + MIN_BED_GAP:
                 break
             start = max(end - stay_length(rng, ward), after + MIN_BED_GAP)
-        start, end = _minute(start), _minute(end)
+        start, end = to_minute(start), to_minute(end)
         if end - start < timedelta(hours=1):
             break
         stays.append((start, end))

@@ -13,19 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.seed import (
+from app.demo.plan import (
     LEGAL_CHANGES,
     PROFILES,
     PURPOSE_NOT_NEEDED,
     PURPOSE_STILL_NEEDED,
     REASONS,
     Spell,
-    _minute,
+    to_minute,
 )
-from app.synthetic.history import split_key
-from app.synthetic.people import People
-from app.synthetic.places import Places, SitePlan
-from app.synthetic.writer import Rows
+from app.demo.synthetic.history import split_key
+from app.demo.synthetic.people import People
+from app.demo.synthetic.places import Places, SitePlan
+from app.demo.synthetic.writer import Rows
 
 DAY = timedelta(days=1)
 DAY_MINUTES = 1440
@@ -122,7 +122,7 @@ class SiteRecords:
         ctx, rng, rows = self.ctx, self.ctx.rng, self.rows
         now = ctx.now
         admitted = spell.admitted_at
-        decided = _minute(
+        decided = to_minute(
             admitted - HOUR * (rng.uniform(12, 96) if rng.random() < 0.15 else rng.uniform(0.5, 10))
         )
         patient_id = self.patient(spell.person, decided - HOUR * rng.uniform(0.2, 3))
@@ -193,7 +193,7 @@ class SiteRecords:
                 choices = tuple(c for c in choices if c[0] != "informal")
             if not choices:
                 break
-            change_at = _minute(at + HOUR * rng.uniform(earliest, latest))
+            change_at = to_minute(at + HOUR * rng.uniform(earliest, latest))
             if rng.random() >= chance or change_at >= ends:
                 break
             status, at = pick(rng, choices), change_at
@@ -222,12 +222,12 @@ class SiteRecords:
             if rng.random() >= READY_NOW.get(ward_type, 0) or now - admitted < 10 * DAY:
                 return None
             room = min((now - admitted) / DAY - 3, 150)
-            started = _minute(now - DAY * rng.uniform(0.5, room))
+            started = to_minute(now - DAY * rng.uniform(0.5, room))
         else:
             if rng.random() >= READY_PAST.get(ward_type, 0) or ended - admitted < 4 * DAY:
                 return None
             days = min(rng.lognormvariate(math.log(12), 0.9), (ended - admitted) / DAY - 2)
-            started = _minute(ended - DAY * max(days, 1))
+            started = to_minute(ended - DAY * max(days, 1))
         if started <= admitted:
             return None
         key = ward_type if ward_type in DELAY_REASONS else "general"

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from typing import TypeVar
 
+from app.demo.plan import WardSpec
 from app.flow import geo
-from app.seed import WardSpec
 
 T = TypeVar("T")
 

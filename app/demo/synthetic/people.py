@@ -12,8 +12,8 @@ import random
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from app.seed import HERITAGE, MIXED_WARD_SEXES, NAMES, PROFILES, Person, Spell
-from app.synthetic.places import Places, SitePlan, Town
+from app.demo.plan import HERITAGE, MIXED_WARD_SEXES, NAMES, PROFILES, Person, Spell
+from app.demo.synthetic.places import Places, SitePlan, Town
 
 # Inpatients in England by ethnic category (MHSDS, roughly): Black people are admitted,
 # and detained, far more often than their share of the population.
