@@ -749,10 +749,6 @@ def clamp_stay(length: timedelta, low_days: float, high_days: float) -> timedelt
     return timedelta(days=clamp(length / timedelta(days=1), low_days, high_days))
 
 
-def age_on(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)

@@ -18,6 +18,7 @@ import nhs_number
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clock import age_on
 from app.demo.places import CLOSED_BEDS, LOCALITIES, SITES, WARDS, bed_labels
 from app.demo.plan import (
     ETHNIC_WEIGHTS,
@@ -37,7 +38,6 @@ from app.demo.plan import (
     add_earlier_stay,
     add_years,
     age_limits,
-    age_on,
     clamp,
     clamp_stay,
     compatible,

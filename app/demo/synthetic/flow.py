@@ -9,9 +9,9 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from app.demo.plan import Person, to_minute
-from app.demo.synthetic.people import age_on
-from app.demo.synthetic.records import DAY, HOUR, REQUEST_NOTES, SiteRecords, pick
+from app.clock import age_on
+from app.demo.plan import Person, to_minute, weighted
+from app.demo.synthetic.records import DAY, HOUR, REQUEST_NOTES, SiteRecords
 from app.flow import geo
 
 # The waiting list now (share of a hospital's beds), cancelled requests a year (per bed),
@@ -152,9 +152,9 @@ class FlowRecords:
                 placement_id, patient_id, request_id,
                 f"{rng.choice(PROVIDERS)}, {there.name}", lat, lon,
                 geo.distance_km((home.latitude, home.longitude), (lat, lon)),
-                OAP_BED_TYPES[ward_type], pick(rng, OAP_REASONS),
+                OAP_BED_TYPES[ward_type], weighted(rng, OAP_REASONS),
                 Decimal(rng.randint(480, 950)) if rng.random() < 0.9 else None,
-                start, ended, pick(rng, OAP_OUTCOMES) if ended is not None else None,
+                start, ended, weighted(rng, OAP_OUTCOMES) if ended is not None else None,
                 created, None, ended if ended is not None else created,
             ),
         )  # fmt: skip
