@@ -108,10 +108,10 @@ def seed_demo(
     ] = False,
 ) -> None:
     """A realistic demo trust: sites, wards, beds, patients and months of history."""
-    from app import seed
+    from app import demo
 
-    async def work(session: AsyncSession) -> seed.DemoSummary | None:
-        if not await seed.database_is_empty(session):
+    async def work(session: AsyncSession) -> demo.DemoSummary | None:
+        if not await demo.database_is_empty(session):
             if if_empty:
                 return None
             err.print(
@@ -132,7 +132,7 @@ def seed_demo(
                     tasks[step] = progress.add_task(step, total=total)
                 progress.update(tasks[step], completed=done, total=total)
 
-            return await seed.seed_demo(session, now=utcnow(), progress=report)
+            return await demo.seed_demo(session, now=utcnow(), progress=report)
 
     summary = _run(work)
     if summary is None:
@@ -177,7 +177,7 @@ def seed_synthetic(
 
     from rich.table import Table
 
-    from app import synthetic
+    from app.demo import synthetic
 
     if (years is None) == (admissions is None):
         raise typer.BadParameter("give either --years or --admissions", param_hint="'--years'")
@@ -198,7 +198,7 @@ def seed_synthetic(
     started = time.monotonic()
 
     async def work(session: AsyncSession) -> synthetic.Summary | None:
-        from app import seed as demo
+        from app import demo
 
         if not await demo.database_is_empty(session):
             err.print(

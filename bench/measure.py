@@ -237,7 +237,7 @@ class Placement:
 async def _placements(url: str, wanted: int) -> list[Placement]:
     """Empty beds, and for each a new person who fits the ward (sex, age, home nearby),
     added straight to the database: the write test times admissions, not registration."""
-    from app.synthetic.people import NhsNumbers
+    from app.demo.synthetic.people import NhsNumbers
 
     async with raw.Raw(url) as db:
         beds = await db.fetch(

@@ -28,9 +28,9 @@ from bench.config import ROOT, WORK, Config, DataSet
 
 WARDFLOW = str(Path(sys.executable).parent / "wardflow")
 SOURCES = (
-    "app/synthetic/*.py",
-    "app/seed.py",
-    "app/segregation/demo/*.py",
+    "app/demo/*.py",
+    "app/demo/restrictive/*.py",
+    "app/demo/synthetic/*.py",
     "alembic/versions/*.py",
 )
 

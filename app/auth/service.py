@@ -22,6 +22,9 @@ log = logging.getLogger("wardflow.auth")
 # The audit log's username column holds 64 characters; a typed name may be longer.
 NAME_LIMIT = 64
 UNKNOWN_CLIENT = "unknown"
+# The one password of every account the demo seed makes (app.demo), public by design: kept
+# here, where accounts still holding it are flagged. Demo data only: never production.
+DEMO_PASSWORD = "wardflow-demo"  # noqa: S105 (documented demo password, not a secret)
 
 
 async def get_user(session: AsyncSession, username: str) -> User:
@@ -224,8 +227,6 @@ async def check_demo_passwords(session: AsyncSession) -> list[str]:
     """At start-up: which flagged accounts really still have the demo password (one argon2
     check each, for the few flagged); a flag whose password changed is cleared. Logs a
     warning naming those that still have it."""
-    from app.seed import DEMO_PASSWORD
-
     users = list(
         await session.scalars(
             select(User).where(User.demo_password.is_(True), User.active.is_(True))

@@ -127,7 +127,7 @@ async def test_the_only_active_admin_cannot_be_disabled(world, signed_in, sessio
 
 
 async def _demo_account(session, world) -> User:  # type: ignore[no-untyped-def]
-    from app.seed import DEMO_PASSWORD
+    from app.demo import DEMO_PASSWORD
 
     user = await service.create_user(
         session,
@@ -143,8 +143,8 @@ async def _demo_account(session, world) -> User:  # type: ignore[no-untyped-def]
 
 
 async def test_the_demo_password_is_only_allowed_to_the_seeds_own_accounts(world, session):
+    from app.demo import DEMO_PASSWORD
     from app.errors import Invalid
-    from app.seed import DEMO_PASSWORD
 
     with pytest.raises(Invalid):
         await service.create_user(

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEntry
 from app.auth.models import User
 from app.auth.service import make_api_token
+from app.demo import seed_demo
+from app.demo.places import LOCALITIES
 from app.discharge.models import ReadyForDischarge
 from app.flow.models import BedRequest, OutOfAreaPlacement, PlacementReview
-from app.seed import LOCALITIES, seed_demo
 from app.wards.models import Admission, Locality, Patient, Ward, WardStay
 from tests.flow.helpers import reference_km
 

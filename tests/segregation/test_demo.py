@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.seed import seed_demo
+from app.demo import seed_demo
 from app.segregation import force, readout
 from app.segregation.codes import INTERVENTION_TYPES
 from app.segregation.models import (

@@ -32,11 +32,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.seed import DEMO_USERS, Person, Spell
-from app.segregation.demo.current import plan_current
-from app.segregation.demo.past import plan_past
-from app.segregation.demo.plan import ForcePlan, Planner
-from app.segregation.demo.write import write
+from app.demo.places import DEMO_USERS
+from app.demo.plan import Person, Spell
+from app.demo.restrictive.current import plan_current
+from app.demo.restrictive.past import plan_past
+from app.demo.restrictive.plan import ForcePlan, Planner
+from app.demo.restrictive.write import write
 from app.wards.models import Bed, Ward, WardStay
 
 __all__ = ["RestrictiveSummary", "seed_restrictive"]

@@ -25,14 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
 from app.audit.service import SYSTEM
-from app.auth.service import create_user
-from app.seed import DEMO_PASSWORD, _minute, database_is_empty
-from app.segregation.demo.plan import Planner
-from app.synthetic import writer as bulk
-from app.synthetic.flow import FlowRecords
-from app.synthetic.history import admissions_per_year, plan_site
-from app.synthetic.people import NhsNumbers, People
-from app.synthetic.places import (
+from app.auth.service import DEMO_PASSWORD, create_user
+from app.demo import database_is_empty
+from app.demo.plan import to_minute
+from app.demo.restrictive.plan import Planner
+from app.demo.synthetic import writer as bulk
+from app.demo.synthetic.flow import FlowRecords
+from app.demo.synthetic.history import admissions_per_year, plan_site
+from app.demo.synthetic.people import NhsNumbers, People
+from app.demo.synthetic.places import (
     LARGE_WARD,
     Places,
     SitePlan,
@@ -40,8 +41,8 @@ from app.synthetic.places import (
     plan_places,
     ward_display_name,
 )
-from app.synthetic.records import Context, SiteRecords
-from app.synthetic.restrictive import plan_restrictive, write_restrictive
+from app.demo.synthetic.records import Context, SiteRecords
+from app.demo.synthetic.restrictive import plan_restrictive, write_restrictive
 from app.wards.models import BedClosure
 
 Progress = Callable[[str, int, int], None]
@@ -180,7 +181,7 @@ async def build(
             "The database already has wards or users; a synthetic set needs it empty."
         )
     report = progress or (lambda _step, _done, _total: None)
-    clock = _minute(now.astimezone(UTC))
+    clock = to_minute(now.astimezone(UTC))
     places = _places(seed, beds)
 
     rows = bulk.Rows(await bulk.first_ids(session))

@@ -13,19 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.seed import (
-    LEGAL_CHANGES,
+from app.demo.plan import (
     PROFILES,
     PURPOSE_NOT_NEEDED,
     PURPOSE_STILL_NEEDED,
-    REASONS,
     Spell,
-    _minute,
+    decision_to_admit,
+    expected_discharge_date,
+    legal_history,
+    reason_and_benefit,
+    to_minute,
+    weighted,
 )
-from app.synthetic.history import split_key
-from app.synthetic.people import People
-from app.synthetic.places import Places, SitePlan
-from app.synthetic.writer import Rows
+from app.demo.synthetic.history import split_key
+from app.demo.synthetic.people import People
+from app.demo.synthetic.places import Places, SitePlan
+from app.demo.synthetic.writer import Rows
 
 DAY = timedelta(days=1)
 DAY_MINUTES = 1440
@@ -78,10 +81,6 @@ class Context:
     user_for: Callable[[str], int | None]
 
 
-def pick(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
-
-
 class SiteRecords:
     """Builds one hospital's rows into `rows`; remembers each spell's admission id."""
 
@@ -122,27 +121,22 @@ class SiteRecords:
         ctx, rng, rows = self.ctx, self.ctx.rng, self.rows
         now = ctx.now
         admitted = spell.admitted_at
-        decided = _minute(
-            admitted - HOUR * (rng.uniform(12, 96) if rng.random() < 0.15 else rng.uniform(0.5, 10))
-        )
+        decided = decision_to_admit(rng, spell)
         patient_id = self.patient(spell.person, decided - HOUR * rng.uniform(0.2, 3))
-        history = self._legal_history(spell)
+        history = legal_history(rng, spell, now)
         first_type = spell.wards[0].ward_type
-        key = "general" if first_type == "adult_acute" else first_type
-        if first_type == "picu" and rng.random() < 0.5:
-            key = "general"
-        reason, benefit = rng.choice(REASONS[key])
+        reason, benefit = reason_and_benefit(rng, spell)
         ended = spell.ended_at
         destination = None
         if ended is not None:
-            destination = pick(rng, PROFILES[spell.wards[-1].ward_type].destinations)
+            destination = weighted(rng, PROFILES[spell.wards[-1].ward_type].destinations)
         admission_id = rows.next_id("admissions")
         user = ctx.user_for(spell.wards[0].code)
         rows.add(
             "admissions",
             (
                 admission_id, patient_id, admitted, decided, reason, benefit, history[-1][0],
-                self._expected_discharge(spell), ended, destination, admitted, user,
+                expected_discharge_date(rng, spell, now), ended, destination, admitted, user,
             ),
         )  # fmt: skip
         for segment in spell.segments:
@@ -173,45 +167,6 @@ class SiteRecords:
             )  # fmt: skip
         return admission_id
 
-    def _legal_history(self, spell: Spell) -> list[tuple[str, datetime]]:
-        """The status at admission, then the changes holding powers and tribunals force.
-        Nobody on a secure or intensive-care ward is informal."""
-        rng = self.ctx.rng
-        types = [w.ward_type for w in spell.wards]
-        decisive = next((t for t in types if t in ("forensic", "picu")), types[0])
-        detained_throughout = decisive in ("forensic", "picu")
-        status = pick(rng, PROFILES[decisive].legal_statuses)
-        at = spell.admitted_at
-        history = [(status, at)]
-        ends = spell.ended_at or self.ctx.now
-        for _ in range(3):
-            rule = LEGAL_CHANGES.get(status)
-            if rule is None:
-                break
-            chance, earliest, latest, choices = rule
-            if detained_throughout:
-                choices = tuple(c for c in choices if c[0] != "informal")
-            if not choices:
-                break
-            change_at = _minute(at + HOUR * rng.uniform(earliest, latest))
-            if rng.random() >= chance or change_at >= ends:
-                break
-            status, at = pick(rng, choices), change_at
-            history.append((status, at))
-        return history
-
-    def _expected_discharge(self, spell: Spell) -> object:
-        rng, now = self.ctx.rng, self.ctx.now
-        earliest = spell.admitted_at.date() + DAY
-        if spell.ended_at is None:
-            if rng.random() >= 0.4:
-                return None
-            offset = rng.randint(-10, -1) if rng.random() < 0.25 else rng.randint(1, 28)
-            return max(earliest, now.date() + DAY * offset)
-        if rng.random() >= 0.3:
-            return None
-        return max(earliest, spell.ended_at.date() + DAY * rng.randint(-7, 7))
-
     def _ready(self, spell: Spell, admission_id: int) -> datetime | None:
         """A clinically-ready-for-discharge period: at the end of a past stay (ending at
         discharge), or open now for someone waiting to leave. Returns when it began."""
@@ -222,12 +177,12 @@ class SiteRecords:
             if rng.random() >= READY_NOW.get(ward_type, 0) or now - admitted < 10 * DAY:
                 return None
             room = min((now - admitted) / DAY - 3, 150)
-            started = _minute(now - DAY * rng.uniform(0.5, room))
+            started = to_minute(now - DAY * rng.uniform(0.5, room))
         else:
             if rng.random() >= READY_PAST.get(ward_type, 0) or ended - admitted < 4 * DAY:
                 return None
             days = min(rng.lognormvariate(math.log(12), 0.9), (ended - admitted) / DAY - 2)
-            started = _minute(ended - DAY * max(days, 1))
+            started = to_minute(ended - DAY * max(days, 1))
         if started <= admitted:
             return None
         key = ward_type if ward_type in DELAY_REASONS else "general"
@@ -241,7 +196,7 @@ class SiteRecords:
             "ready_for_discharge",
             (
                 self.rows.next_id("ready_for_discharge"), admission_id, started, ended,
-                pick(rng, DELAY_REASONS[key]), pick(rng, ATTRIBUTABLE), created,
+                weighted(rng, DELAY_REASONS[key]), weighted(rng, ATTRIBUTABLE), created,
                 self.ctx.user_for(spell.wards[-1].code), updated,
             ),
         )  # fmt: skip

@@ -12,8 +12,20 @@ import random
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from app.seed import HERITAGE, MIXED_WARD_SEXES, NAMES, PROFILES, Person, Spell
-from app.synthetic.places import Places, SitePlan, Town
+from app.clock import age_on
+from app.demo.plan import (
+    MIN_DAYS_BETWEEN_ADMISSIONS,
+    MIXED_WARD_SEXES,
+    PROFILES,
+    Person,
+    Spell,
+    add_years,
+    age_limits,
+    ld_and_autism,
+    name,
+    weighted,
+)
+from app.demo.synthetic.places import Places, SitePlan, Town
 
 # Inpatients in England by ethnic category (MHSDS, roughly): Black people are admitted,
 # and detained, far more often than their share of the population.
@@ -25,7 +37,6 @@ ETHNIC_CODES = list(ETHNIC_WEIGHTS)
 ETHNIC_CUMULATIVE = [sum(list(ETHNIC_WEIGHTS.values())[: i + 1]) for i in range(len(ETHNIC_CODES))]
 # Over years of history many people are admitted more than once.
 READMISSION_CHANCE = 0.32
-MIN_DAYS_BETWEEN_ADMISSIONS = 7
 REGIONAL = ("forensic", "camhs", "ld_autism")
 OLDEST = 97
 
@@ -58,16 +69,8 @@ class NhsNumbers:
                 return f"{stem}{check}"
 
 
-def age_on(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def _age_limits(spell: Spell) -> tuple[int, int]:
-    return max(w.min_age for w in spell.wards), min(w.max_age for w in spell.wards)
-
-
 def fits(person: Person, spell: Spell, now: datetime) -> bool:
-    low, high = _age_limits(spell)
+    low, high = age_limits(spell)
     ends = (spell.ended_at or now).date()
     born = person.date_of_birth
     if not (low <= age_on(born, spell.admitted_at.date()) and age_on(born, ends) <= high):
@@ -144,9 +147,9 @@ class People:
         if spell is not None:
             first = spell.wards[0]
             ward_type = first.ward_type
-            low, high = _age_limits(spell)
+            low, high = age_limits(spell)
             single = [w.sex for w in spell.wards if w.sex != "mixed"]
-            sex = single[0] if single else _weighted(rng, MIXED_WARD_SEXES)
+            sex = single[0] if single else weighted(rng, MIXED_WARD_SEXES)
             admitted = spell.admitted_at.date()
             ends = (spell.ended_at or self.now).date()
         else:
@@ -155,8 +158,10 @@ class People:
             admitted = ends = (at or self.now).date()
         born = self._date_of_birth(ward_type, low, high, admitted, ends)
         ethnic = ETHNIC_CODES[_bisect(ETHNIC_CUMULATIVE, rng.random() * ETHNIC_CUMULATIVE[-1])]
-        given, family = self._name(ethnic, sex)
-        learning_disability, autistic = self._ld_and_autism(ward_type)
+        given, family = name(rng, ethnic, sex)
+        learning_disability, autistic = ld_and_autism(
+            rng, needs=ward_type == "ld_autism", ward_type=ward_type
+        )
         person = Person(
             sex=sex,
             date_of_birth=born,
@@ -187,27 +192,7 @@ class People:
             if low <= age_on(born, admitted) and age_on(born, ends) <= high:
                 return born
         # A long stay on a ward with a narrow band of ages: as young as the band allows.
-        return _years_before(admitted, low) - timedelta(days=1)
-
-    def _name(self, ethnic: str, sex: str) -> tuple[str, str]:
-        rng = self.rng
-        heritages = HERITAGE[ethnic]
-        males, females, _ = NAMES[rng.choice(heritages)]
-        if sex == "male":
-            given_names = males
-        elif sex == "female":
-            given_names = females
-        else:
-            given_names = rng.choice((males, females))
-        return rng.choice(given_names), rng.choice(NAMES[rng.choice(heritages)][2])
-
-    def _ld_and_autism(self, ward_type: str) -> tuple[bool, bool]:
-        rng = self.rng
-        if ward_type == "ld_autism":
-            kind = _weighted(rng, (("ld", 45), ("autistic", 30), ("both", 25)))
-            return kind in ("ld", "both"), kind in ("autistic", "both")
-        autistic_rate = 0.15 if ward_type == "camhs" else 0.045
-        return rng.random() < 0.045, rng.random() < autistic_rate
+        return add_years(admitted, -low) - timedelta(days=1)
 
     def _home(self, ward_type: str) -> Town:
         """Most live in the hospital's town or the next towns; regional services draw from
@@ -225,19 +210,8 @@ class People:
         return rng.choice(near)
 
 
-def _weighted(rng: random.Random, choices: Sequence[tuple[str, float]]) -> str:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
-
-
 def _bisect(cumulative: list[float], value: float) -> int:
     for index, edge in enumerate(cumulative):
         if value < edge:
             return index
     return len(cumulative) - 1
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)

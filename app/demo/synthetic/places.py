@@ -11,12 +11,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import TypeVar
 
+from app.demo.plan import WardSpec, weighted
 from app.flow import geo
-from app.seed import WardSpec
-
-T = TypeVar("T")
 
 # (code, name, latitude, longitude, weight)
 TOWNS: tuple[tuple[str, str, float, float, float], ...] = (
@@ -243,10 +240,6 @@ class Places:
         return [w for s in self.sites for w in s.wards]
 
 
-def _pick(rng: random.Random, options: tuple[tuple[T, float], ...]) -> T:
-    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
-
-
 def plan_places(rng: random.Random, beds: int) -> Places:
     """Wards adding up to exactly `beds`, grouped into hospitals of three to eight wards,
     hospitals in towns chosen by population (a big city may have several)."""
@@ -285,14 +278,14 @@ def plan_places(rng: random.Random, beds: int) -> Places:
         wards: list[WardSpec] = []
         for position, (kind, size) in enumerate(kinds[index : index + count]):
             shape = SHAPES[kind]
-            low_age, high_age = _pick(rng, shape.ages)
+            low_age, high_age = weighted(rng, shape.ages)
             ward_name = WARD_NAMES[(len(sites) * 7 + position) % len(WARD_NAMES)]
             wards.append(
                 WardSpec(
                     code=f"{code}-{ward_name.upper()}",
                     site=code,
                     ward_type=kind,
-                    sex=_pick(rng, shape.sexes),
+                    sex=weighted(rng, shape.sexes),
                     min_age=low_age,
                     max_age=high_age,
                     beds=size,

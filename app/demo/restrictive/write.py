@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.segregation.demo.plan import MINUTE, Planner
-from app.segregation.demo.seclusion import OBSERVATIONS
+from app.demo.restrictive.plan import MINUTE, Planner
+from app.demo.restrictive.seclusion import OBSERVATIONS
 from app.segregation.force import snapshot
 from app.segregation.models import (
     InterventionStaff,

@@ -9,10 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.discharge import ready
-from app.discharge.models import ReadyForDischarge
-from app.discharge.schemas import ReadyIn
-from app.flow.demo.plan import (
+from app.demo.flow.plan import (
     DAY,
     PAST_READY,
     PAST_REASONS,
@@ -22,7 +19,10 @@ from app.flow.demo.plan import (
     Recorder,
     agency_for,
 )
-from app.seed import Spell, _weighted
+from app.demo.plan import Spell, weighted
+from app.discharge import ready
+from app.discharge.models import ReadyForDischarge
+from app.discharge.schemas import ReadyIn
 from app.segregation.models import Seclusion, Segregation
 from app.wards.models import Admission, PurposeReview, Ward, WardStay
 
@@ -73,7 +73,7 @@ async def ready_now(
     for n, (spell, admission_id) in enumerate(chosen):
         ward = spell.segments[-1].ward
         earliest = spell.admitted_at + 3 * DAY
-        reason = _weighted(rng, READY_REASONS[ward.ward_type])
+        reason = weighted(rng, READY_REASONS[ward.ward_type])
         if admission_id in not_needed:
             reviewed_at, note = not_needed[admission_id]
             reason = next((c for k, c in REVIEW_REASONS.items() if k in note), reason)
@@ -138,7 +138,7 @@ async def ready_in_the_past(session: AsyncSession, recorder: Recorder) -> int:
 
     periods = []
     for n, row in enumerate(chosen):
-        reason = _weighted(rng, PAST_REASONS[row.discharge_destination])
+        reason = weighted(rng, PAST_REASONS[row.discharge_destination])
         ended = row.discharged_at
         earliest = row.admitted_at + 3 * DAY
         if n < 2 and ended - 8 * DAY > earliest:

@@ -1,7 +1,7 @@
 """Every bed's history at one hospital: who is in it now, and the stays before, back to the
 start of the history. Planned per hospital from the hospital's own random stream.
 
-As in the demo trust (app.seed), every bed has a timeline of stays that never overlap:
+As in the demo trust (app.demo.trust), every bed has a timeline of stays that never overlap:
 the stays open now and the transfers (which tie two beds together) are reserved first, and
 the gaps around them are filled backwards from now with past stays whose lengths follow
 the ward type's profile, with the bed standing empty between people for about as long as
@@ -15,9 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.seed import (
-    MIN_BED_GAP,
-    MIN_STAY,
+from app.demo.plan import (
     OPEN_TRANSFER_CHANCE,
     PROFILES,
     TRANSFER_ROUTES,
@@ -25,9 +23,15 @@ from app.seed import (
     Segment,
     Spell,
     WardSpec,
-    _minute,
+    add_earlier_stay,
+    clamp_stay,
+    compatible,
+    fill_window,
+    mean_stay_days,
+    stay_length,
+    to_minute,
 )
-from app.synthetic.places import SitePlan, bed_labels
+from app.demo.synthetic.places import SitePlan, bed_labels
 
 # About one bed in eighty is closed now (repairs, staffing, infection control).
 CLOSED_SHARE = 0.0125
@@ -41,6 +45,8 @@ CLOSED_REASONS = (
 )
 # Discharged admissions that moved ward, as a share of a hospital's stays.
 PAST_TRANSFER_SHARE = 0.05
+# A past stay shorter than this ends the bed's free stretch (its earlier part stays empty).
+SHORTEST_STAY = timedelta(hours=1)
 
 
 @dataclass
@@ -57,21 +63,10 @@ class SiteHistory:
     spells: list[Spell]  # by admission time
 
 
-def mean_stay_days(ward_type: str) -> float:
-    profile = PROFILES[ward_type]
-    return profile.median_stay_days * math.exp(profile.stay_spread**2 / 2)
-
-
 def admissions_per_year(wards: list[WardSpec]) -> float:
     """About how many admissions a year these wards take at their occupancy (a bed cycles
     through a stay and the gap after it in mean_stay / occupancy days)."""
     return sum(w.beds * w.occupancy * 365.25 / mean_stay_days(w.ward_type) for w in wards)
-
-
-def stay_length(rng: random.Random, ward: WardSpec) -> timedelta:
-    profile = PROFILES[ward.ward_type]
-    days = rng.lognormvariate(math.log(profile.median_stay_days), profile.stay_spread)
-    return timedelta(days=min(max(days, 0.3), 1500))
 
 
 def _elapsed_now(rng: random.Random, ward: WardSpec) -> timedelta:
@@ -82,16 +77,6 @@ def _elapsed_now(rng: random.Random, ward: WardSpec) -> timedelta:
     mu = math.log(profile.median_stay_days) + profile.stay_spread**2
     days = min(rng.lognormvariate(mu, profile.stay_spread), 1500) * rng.random()
     return max(timedelta(hours=2), timedelta(days=days))
-
-
-def _bed_gap(rng: random.Random, ward: WardSpec) -> timedelta:
-    mean_gap = max(0.1, mean_stay_days(ward.ward_type) * (1 - ward.occupancy) / ward.occupancy)
-    return MIN_BED_GAP + timedelta(days=rng.expovariate(1 / mean_gap))
-
-
-def _compatible(a: WardSpec, b: WardSpec) -> bool:
-    sexes_fit = a.sex == b.sex or "mixed" in (a.sex, b.sex)
-    return sexes_fit and max(a.min_age, b.min_age) <= min(a.max_age, b.max_age)
 
 
 def plan_site(
@@ -107,7 +92,7 @@ def plan_site(
         for bed in beds:
             if bed.ward is ward and bed.label in closed:
                 bed.closed_reason = rng.choice(CLOSED_REASONS)
-                bed.closed_at = closed_since[_key(ward, bed.label)] = _minute(
+                bed.closed_at = closed_since[_key(ward, bed.label)] = to_minute(
                     now - timedelta(days=rng.uniform(1, 30))
                 )
         open_beds[ward.code] = [label for label in labels if label not in closed]
@@ -116,13 +101,17 @@ def plan_site(
     for ward in site.wards:
         labels = open_beds[ward.code]
         for label in sorted(rng.sample(labels, round(len(labels) * ward.occupancy))):
-            segment = Segment(ward, _key(ward, label), _minute(now - _elapsed_now(rng, ward)), None)
+            segment = Segment(
+                ward, _key(ward, label), to_minute(now - _elapsed_now(rng, ward)), None
+            )
             book.take(segment)
             current.append(Spell([segment]))
 
+    # The planner names beds by their key across the hospital.
+    bed_keys = {w.code: [_key(w, label) for label in open_beds[w.code]] for w in site.wards}
     for spell in current:
         if rng.random() < OPEN_TRANSFER_CHANCE.get(spell.segments[0].ward.ward_type, 0):
-            _add_earlier_stay(rng, spell, book, site, open_beds)
+            add_earlier_stay(rng, spell, book, site.wards, bed_keys, other_ward=True)
     years = (now - history_start) / timedelta(days=365.25)
     wanted = round(admissions_per_year(site.wards) * years * PAST_TRANSFER_SHARE)
     past = _past_transfers(rng, now, history_start, book, site, open_beds, wanted)
@@ -131,7 +120,9 @@ def plan_site(
         key = _key(bed.ward, bed.label)
         until = closed_since.get(key, now)
         for after, before in book.windows(key, until):
-            for start, end in _fill_window(rng, bed.ward, after, before, history_start):
+            for start, end in fill_window(
+                rng, bed.ward, after, before, history_start, shortest=SHORTEST_STAY
+            ):
                 past.append(Spell([Segment(bed.ward, key, start, end)]))
     spells = sorted(current + past, key=lambda s: (s.admitted_at, s.segments[0].bed))
     return SiteHistory(beds, spells)
@@ -145,41 +136,6 @@ def _key(ward: WardSpec, label: str) -> str:
 def split_key(key: str) -> tuple[str, str]:
     ward, label = key.split("/", 1)
     return ward, label
-
-
-def _add_earlier_stay(
-    rng: random.Random,
-    spell: Spell,
-    book: BedBook,
-    site: SitePlan,
-    open_beds: dict[str, list[str]],
-) -> None:
-    """Someone in a bed now came from another ward of the hospital (acute to PICU, say)."""
-    to_ward = spell.segments[0].ward
-    routes = [r for r in TRANSFER_ROUTES if r[1] == to_ward.ward_type]
-    if not routes:
-        return
-    from_type, _, reason = rng.choice(routes)
-    sources = [
-        w
-        for w in site.wards
-        if w.ward_type == from_type and w is not to_ward and _compatible(w, to_ward)
-    ]
-    if not sources:
-        return
-    from_ward = rng.choice(sources)
-    moved_at = spell.admitted_at
-    length = min(max(stay_length(rng, from_ward), timedelta(hours=12)), timedelta(days=30))
-    began = _minute(moved_at - length)
-    labels = open_beds[from_ward.code]
-    for label in rng.sample(labels, min(5, len(labels))):
-        key = _key(from_ward, label)
-        if book.is_free(key, began, moved_at):
-            earlier = Segment(from_ward, key, began, moved_at)
-            book.take(earlier)
-            spell.segments[0].transfer_reason = reason
-            spell.segments.insert(0, earlier)
-            return
 
 
 def _past_transfers(
@@ -198,7 +154,7 @@ def _past_transfers(
             for a in site.wards
             for b in site.wards
             if a.ward_type == route[0] and b.ward_type == route[1] and a is not b
-            if _compatible(a, b) and open_beds[a.code] and open_beds[b.code]
+            if compatible(a, b) and open_beds[a.code] and open_beds[b.code]
         ]
         for route in TRANSFER_ROUTES
     }
@@ -211,10 +167,10 @@ def _past_transfers(
             break
         route = rng.choice(routes)
         from_ward, to_ward = rng.choice(pairs_by_route[route])
-        moved_at = _minute(history_start + (now - history_start) * rng.uniform(0.02, 0.98))
-        first = min(max(stay_length(rng, from_ward), timedelta(hours=12)), timedelta(days=30))
-        second = min(max(stay_length(rng, to_ward), timedelta(hours=12)), timedelta(days=120))
-        began, ended = _minute(moved_at - first), _minute(moved_at + second)
+        moved_at = to_minute(history_start + (now - history_start) * rng.uniform(0.02, 0.98))
+        first = clamp_stay(stay_length(rng, from_ward), 0.5, 30)
+        second = clamp_stay(stay_length(rng, to_ward), 0.5, 120)
+        began, ended = to_minute(moved_at - first), to_minute(moved_at + second)
         if ended > now - timedelta(days=1):
             continue
         from_bed = _key(from_ward, rng.choice(open_beds[from_ward.code]))
@@ -226,34 +182,3 @@ def _past_transfers(
             book.take(b)
             spells.append(Spell([a, b]))
     return spells
-
-
-def _fill_window(
-    rng: random.Random,
-    ward: WardSpec,
-    after: datetime | None,
-    before: datetime,
-    history_start: datetime,
-) -> list[tuple[datetime, datetime]]:
-    """Past stays in one free stretch of a bed, laid backwards from its end. The bed's
-    earliest stretch has no lower bound: it stops once it reaches back past the start of
-    the history, so the earliest stay may have begun before it, as in real life."""
-    stays: list[tuple[datetime, datetime]] = []
-    cursor = before
-    while True:
-        end = cursor - _bed_gap(rng, ward)
-        if after is None:
-            if end <= history_start:
-                break
-            start = end - stay_length(rng, ward)
-        else:
-            if end - after < MIN_STAY + MIN_BED_GAP:
-                break
-            start = max(end - stay_length(rng, ward), after + MIN_BED_GAP)
-        start, end = _minute(start), _minute(end)
-        if end - start < timedelta(hours=1):
-            break
-        stays.append((start, end))
-        cursor = start
-    stays.reverse()
-    return stays

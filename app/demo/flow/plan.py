@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.clock import local_tz
-from app.seed import DEMO_USERS, ETHNIC_WEIGHTS, LOCALITIES, Person, _minute, _name, _weighted
+from app.demo.places import DEMO_USERS, LOCALITIES
+from app.demo.plan import ETHNIC_WEIGHTS, Person, name, to_minute, weighted
 from app.wards import service as wards_service
 from app.wards.models import Patient
 from app.wards.schemas import PatientIn
@@ -165,11 +166,11 @@ def agency_for(rng: random.Random, reason: str) -> str:
     """Whose delay it is: housing and care are the council's, clinical services the NHS's,
     funding and disputes often both."""
     if reason in ("14", "15", "16", "17", "18", "19", "07", "08", "09", "03", "34"):
-        return _weighted(rng, (("social_care", 7), ("both", 3)))
+        return weighted(rng, (("social_care", 7), ("both", 3)))
     if reason in ("01", "02", "05", "24", "35"):
         return "nhs"
     if reason == "04":
-        return _weighted(rng, (("both", 6), ("nhs", 4)))
+        return weighted(rng, (("both", 6), ("nhs", 4)))
     return "both"
 
 
@@ -190,7 +191,7 @@ class Recorder:
 
     def recorded(self, at: datetime, most_minutes: int = 30) -> datetime:
         """Typed in a few minutes after it happened, and never after now."""
-        return min(self.now, _minute(at + timedelta(minutes=self.rng.randint(2, most_minutes))))
+        return min(self.now, to_minute(at + timedelta(minutes=self.rng.randint(2, most_minutes))))
 
     def working_hours(self, on: datetime, earliest: datetime | None = None) -> datetime:
         """A time in the working day (09:00 to 17:00 UK time) of the day of ``on``: ward
@@ -205,14 +206,14 @@ class Recorder:
         while earliest is not None and result < earliest and result + DAY <= self.now:
             result += DAY
         if earliest is not None and result < earliest:
-            result = _minute(earliest)
+            result = to_minute(earliest)
         return min(result, self.now)
 
     def nurse_for(self, ward_code: str) -> User:
         """The demo's ward nurse on their own wards; the admin elsewhere."""
-        for name, role, wards in DEMO_USERS:
-            if role == "ward_staff" and ward_code in wards and name in self.users:
-                return self.users[name]
+        for username, role, wards in DEMO_USERS:
+            if role == "ward_staff" and ward_code in wards and username in self.users:
+                return self.users[username]
         return self.admin
 
     async def patient(self, session: AsyncSession, person: Person) -> Patient:
@@ -261,8 +262,8 @@ async def new_patient(
     low, high, mode = (68, 91, 79) if ward_type == "older_adult_acute" else (19, 60, 32)
     age = int(rng.triangular(low, high, mode))
     born = referred.date() - timedelta(days=int((age + rng.random()) * 365.25))
-    ethnic = _weighted(rng, ETHNIC_WEIGHTS.items())
-    given, family = _name(rng, ethnic, sex)
+    ethnic = weighted(rng, ETHNIC_WEIGHTS.items())
+    given, family = name(rng, ethnic, sex)
     patient = await wards_service.create_patient(
         session,
         actor=recorder.bed_manager,
@@ -274,7 +275,7 @@ async def new_patient(
                 "date_of_birth": born,
                 "sex": sex,
                 "ethnic_category": ethnic,
-                "home_locality_code": _weighted(rng, ((s.code, s.weight) for s in TRUST)),
+                "home_locality_code": weighted(rng, ((s.code, s.weight) for s in TRUST)),
             }
         ),
         now=recorder.recorded(referred - HOUR),

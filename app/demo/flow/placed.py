@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.flow import geo, placements, requests, schemas
-from app.flow.demo.plan import (
+from app.demo.flow.plan import (
     BED_TYPES,
     DAY,
     ENDED_PLACEMENT,
@@ -24,14 +23,16 @@ from app.flow.demo.plan import (
     in_trust,
     new_patient,
 )
-from app.seed import LOCALITIES, Person, Spell, _minute
+from app.demo.places import LOCALITIES
+from app.demo.plan import Person, Spell, to_minute
+from app.flow import geo, placements, requests, schemas
 from app.wards.models import Patient
 
 
 async def open_placements(session: AsyncSession, recorder: Recorder) -> int:
     """People placed out of area now: new to the trust, so not in hospital here."""
     for plan in OPEN_PLACEMENTS:
-        placed_at = _minute(recorder.now - recorder.rng.uniform(*plan.days_ago) * DAY)
+        placed_at = to_minute(recorder.now - recorder.rng.uniform(*plan.days_ago) * DAY)
         patient = await new_patient(session, recorder, plan.ward_type, placed_at - 2 * DAY)
         await place(session, recorder, patient, plan, placed_at, until=None)
     return len(OPEN_PLACEMENTS)
@@ -60,7 +61,7 @@ async def ended_placements(
     for spell in rng.sample(candidates, len(candidates)):
         if done == ENDED_PLACEMENTS:
             break
-        placed_at = _minute(spell.admitted_at - rng.uniform(*ENDED_PLACEMENT.days_ago) * DAY)
+        placed_at = to_minute(spell.admitted_at - rng.uniform(*ENDED_PLACEMENT.days_ago) * DAY)
         earlier = [s for s in by_person[spell.person] if s.admitted_at < spell.admitted_at]
         if spell.person in recorder.used or any(
             (s.ended_at or now) > placed_at - 7 * DAY for s in earlier
@@ -96,7 +97,7 @@ async def place(
         <= plan.km[1]
     ]
     provider = rng.choice(near or PROVIDERS)
-    decided = _minute(placed_at - rng.uniform(4, 30) * HOUR)
+    decided = to_minute(placed_at - rng.uniform(4, 30) * HOUR)
     request = await requests.create_request(
         session,
         actor=recorder.bed_manager,

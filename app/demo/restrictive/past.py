@@ -5,11 +5,11 @@ force, a few of them never completed."""
 
 from __future__ import annotations
 
-from app.seed import Person, Segment, Spell, _weighted
-from app.segregation.demo.force import NEVER_COMPLETED, plan_scattered_force, plan_use_of_force
-from app.segregation.demo.plan import DAY, HOUR, MINUTE, Planner
-from app.segregation.demo.seclusion import TO_SEGREGATION_NOTE, plan_seclusion, seclusion_minutes
-from app.segregation.demo.segregation import plan_segregation
+from app.demo.plan import Person, Segment, Spell, weighted
+from app.demo.restrictive.force import NEVER_COMPLETED, plan_scattered_force, plan_use_of_force
+from app.demo.restrictive.plan import DAY, HOUR, MINUTE, Planner
+from app.demo.restrictive.seclusion import TO_SEGREGATION_NOTE, plan_seclusion, seclusion_minutes
+from app.demo.restrictive.segregation import plan_segregation
 
 # How often it happens, per ward stay of a discharged admission, by ward type.
 SECLUSION_CHANCE = {
@@ -54,7 +54,7 @@ def plan_past(planner: Planner, spell: Spell, admission_id: int, person: Person)
         if rng.random() < SECLUSION_CHANCE.get(kind, 0):
             _past_seclusion(planner, admission_id, segment)
         if rng.random() < FORCE_CHANCE.get(kind, 0):
-            count = _weighted(rng, ((1, 65), (2, 25), (3, 10)))
+            count = weighted(rng, ((1, 65), (2, 25), (3, 10)))
             plan_scattered_force(planner, admission_id, segment, count, segment.end, complete=None)
 
 

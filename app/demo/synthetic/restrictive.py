@@ -1,5 +1,5 @@
 """Seclusion, long-term segregation and use of force at one hospital, planned exactly as
-the demo trust plans them (app.segregation.demo: the same rates by ward type, review
+the demo trust plans them (app.demo.restrictive: the same rates by ward type, review
 rhythms, record wording and the scenes on the board today), then turned into rows.
 
 The demo writes its plans through the ORM; here they become tuples for the bulk writer.
@@ -12,15 +12,15 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from app.seed import Person, Spell
+from app.demo.plan import Person, Spell
+from app.demo.restrictive.current import plan_current
+from app.demo.restrictive.past import plan_past
+from app.demo.restrictive.plan import MINUTE, Planner
+from app.demo.restrictive.seclusion import OBSERVATIONS
+from app.demo.synthetic.writer import COLUMNS, Rows
 from app.segregation.codes import INTERVENTION_TYPES
-from app.segregation.demo.current import plan_current
-from app.segregation.demo.past import plan_past
-from app.segregation.demo.plan import MINUTE, Planner
-from app.segregation.demo.seclusion import OBSERVATIONS
 from app.segregation.force_checks import missing_items
 from app.segregation.models import RestrictiveIntervention
-from app.synthetic.writer import COLUMNS, Rows
 
 INTERVENTION_COLUMNS = COLUMNS["restrictive_interventions"]
 

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from app.clock import local_tz
-from app.seed import Person, Segment, Spell, _minute, _weighted
-from app.segregation.demo.force import plan_scattered_force, plan_use_of_force
-from app.segregation.demo.past import FORCE_CHANCE
-from app.segregation.demo.plan import DAY, GOOD, HOUR, MINUTE, PERFECT, Planner
-from app.segregation.demo.seclusion import (
+from app.demo.plan import Person, Segment, Spell, to_minute, weighted
+from app.demo.restrictive.force import plan_scattered_force, plan_use_of_force
+from app.demo.restrictive.past import FORCE_CHANCE
+from app.demo.restrictive.plan import DAY, GOOD, HOUR, MINUTE, PERFECT, Planner
+from app.demo.restrictive.seclusion import (
     SECLUSION_NOTES,
     TO_SEGREGATION_NOTE,
     plan_seclusion,
 )
-from app.segregation.demo.segregation import plan_segregation
+from app.demo.restrictive.segregation import plan_segregation
 
 # How long the person in long-term segregation has been in it.
 SEGREGATION_DAYS = 9
@@ -155,7 +155,7 @@ def _ended_today(planner: Planner, here: Inpatient) -> None:
     rng, now = planner.rng, planner.now
     minutes = rng.randint(130, 170)
     midnight = datetime.combine(now.astimezone(local_tz()).date(), time(0), tzinfo=local_tz())
-    earliest = _minute(midnight.astimezone(UTC) + 10 * MINUTE)
+    earliest = to_minute(midnight.astimezone(UTC) + 10 * MINUTE)
     start = now - (minutes + rng.randint(60, 4 * HOUR)) * MINUTE
     if start < earliest and earliest + (minutes + 30) * MINUTE <= now:
         start = earliest
@@ -177,7 +177,7 @@ def _ended_today(planner: Planner, here: Inpatient) -> None:
 
 def _force_never_completed(planner: Planner, here: Inpatient) -> None:
     """An older use of force, four days ago on an acute ward, never completed."""
-    start = _minute(planner.now - timedelta(days=4, hours=planner.rng.uniform(0, 6)))
+    start = to_minute(planner.now - timedelta(days=4, hours=planner.rng.uniform(0, 6)))
     plan_use_of_force(
         planner,
         here.admission_id,
@@ -193,11 +193,11 @@ def _force_never_completed(planner: Planner, here: Inpatient) -> None:
 def _force_debriefed(planner: Planner, here: Inpatient) -> None:
     """Yesterday on a PICU: complete and debriefed."""
     rng, now = planner.rng, planner.now
-    start = _minute(now - timedelta(hours=rng.uniform(20, 30)))
+    start = to_minute(now - timedelta(hours=rng.uniform(20, 30)))
     plan = plan_use_of_force(
         planner, here.admission_id, here.ward, start, picu=True, debrief=False, rapid=True
     )
-    plan.values["debriefed_at"] = _minute(
+    plan.values["debriefed_at"] = to_minute(
         min(now, plan.ended_at + timedelta(hours=rng.uniform(3, 8)))
     )
 
@@ -250,7 +250,7 @@ def plan_current(planner: Planner, current: list[tuple[Spell, int]], people: lis
             chance = FORCE_CHANCE.get(segment.ward.ward_type, 0)
             until = min(segment.end or now, now - timedelta(days=3))
             if rng.random() < chance and until > segment.start:
-                count = _weighted(rng, ((1, 70), (2, 22), (3, 8)))
+                count = weighted(rng, ((1, 70), (2, 22), (3, 8)))
                 plan_scattered_force(planner, admission_id, segment, count, until, complete=True)
 
 

@@ -11,9 +11,9 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from app.seed import NAMES, Segment, _minute, _weighted
+from app.demo.plan import NAMES, Segment, to_minute, weighted
+from app.demo.restrictive.plan import HOUR, MINUTE, ForcePlan, Planner
 from app.segregation.codes import PRONE
-from app.segregation.demo.plan import HOUR, MINUTE, ForcePlan, Planner
 from app.segregation.force import NO_NON_UNIT_STAFF
 
 # Share of past use-of-force records that were never completed.
@@ -112,11 +112,11 @@ def plan_use_of_force(
         debrief = rng.random() < 0.8
     if debrief:
         hours = rng.uniform(1, 60) if rng.random() < 0.85 else rng.uniform(73, 120)
-        at = _minute(ended + timedelta(hours=hours))
+        at = to_minute(ended + timedelta(hours=hours))
         debriefed = at if at <= latest else None
     values: dict[str, object] = {
         "place": "Seclusion room corridor" if before else rng.choice(PLACES),
-        "reason_code": _weighted(rng, REASON_CODES),
+        "reason_code": weighted(rng, REASON_CODES),
         "description": describe(codes, to_seclusion=before is not None),
         "in_care_plan": rng.random() < 0.45,
         "non_unit_staff_reason": rng.choice(POLICE_REASONS) if police else NO_NON_UNIT_STAFF,
@@ -147,7 +147,7 @@ def plan_use_of_force(
         types=types,
         staff=staff,
         values=values,
-        created_at=_minute(created),
+        created_at=to_minute(created),
     )
     planner.forces.append(plan)
     planner.take(admission_id, start, ended)
@@ -198,11 +198,11 @@ def force_types(
         assert start is not None
         return [("16", start, start + rng.randint(1, 5) * MINUTE)]
     physical = [(c, w) for c, w in PHYSICAL if not (prone is False and c == PRONE)]
-    first = "07" if prone else _weighted(rng, physical)
+    first = "07" if prone else weighted(rng, physical)
     holds = [first]
     if prone or (first in ("07", "11") and rng.random() < 0.45):
         floor = [(c, w) for c, w in physical if c in FLOOR_HOLDS and c != first]
-        holds.append(PRONE if prone else _weighted(rng, floor))
+        holds.append(PRONE if prone else weighted(rng, floor))
     if police and rng.random() < 0.4:
         holds.insert(0, "04")  # handcuffs, by the police who brought them in
     if end is not None and holds[-1] != "08" and rng.random() < 0.7:
@@ -245,7 +245,7 @@ def staff_for(rng: random.Random, codes: list[str], *, police: bool) -> list[tup
         count = 2
     else:
         count = rng.choice((2, 3, 3))
-    titles = [rng.choice(NURSES)] + [_weighted(rng, SUPPORT) for _ in range(count - 1)]
+    titles = [rng.choice(NURSES)] + [weighted(rng, SUPPORT) for _ in range(count - 1)]
     names: list[str] = []
     while len(names) < count:
         name = _staff_name(rng)
@@ -258,7 +258,7 @@ def staff_for(rng: random.Random, codes: list[str], *, police: bool) -> list[tup
 
 
 def _staff_name(rng: random.Random) -> str:
-    heritage = _weighted(rng, STAFF_HERITAGES)
+    heritage = weighted(rng, STAFF_HERITAGES)
     males, females, families = NAMES[heritage]
     return f"{rng.choice(rng.choice((males, females)))} {rng.choice(families)}"
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.seed import _minute
+from app.demo.plan import to_minute
 from app.segregation.models import Seclusion
 
 MINUTE = timedelta(minutes=1)
@@ -107,7 +107,7 @@ class Planner:
         room = int((latest_end - earliest) / MINUTE) - minutes
         if room < 0:
             return None
-        return _minute(earliest + int(room * self.rng.random() ** 1.5) * MINUTE)
+        return to_minute(earliest + int(room * self.rng.random() ** 1.5) * MINUTE)
 
 
 def rhythm(

@@ -12,8 +12,8 @@ import math
 import random
 from datetime import datetime
 
-from app.seed import _weighted
-from app.segregation.demo.plan import (
+from app.demo.plan import weighted
+from app.demo.restrictive.plan import (
     DAY,
     GOOD,
     HOUR,
@@ -105,7 +105,7 @@ def plan_seclusion(
 ) -> SeclusionPlan:
     """A seclusion from `start` lasting `minutes` (still going at `now` when `ongoing`)."""
     rng = planner.rng
-    role = role or _weighted(
+    role = role or weighted(
         rng, (("nurse_in_charge", 50), ("psychiatrist", 25), ("approved_clinician", 25))
     )
     quality = quality or (GOOD if rng.random() < 0.75 else POOR)

@@ -9,7 +9,7 @@ force, clinically-ready-for-discharge periods, the waiting list and out-of-area
 placements; plus the demo accounts, so the service can be used on it.
 
 It lives in app/ (not bench/) because the installed `wardflow` command runs it. How it
-stays realistic: the demo trust's own planning (app.seed, app.segregation.demo), applied
+stays realistic: the demo trust's own planner (app.demo.plan, app.demo.restrictive), applied
 one hospital at a time. How it stays repeatable: each hospital is planned from its own
 random stream, seeded by the seed and the hospital's code, so the same seed and the same
 `now` always give the same nation. How it stays fast: rows are tuples with ids given in
@@ -22,7 +22,7 @@ The modules, in the order the work happens: `places` (towns, hospitals, wards), 
 runs them.
 """
 
-from app.synthetic.build import Summary, build, years_for
-from app.synthetic.places import LARGE_WARD, plan_places
+from app.demo.synthetic.build import Summary, build, years_for
+from app.demo.synthetic.places import LARGE_WARD, plan_places
 
 __all__ = ["LARGE_WARD", "Summary", "build", "plan_places", "years_for"]

@@ -9,10 +9,10 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from app.clock import age_on
+from app.demo.plan import Person, to_minute, weighted
+from app.demo.synthetic.records import DAY, HOUR, REQUEST_NOTES, SiteRecords
 from app.flow import geo
-from app.seed import Person, _minute
-from app.synthetic.people import age_on
-from app.synthetic.records import DAY, HOUR, REQUEST_NOTES, SiteRecords, pick
 
 # The waiting list now (share of a hospital's beds), cancelled requests a year (per bed),
 # and out-of-area placements a year and open now (per adult, older adult or PICU bed).
@@ -65,10 +65,10 @@ class FlowRecords:
         if not placeable:
             return
         for _ in range(_poisson(rng, eligible * years * OAP_PER_BED_YEAR)):
-            start = _minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
+            start = to_minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
             self._placement(rng.choice(placeable).ward_type, start)
         for _ in range(round(eligible * OAP_OPEN_PER_BED * rng.uniform(0.5, 1.5))):
-            start = _minute(ctx.now - DAY * rng.uniform(1, 90))
+            start = to_minute(ctx.now - DAY * rng.uniform(1, 90))
             self._placement(rng.choice(placeable).ward_type, start, active=True)
 
     def _request_type(self, person: Person) -> str:
@@ -87,7 +87,7 @@ class FlowRecords:
         hours = rng.uniform(0.5, 12) if roll < 0.6 else rng.uniform(12, 72)
         if roll > 0.9:
             hours = rng.uniform(72, 240)
-        decided = _minute(now - HOUR * hours)
+        decided = to_minute(now - HOUR * hours)
         index = self.people.out_of_hospital(decided) if rng.random() < 0.5 else None
         if index is None:
             index = self.people.add(self.people.new_person(None, at=decided))
@@ -103,8 +103,8 @@ class FlowRecords:
 
     def _cancelled(self) -> None:
         ctx, rng, rows = self.ctx, self.ctx.rng, self.rows
-        decided = _minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
-        closed = _minute(min(ctx.now, decided + HOUR * rng.uniform(2, 72)))
+        decided = to_minute(ctx.history_start + (ctx.now - ctx.history_start) * rng.random())
+        closed = to_minute(min(ctx.now, decided + HOUR * rng.uniform(2, 72)))
         index = self.people.add(self.people.new_person(None, at=decided))
         patient_id = self.records.patient(index, decided - HOUR * rng.uniform(0.2, 3))
         rows.add(
@@ -122,7 +122,7 @@ class FlowRecords:
         ctx, rng, rows, now = self.ctx, self.ctx.rng, self.rows, self.ctx.now
         ended: datetime | None = None
         if not active:
-            ended = _minute(start + DAY * min(rng.lognormvariate(math.log(30), 0.8), 400))
+            ended = to_minute(start + DAY * min(rng.lognormvariate(math.log(30), 0.8), 400))
             if ended >= now:
                 ended = None
         index = self.people.add(self.people.new_person(None, ward_type=ward_type, at=start))
@@ -131,7 +131,7 @@ class FlowRecords:
         request_id = None
         if rng.random() < 0.85:
             request_id = rows.next_id("bed_requests")
-            decided = _minute(start - HOUR * rng.uniform(6, 120))
+            decided = to_minute(start - HOUR * rng.uniform(6, 120))
             rows.add(
                 "bed_requests",
                 (
@@ -152,16 +152,16 @@ class FlowRecords:
                 placement_id, patient_id, request_id,
                 f"{rng.choice(PROVIDERS)}, {there.name}", lat, lon,
                 geo.distance_km((home.latitude, home.longitude), (lat, lon)),
-                OAP_BED_TYPES[ward_type], pick(rng, OAP_REASONS),
+                OAP_BED_TYPES[ward_type], weighted(rng, OAP_REASONS),
                 Decimal(rng.randint(480, 950)) if rng.random() < 0.9 else None,
-                start, ended, pick(rng, OAP_OUTCOMES) if ended is not None else None,
+                start, ended, weighted(rng, OAP_OUTCOMES) if ended is not None else None,
                 created, None, ended if ended is not None else created,
             ),
         )  # fmt: skip
         at = start + DAY * rng.uniform(2, 7)
         until = ended or now
         while at < until:
-            moment = _minute(at)
+            moment = to_minute(at)
             rows.add(
                 "out_of_area_reviews",
                 (

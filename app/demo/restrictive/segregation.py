@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.seed import Person
-from app.segregation.demo.plan import (
+from app.demo.plan import Person
+from app.demo.restrictive.plan import (
     DAY,
     GOOD,
     HOUR,

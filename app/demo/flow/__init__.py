@@ -29,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.flow.demo.delays import ready_in_the_past, ready_now
-from app.flow.demo.placed import ended_placements, open_placements
-from app.flow.demo.plan import Recorder
-from app.flow.demo.waiting import waiting_list
-from app.seed import Person, Spell
+from app.demo.flow.delays import ready_in_the_past, ready_now
+from app.demo.flow.placed import ended_placements, open_placements
+from app.demo.flow.plan import Recorder
+from app.demo.flow.waiting import waiting_list
+from app.demo.plan import Person, Spell
 from app.wards.models import Bed, Patient, WardStay
 
 __all__ = ["FlowSummary", "seed_flow"]

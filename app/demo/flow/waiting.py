@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.flow import requests, schemas
-from app.flow.demo.plan import (
+from app.demo.flow.plan import (
     CANCELLED_NOTE,
     CANCELLED_REASON,
     HOUR,
@@ -15,7 +14,8 @@ from app.flow.demo.plan import (
     new_patient,
     returning_patient,
 )
-from app.seed import Person, _minute
+from app.demo.plan import Person, to_minute
+from app.flow import requests, schemas
 
 
 async def waiting_list(
@@ -25,7 +25,7 @@ async def waiting_list(
     rng, now = recorder.rng, recorder.now
     waited = []
     for plan in WAITING:
-        decided = _minute(now - rng.uniform(*plan.hours_ago) * HOUR)
+        decided = to_minute(now - rng.uniform(*plan.hours_ago) * HOUR)
         patient = None
         # Some are known to the trust from an earlier admission.
         if plan.ward_type != "older_adult_acute" and rng.random() < 0.4:
@@ -47,7 +47,7 @@ async def waiting_list(
         )
         waited.append((now - decided) / HOUR)
 
-    decided = _minute(now - rng.uniform(50, 70) * HOUR)
+    decided = to_minute(now - rng.uniform(50, 70) * HOUR)
     patient = await new_patient(session, recorder, "adult_acute", decided)
     request = await requests.create_request(
         session,
@@ -60,7 +60,7 @@ async def waiting_list(
         ),
         now=recorder.recorded(decided),
     )
-    cancelled = _minute(decided + rng.uniform(4, 10) * HOUR)
+    cancelled = to_minute(decided + rng.uniform(4, 10) * HOUR)
     await requests.cancel_request(
         session,
         actor=recorder.bed_manager,
