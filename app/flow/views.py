@@ -255,7 +255,7 @@ async def cancel_request(
 # --- "Admit here": the ward's admit form, filled in from the waiting person's request ----
 
 
-async def _admit_prefill(
+async def admit_prefill(
     session: AsyncSession, user: User, request: Request, now: datetime
 ) -> dict[str, str]:
     raw = request.query_params.get("request")
@@ -304,10 +304,3 @@ async def _admit_prefill(
         "sex": patient.sex,
         **about,
     }
-
-
-def install() -> None:
-    from app.wards import views as wards_views
-
-    if _admit_prefill not in wards_views.admit_prefills:
-        wards_views.admit_prefills.append(_admit_prefill)
