@@ -54,6 +54,15 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
+@app.callback()
+def wire() -> None:
+    # Before any subcommand: every command that calls services (admitting from the PAS
+    # feed, the seeds, rule runs) sees the same hooks as the web app (app/extensions.py).
+    from app import extensions
+
+    extensions.register_all()
+
+
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in one transaction, committed only if it all succeeds."""
     from app.db import make_engine

@@ -1,4 +1,5 @@
-"""The application: routers, static files, templates, error handling."""
+"""The application: routers, static files, templates, error handling. Which routers, and
+the wiring between domains, are declared in app/extensions.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import logs, problems
+from app import extensions, logs, problems
 from app.db import dispose_engine
 from app.deps import NowDep, SessionDep
 from app.web import STATIC_DIR, SecurityHeaders
@@ -60,36 +61,10 @@ async def _flag_demo_accounts(sessionmaker: async_sessionmaker[AsyncSession]) ->
 
 
 def create_app() -> FastAPI:
-    from app.alerts import router as alerts_router
-    from app.alerts import rules_views
     from app.alerts import service as alerts_service
-    from app.alerts import views as alerts_views
-    from app.audit import views as audit_views
-    from app.auth import admin_views as auth_admin_views
-    from app.auth import views as auth_views
-    from app.discharge import ready as discharge_ready
-    from app.discharge import router as discharge_router
-    from app.discharge import views as discharge_views
-    from app.flow import router as flow_router
-    from app.flow import service as flow_service
-    from app.flow import views as flow_views
-    from app.interop import views as interop_views
-    from app.interop.fhir import router as fhir_router
-    from app.mha import router as mha_router
-    from app.mha import views as mha_views
-    from app.pas import router as pas_router
-    from app.pas import service as pas_service
-    from app.pas import views as pas_views
-    from app.reports import router as reports_router
-    from app.reports import views as reports_views
     from app.reports.heavy import ReportCache
-    from app.segregation import episode_views, force_router, force_views
-    from app.segregation import readout as segregation_readout
-    from app.segregation import router as segregation_router
-    from app.segregation import views as segregation_views
-    from app.wards import router as wards_router
-    from app.wards import views as wards_views
 
+    extensions.register_all()
     app = FastAPI(
         title="Wardflow",
         version="0.1.0",
@@ -102,46 +77,12 @@ def create_app() -> FastAPI:
     app.state.reports = ReportCache.from_settings()  # kept reports, PDF slots (per process)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (
-        wards_router,
-        discharge_router,
-        flow_router,
-        segregation_router,
-        force_router,
-        alerts_router,
-        reports_router,
-        mha_router,
-        pas_router,
-    ):
-        app.include_router(module.router)
-    for module in (
-        auth_views,
-        auth_admin_views,
-        wards_views,
-        discharge_views,
-        segregation_views,
-        episode_views,
-        force_views,
-        audit_views,
-        alerts_views,
-        rules_views,
-        flow_views,
-        interop_views,
-        fhir_router,  # described by its own CapabilityStatement at /fhir/r4/metadata
-        reports_views,
-        mha_views,
-        pas_views,
-    ):
-        app.include_router(module.router, include_in_schema=False)
+    for router in extensions.api_routers():
+        app.include_router(router)
+    for router in extensions.page_routers():
+        app.include_router(router, include_in_schema=False)
     problems.install(app)
     logs.install()
-    segregation_readout.install()
-    alerts_service.install()
-    discharge_ready.install()
-    flow_service.install()
-    flow_views.install()
-    mha_views.install()
-    pas_service.install()
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app import extensions
 from app.alerts import jobs as alerts_jobs
 from app.audit import jobs as audit_jobs
 from app.clock import utcnow
@@ -117,6 +118,7 @@ class Leadership:
 async def _lead(sessions: Sessions, leader: Leadership, jobs: tuple[tuple[str, Job], ...]) -> None:
     """Run the jobs in order, by the leader alone; a job that fails is reported and the
     next run tries again, and the jobs after it still run."""
+    extensions.register_all()  # the jobs call services: the same hooks as the web app
     async with leader.busy:
         if not await leader.held():
             return

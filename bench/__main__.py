@@ -24,6 +24,9 @@ logging.getLogger("app.alerts.engine").setLevel(logging.CRITICAL)
 
 
 def main() -> int:
+    from app import extensions
+
+    extensions.register_all()  # the service's own code, wired as the web app is
     settings = config.load()
     started = datetime.now(UTC)
     clock = time.monotonic()

@@ -24,6 +24,15 @@ os.environ.setdefault("WARDFLOW_SECRET_KEY", "test-secret-key-not-for-production
 os.environ["WARDFLOW_SCHEDULER_ENABLED"] = "false"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """The hooks between domains, as every entry point sets them (app/extensions.py): tests
+    that call services without the app see what the app would."""
+    from app import extensions
+
+    extensions.register_all()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This run's own database, migrated (a copy of the run's template; see tests/dbutil.py).

@@ -314,13 +314,3 @@ async def open_by_ward(
         query = query.where(Alert.ward_id.in_(list(ward_ids)))
     rows = await session.execute(query.group_by(Alert.ward_id))
     return {ward_id: n for ward_id, n in rows if ward_id is not None}
-
-
-def install() -> None:
-    """Give the ward boards their alert badges (once, however often called)."""
-    from app.wards import board
-
-    if open_by_admission not in board.alert_counters:
-        board.alert_counters.append(open_by_admission)
-    if open_by_ward not in board.ward_alert_counters:
-        board.ward_alert_counters.append(open_by_ward)

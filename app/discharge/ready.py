@@ -166,7 +166,7 @@ async def periods_of(
     return result
 
 
-async def _extend_detail(
+async def extend_detail(
     session: AsyncSession, outs: list[ward_schemas.AdmissionOut], now: datetime
 ) -> None:
     periods = await periods_of(session, [o.id for o in outs])
@@ -214,18 +214,3 @@ async def card_ready(
         )
         for period in periods
     }
-
-
-def install() -> None:
-    """Register with the board (the card, which also sets the ready_for_discharge flag),
-    the admission's API detail and its page (once, however often called)."""
-    from app.discharge import views
-    from app.wards import board
-    from app.wards import views as wards_views
-
-    if card_ready not in board.ready_providers:
-        board.ready_providers.append(card_ready)
-    if _extend_detail not in admissions.detail_extenders:
-        admissions.detail_extenders.append(_extend_detail)
-    if views.admission_section not in wards_views.admission_sections:
-        wards_views.admission_sections.append(views.admission_section)

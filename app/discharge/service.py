@@ -17,7 +17,7 @@ from app.wards import admissions, schemas
 from app.wards.models import Admission
 
 # Later capabilities add checks here (an open seclusion or segregation refuses discharge),
-# without wards knowing of them.
+# without discharge knowing of them: filled in app/extensions.py (register_all).
 DischargeCheck = Callable[[AsyncSession, Admission, datetime], Awaitable[None]]
 discharge_checks: list[DischargeCheck] = []
 

@@ -20,7 +20,9 @@ from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.flow import geo, people, requests, schemas
 from app.flow.codes import INAPPROPRIATE_REASON, OAP_REASONS
 from app.flow.models import OutOfAreaPlacement, PlacementReview
-from app.wards.models import Admission, Patient
+from app.rules.catalogue import RuleCode
+from app.rules.settings import parameters_in_force
+from app.wards.models import Admission, Locality, Patient, Site, Ward, WardStay
 
 # Bed managers place people and bring them back; admins too.
 PLACEMENT_WRITERS = {"admin", "bed_manager"}
@@ -240,3 +242,42 @@ def placement_out(placement: OutOfAreaPlacement, now: datetime) -> schemas.Place
         reviews=[schemas.PlacementReviewOut.model_validate(r) for r in reviews],
         bed_request_id=placement.bed_request_id,
     )
+
+
+# --- the ward board's flag: a person placed far from home ---------------------------------
+
+
+OUT_OF_AREA = "out_of_area"
+# The board shows it as an orange tag (app/extensions.py registers it with the flag).
+FLAG_STYLES = {OUT_OF_AREA: "orange"}
+
+
+async def out_of_area_flags(
+    session: AsyncSession, admission_ids: list[int], now: datetime
+) -> dict[int, set[str]]:
+    """People on the ward further from home than OAP_DISTANCE allows (50 km by default):
+    placed here from another area, so far from family and local services."""
+    km = float((await parameters_in_force(session))[RuleCode.OAP_DISTANCE]["km"])
+    home = Locality.__table__.alias("home")
+    here = Locality.__table__.alias("here")
+    rows = await session.execute(
+        select(
+            WardStay.admission_id,
+            home.c.latitude,
+            home.c.longitude,
+            here.c.latitude,
+            here.c.longitude,
+        )
+        .join(Admission, Admission.id == WardStay.admission_id)
+        .join(Patient, Patient.id == Admission.patient_id)
+        .join(home, home.c.id == Patient.home_locality_id)
+        .join(Ward, Ward.id == WardStay.ward_id)
+        .join(Site, Site.id == Ward.site_id)
+        .join(here, here.c.id == Site.locality_id)
+        .where(WardStay.admission_id.in_(admission_ids), WardStay.ended_at.is_(None))
+    )
+    return {
+        admission_id: {OUT_OF_AREA}
+        for admission_id, hlat, hlon, wlat, wlon in rows
+        if geo.distance_km((hlat, hlon), (wlat, wlon)) > km
+    }

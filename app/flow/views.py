@@ -4,6 +4,7 @@ shown by initials, sex and age band: never by name."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +29,16 @@ from app.flow.pages import (
     person_text,
 )
 from app.forms import Errors, errors_from, form_dict, take_datetimes
-from app.pas.status import feed_status
 from app.wards.models import Patient
 from app.web import input_datetime, is_htmx
 
 router = APIRouter()
+
+# Other capabilities add a line under the bed flow page's totals (the PAS feed: when it last
+# spoke) without flow depending on them; filled by app/extensions.py. Each gives (template,
+# its context) or None for nothing to say.
+FlowNotice = Callable[[AsyncSession, datetime], Awaitable[tuple[str, Any] | None]]
+flow_notices: list[FlowNotice] = []
 router.include_router(search_views.router)
 router.include_router(placement_views.router)
 # Pages showing the waiting list listen for this and refresh at once.
@@ -49,7 +55,7 @@ async def bed_state(
         "flow/_state.html",
         {
             "state": data,
-            "feed": await feed_status(session, now),
+            "notices": [n for n in [await notice(session, now) for notice in flow_notices] if n],
             "now": now,
             "person_text": person_text,
             "can_place": can_place(user),
@@ -257,7 +263,7 @@ async def cancel_request(
 # --- "Admit here": the ward's admit form, filled in from the waiting person's request ----
 
 
-async def _admit_prefill(
+async def admit_prefill(
     session: AsyncSession, user: User, request: Request, now: datetime
 ) -> dict[str, str]:
     raw = request.query_params.get("request")
@@ -306,10 +312,3 @@ async def _admit_prefill(
         "sex": patient.sex,
         **about,
     }
-
-
-def install() -> None:
-    from app.wards import views as wards_views
-
-    if _admit_prefill not in wards_views.admit_prefills:
-        wards_views.admit_prefills.append(_admit_prefill)

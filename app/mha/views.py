@@ -38,12 +38,6 @@ RULE_NAMES = {
 }
 
 
-def install() -> None:
-    """The legal panel on the admission page (once, however often called)."""
-    if admission_section not in wards_views.admission_sections:
-        wards_views.admission_sections.append(admission_section)
-
-
 async def admission_section(
     session: AsyncSession, admission: Admission, now: datetime, reader: User
 ) -> tuple[str, dict[str, Any]]:

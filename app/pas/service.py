@@ -122,6 +122,8 @@ def purpose_missing(admission: Admission) -> bool:
 
 
 PURPOSE_FLAG = "purpose_missing"
+# The board shows it as a blue tag (app/extensions.py registers it with the flag).
+FLAG_STYLES = {PURPOSE_FLAG: "blue"}
 
 
 async def purpose_flags(
@@ -138,13 +140,6 @@ async def purpose_flags(
         )
     )
     return {admission_id: {PURPOSE_FLAG} for admission_id in missing}
-
-
-def install() -> None:
-    from app.wards import board
-
-    if purpose_flags not in board.flag_providers:
-        board.flag_providers.append(purpose_flags)
 
 
 # --- the actor ---------------------------------------------------------------------------

@@ -34,3 +34,9 @@ async def feed_status(session: AsyncSession, now: datetime) -> FeedStatus | None
     if last is None:
         return None
     return FeedStatus(last, now - last)
+
+
+async def feed_notice(session: AsyncSession, now: datetime) -> tuple[str, FeedStatus] | None:
+    """The bed flow page's line (app.flow.views.flow_notices)."""
+    status = await feed_status(session, now)
+    return None if status is None else ("pas/_feed_status.html", status)

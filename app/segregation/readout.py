@@ -14,14 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.deadlines import Chain
-from app.discharge import service as discharge_service
 from app.errors import Conflict, FieldError, Invalid
 from app.rules import catalogue, settings
 from app.rules.catalogue import RuleCode
 from app.segregation import evaluate, schemas
 from app.segregation.evaluate import Episode, Review
 from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
-from app.wards import admissions, board
 from app.wards.models import Admission, Patient
 from app.wards.schemas import CardRestriction, EpisodeSummary
 
@@ -348,20 +346,6 @@ async def refuse_discharge_while_restricted(
         if still.started_at > at:
             raise Invalid(FieldError("at", f"cannot be before a {name} recorded after it"))
         raise Conflict(f"This person's {name} is still open at that time: end it before discharge.")
-
-
-def install() -> None:
-    """Register with the board, the admission and discharge (once, however often called)."""
-    from app.wards import views as wards_views
-
-    if admission_section not in wards_views.admission_sections:
-        wards_views.admission_sections.append(admission_section)
-    if card_restrictions not in board.restriction_providers:
-        board.restriction_providers.append(card_restrictions)
-    if list_episodes not in admissions.episode_listers:
-        admissions.episode_listers.append(list_episodes)
-    if refuse_discharge_while_restricted not in discharge_service.discharge_checks:
-        discharge_service.discharge_checks.append(refuse_discharge_while_restricted)
 
 
 async def admission_section(

@@ -26,6 +26,7 @@ from app.wards.models import (
 )
 from app.wards.service import get_bed, get_ward
 
+# The admission's hook points, filled in app/extensions.py (register_all).
 # Restrictive practice lists its episodes and uses of force here for the admission's API
 # and page, without wards depending on it.
 EpisodeLister = Callable[

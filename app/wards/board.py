@@ -20,9 +20,10 @@ from app.wards import schemas
 from app.wards.models import Admission, Bed, Patient, WardStay
 from app.wards.service import get_ward, ward_out
 
-# Other capabilities (seclusion, segregation, ready for discharge, out of area, alerts)
-# register a provider: one set-based query for all the admissions on the board, giving
-# the flags (and alert counts) per admission id.
+# The board's hook points. Other capabilities (seclusion, segregation, ready for discharge,
+# out of area, alerts) provide one set-based query for all the admissions on the board,
+# giving the flags (and alert counts) per admission id. The lists are filled in one place,
+# app/extensions.py (register_all), never by importing a module.
 FlagProvider = Callable[[AsyncSession, list[int], datetime], Awaitable[dict[int, set[str]]]]
 AlertCounter = Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]]
 RestrictionProvider = Callable[
@@ -43,6 +44,25 @@ RESTRICTION_FLAGS = {"seclusion": "secluded", "segregation": "segregated"}
 READY_FLAG = "ready_for_discharge"
 
 UNDER_18 = "under_18"
+
+# How the card shows a flag: the colour of its tag (NHS.UK tag modifier), or None when
+# the card shows it in its own way (the restriction and ready-for-discharge lines). Each
+# capability contributes the styles of its own flags with its flag provider
+# (app/extensions.py); a flag with no style is a blue tag.
+FlagStyle = str | None
+FLAG_STYLES: dict[str, FlagStyle] = {
+    UNDER_18: "red",
+    **dict.fromkeys(RESTRICTION_FLAGS.values()),
+    READY_FLAG: None,
+}
+flag_styles: dict[str, FlagStyle] = dict(FLAG_STYLES)
+DEFAULT_FLAG_STYLE = "blue"
+
+
+def flag_tags(flags: list[str]) -> list[tuple[str, str]]:
+    """The card's tags, in order, each with its colour; flags shown otherwise are left out."""
+    tags = [(flag, flag_styles.get(flag, DEFAULT_FLAG_STYLE)) for flag in flags]
+    return [(flag, style) for flag, style in tags if style is not None]
 
 
 def days_between(start: datetime, now: datetime) -> int:

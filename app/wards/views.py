@@ -36,6 +36,9 @@ templates.env.globals.update(
     DISCHARGE_DESTINATIONS=codes.DISCHARGE_DESTINATIONS,
     PURPOSE_NOT_RECORDED=PURPOSE_NOT_RECORDED,
 )
+# The board card's flag tags and their colours (the styles each capability contributes).
+templates.env.filters["flag_tags"] = board.flag_tags
+# The page's hook points, filled in app/extensions.py (register_all).
 # Other capabilities add a section to the admission's page (restrictive practice lists its
 # episodes and uses of force) without wards depending on them: (template, its context).
 # The section gets the reader, to show only what app/auth/scope.py lets them read.
