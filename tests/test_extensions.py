@@ -51,7 +51,7 @@ def test_every_hook_list_is_declared_and_filled() -> None:
     hooks = extensions.hooks()
     assert hooks["app.discharge.service.discharge_checks"] is discharge.discharge_checks
     assert readout.refuse_discharge_while_restricted in discharge.discharge_checks
-    assert len(hooks) == 11
+    assert len(hooks) == 12
     # Nothing is left that registers itself when imported or installed.
     import app.discharge.ready
     import app.segregation.readout
