@@ -83,10 +83,11 @@ def create_app() -> FastAPI:
     from app.reports import router as reports_router
     from app.reports import views as reports_views
     from app.reports.heavy import ReportCache
-    from app.segregation import episode_views, force_router, force_views
-    from app.segregation import readout as segregation_readout
+    from app.segregation import episode_views
     from app.segregation import router as segregation_router
     from app.segregation import views as segregation_views
+    from app.segregation.force import router as force_router
+    from app.segregation.force import views as force_views
     from app.wards import router as wards_router
     from app.wards import views as wards_views
 
@@ -135,7 +136,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router, include_in_schema=False)
     problems.install(app)
     logs.install()
-    segregation_readout.install()
+    segregation_views.install()
     alerts_service.install()
     discharge_ready.install()
     flow_service.install()

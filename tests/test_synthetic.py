@@ -19,8 +19,8 @@ from sqlalchemy.orm import selectinload
 from app import synthetic
 from app.auth.service import get_user, make_api_token
 from app.clock import age_on
-from app.segregation.force import snapshot
-from app.segregation.models import RestrictiveIntervention
+from app.segregation.force.models import RestrictiveIntervention
+from app.segregation.force.service import snapshot
 from app.synthetic.writer import ORDER
 from app.wards.codes import WARD_TYPES
 from app.wards.models import Admission, Patient, Ward, WardStay

@@ -18,8 +18,8 @@ from app.segregation.demo.current import plan_current
 from app.segregation.demo.past import plan_past
 from app.segregation.demo.plan import MINUTE, Planner
 from app.segregation.demo.seclusion import OBSERVATIONS
-from app.segregation.force_checks import missing_items
-from app.segregation.models import RestrictiveIntervention
+from app.segregation.force.checks import missing_items
+from app.segregation.force.models import RestrictiveIntervention
 from app.synthetic.writer import COLUMNS, Rows
 
 INTERVENTION_COLUMNS = COLUMNS["restrictive_interventions"]
@@ -148,7 +148,7 @@ def version_data(
     types: list[tuple[str, datetime, datetime]],
     staff: list[tuple[str, str]],
 ) -> dict[str, Any]:
-    """What app.segregation.force.snapshot keeps for the record as first written: its
+    """What app.segregation.force.service.snapshot keeps for the record as first written: its
     columns (times in ISO 8601), its types and staff as the API shows them, and the Act's
     items it still lacks. Built directly, since building ORM objects for every one of a
     nation's uses of force to call it would double the time; tests compare the two."""
