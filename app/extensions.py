@@ -81,7 +81,7 @@ def api_routers() -> list[APIRouter]:
     from app.mha.router import router as mha
     from app.pas.router import router as pas
     from app.reports.router import router as reports
-    from app.segregation.force_router import router as force
+    from app.segregation.force.router import router as force
     from app.segregation.router import router as segregation
     from app.wards.router import router as wards
 
@@ -103,7 +103,7 @@ def page_routers() -> list[APIRouter]:
     from app.pas.views import router as pas
     from app.reports.views import router as reports
     from app.segregation.episode_views import router as episodes
-    from app.segregation.force_views import router as force
+    from app.segregation.force.views import router as force
     from app.segregation.views import router as segregation
     from app.wards.views import router as wards
 
@@ -140,12 +140,12 @@ def register_all() -> None:
     from app.mha.views import admission_section as mha_section
     from app.pas import service as pas
     from app.pas.status import feed_notice
-    from app.segregation.readout import admission_section as restrictive_section
-    from app.segregation.readout import (
+    from app.segregation.board import (
         card_restrictions,
         list_episodes,
         refuse_discharge_while_restricted,
     )
+    from app.segregation.views import admission_section as restrictive_section
     from app.wards import admissions, board
     from app.wards import views as wards_views
 

@@ -17,11 +17,13 @@ from app.mha.models import (
 from app.pas.models import PasHeldMessage, PasLocation, PasMessage, PasPatientNumber
 from app.reports.models import ReportEmail, ReportSnapshot
 from app.rules.models import RuleSetting
-from app.segregation.models import (
+from app.segregation.force.models import (
     InterventionStaff,
     InterventionType,
     InterventionVersion,
     RestrictiveIntervention,
+)
+from app.segregation.models import (
     Seclusion,
     SeclusionObservation,
     SeclusionReview,

@@ -44,19 +44,20 @@ def assert_wired() -> None:
 
 def test_every_hook_list_is_declared_and_filled() -> None:
     from app.discharge import service as discharge
-    from app.segregation import readout
+    from app.segregation import board as restrictive_board
 
     extensions.register_all()
     assert_wired()
     hooks = extensions.hooks()
     assert hooks["app.discharge.service.discharge_checks"] is discharge.discharge_checks
-    assert readout.refuse_discharge_while_restricted in discharge.discharge_checks
+    assert restrictive_board.refuse_discharge_while_restricted in discharge.discharge_checks
     assert len(hooks) == 12
     # Nothing is left that registers itself when imported or installed.
     import app.discharge.ready
-    import app.segregation.readout
+    import app.segregation.board
+    import app.segregation.views
 
-    for module in (app.discharge.ready, app.segregation.readout):
+    for module in (app.discharge.ready, app.segregation.board, app.segregation.views):
         assert not hasattr(module, "install")
 
 
@@ -76,7 +77,7 @@ def test_admission_sections_keep_their_order() -> None:
     modules = [
         section.__module__ for section in extensions.hooks()["app.wards.views.admission_sections"]
     ]
-    assert modules == ["app.segregation.readout", "app.discharge.views", "app.mha.views"]
+    assert modules == ["app.segregation.views", "app.discharge.views", "app.mha.views"]
 
 
 def test_create_app_wires_every_hook(unwired: None) -> None:

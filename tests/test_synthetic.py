@@ -20,8 +20,8 @@ from app.auth.service import get_user, make_api_token
 from app.clock import age_on
 from app.demo import synthetic
 from app.demo.synthetic.writer import ORDER
-from app.segregation.force import snapshot
-from app.segregation.models import RestrictiveIntervention
+from app.segregation.force.models import RestrictiveIntervention
+from app.segregation.force.service import snapshot
 from app.wards.codes import WARD_TYPES
 from app.wards.models import Admission, Patient, Ward, WardStay
 

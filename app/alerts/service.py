@@ -39,7 +39,8 @@ def subject_at() -> Any:
     alert belongs to the ward stay that record was made on; for the others (an admission's
     deadline, a bed request met by the admission) the moment it fell due."""
     from app.discharge.models import ReadyForDischarge
-    from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
+    from app.segregation.force.models import RestrictiveIntervention
+    from app.segregation.models import Seclusion, Segregation
 
     def started(model: Any) -> Any:
         return (

@@ -263,7 +263,7 @@ async def _subject_timeline(
     session: AsyncSession, user: User, alert: Alert, now: datetime
 ) -> list[Any]:
     """The episode's own timeline for a seclusion or segregation alert, as on its page."""
-    from app.segregation import readout
+    from app.segregation import read
     from app.segregation import service as segregation_service
     from app.segregation.timeline import seclusion_timeline, segregation_timeline
 
@@ -272,12 +272,12 @@ async def _subject_timeline(
             seclusion = await segregation_service.get_seclusion(
                 session, actor=user, seclusion_id=alert.subject_id, now=now
             )
-            return seclusion_timeline(await readout.seclusion_out(session, seclusion, now))
+            return seclusion_timeline(await read.seclusion_out(session, seclusion, now))
         if alert.subject_type == "segregation":
             segregation = await segregation_service.get_segregation(
                 session, actor=user, segregation_id=alert.subject_id, now=now
             )
-            return segregation_timeline(await readout.segregation_out(session, segregation, now))
+            return segregation_timeline(await read.segregation_out(session, segregation, now))
     except (Forbidden, NotFound):
         return []
     return []

@@ -58,7 +58,8 @@ from app.flow import geo
 from app.flow.codes import INAPPROPRIATE_REASON
 from app.flow.models import OutOfAreaPlacement
 from app.interop import codes
-from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
+from app.segregation.force.models import RestrictiveIntervention
+from app.segregation.models import Seclusion, Segregation
 from app.wards.models import Admission, Patient, Site, Ward, WardStay
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -19,7 +19,8 @@ from app.alerts.models import Alert
 from app.reports.flow_figures import PERSON_COLUMNS, Person, in_scope, person
 from app.reports.period import Scope
 from app.reports.span import Span, median
-from app.segregation.models import InterventionType, RestrictiveIntervention, Seclusion, Segregation
+from app.segregation.force.models import InterventionType, RestrictiveIntervention
+from app.segregation.models import Seclusion, Segregation
 from app.wards.models import Admission, Patient, WardStay
 
 PRONE = "01"

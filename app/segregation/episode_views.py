@@ -13,7 +13,7 @@ from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep
-from app.segregation import readout, schemas, service
+from app.segregation import read, schemas, service
 from app.segregation.timeline import seclusion_timeline, segregation_timeline
 from app.wards import admissions
 from app.wards.models import Admission
@@ -27,7 +27,7 @@ async def seclusion_page(
     seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
-    out = await readout.seclusion_out(session, seclusion, now)
+    out = await read.seclusion_out(session, seclusion, now)
     admission = await admissions.get_admission(
         session, actor=user, admission_id=seclusion.admission_id, now=now
     )
@@ -50,7 +50,7 @@ async def segregation_page(
     segregation = await service.get_segregation(
         session, actor=user, segregation_id=segregation_id, now=now
     )
-    out = await readout.segregation_out(session, segregation, now)
+    out = await read.segregation_out(session, segregation, now)
     admission = await admissions.get_admission(
         session, actor=user, admission_id=segregation.admission_id, now=now
     )

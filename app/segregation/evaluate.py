@@ -2,7 +2,8 @@
 
 The board's countdowns, the episode pages and the rules engine all call these functions,
 so what a nurse sees as "due" is exactly what the rules will raise when it passes.
-Pure: the records and ``as_of`` in, chains out.
+Pure: the records and ``as_of`` in, chains out (``chains_for_*`` read loaded records:
+their reviews and observations must be loaded; nothing here queries).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from app.deadlines import Chain, Interval, chain, single
 from app.rules.catalogue import (
@@ -20,6 +22,9 @@ from app.rules.catalogue import (
     default_seclusion_policy,
     default_segregation_policy,
 )
+
+if TYPE_CHECKING:
+    from app.segregation.models import Seclusion, Segregation
 
 # --- seclusion -----------------------------------------------------------------------------
 
@@ -353,3 +358,55 @@ def missed(chains: dict[str, Chain]) -> list[Missed]:
         satisfied = item.satisfied_at or (None,) * len(item.breaches)
         result += [Missed(code, d, s) for d, s in zip(item.breaches, satisfied, strict=True)]
     return sorted(result, key=lambda m: (m.due_at, m.rule))
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+# --- from the stored records ---------------------------------------------------------------
+
+
+def as_episode(record: Seclusion | Segregation) -> Episode:
+    return Episode(record.id, record.started_at, record.ended_at)
+
+
+def reviews_of(record: Seclusion | Segregation) -> list[Review]:
+    return [Review(r.kind, r.at) for r in record.reviews]
+
+
+def chains_for_seclusion(
+    seclusion: Seclusion,
+    earlier: Sequence[Seclusion],
+    as_of: datetime,
+    policy: SeclusionPolicy,
+) -> dict[str, Chain]:
+    """A stored seclusion's chains (reviews and observations loaded); ``earlier`` are the
+    admission's seclusions before it, for the independent review's window."""
+    return seclusion_chains(
+        as_episode(seclusion),
+        authorised_by_role=seclusion.authorised_by_role,
+        reviews=reviews_of(seclusion),
+        observations=[o.at for o in seclusion.observations],
+        earlier=[as_episode(e) for e in earlier if e.id != seclusion.id],
+        as_of=as_of,
+        policy=policy,
+    )
+
+
+def chains_for_segregation(
+    segregation: Segregation,
+    needs_icetr: bool,
+    as_of: datetime,
+    policy: SegregationPolicy,
+) -> dict[str, Chain]:
+    """A stored segregation's chains (reviews loaded)."""
+    return segregation_chains(
+        as_episode(segregation),
+        reviews=reviews_of(segregation),
+        commissioner_informed_at=segregation.commissioner_informed_at,
+        imha_informed_at=segregation.imha_informed_at,
+        needs_icetr=needs_icetr,
+        as_of=as_of,
+        policy=policy,
+    )

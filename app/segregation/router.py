@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
-from app.segregation import readout, schemas, service
+from app.segregation import read, schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["seclusion and segregation"])
 
@@ -15,7 +15,7 @@ async def _seclusion(
     session: SessionDep, user: ApiUser, seclusion_id: int, now: NowDep
 ) -> schemas.SeclusionOut:
     seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
-    return await readout.seclusion_out(session, seclusion, now)
+    return await read.seclusion_out(session, seclusion, now)
 
 
 async def _segregation(
@@ -24,7 +24,7 @@ async def _segregation(
     segregation = await service.get_segregation(
         session, actor=user, segregation_id=segregation_id, now=now
     )
-    return await readout.segregation_out(session, segregation, now)
+    return await read.segregation_out(session, segregation, now)
 
 
 @router.post(

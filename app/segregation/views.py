@@ -1,14 +1,14 @@
-"""Seclusion and segregation pages: the board's panel forms and each episode's own page.
+"""Seclusion and segregation forms (the board's panel), and the admission page's section.
 
 Forms open in the board's panel (htmx) or as a page of their own (no JavaScript); a
 success refreshes the board, or goes to the episode's page; a refusal shows the form
-again with each error beside its field and nothing saved.
+again with each error beside its field and nothing saved. Each form has its own GET and
+POST route. Each episode's own page is in episode_views.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,8 @@ from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.forms import Errors, errors_from, form_dict, validate
-from app.schemas import In
-from app.segregation import codes, readout, schemas, service
+from app.segregation import board, codes, read, schemas, service
+from app.segregation.force import service as force
 from app.segregation.forms import (
     END_SECLUSION,
     END_SEGREGATION,
@@ -35,7 +35,6 @@ from app.segregation.forms import (
     START_SEGREGATION,
     Form,
 )
-from app.segregation.models import Seclusion, Segregation
 from app.wards import admissions
 from app.wards.models import Admission
 from app.web import input_datetime, is_htmx, page_or_fragment, render, templates
@@ -49,7 +48,7 @@ templates.env.globals.update(
     DUE_LABELS=codes.DUE_LABELS,
 )
 BOARD_CHANGED = {"HX-Trigger": "board-changed"}
-Write = Callable[[], Awaitable[Any]]
+Write = Callable[[], Awaitable[str]]  # does the write; returns the page to go to
 
 
 async def _admission(
@@ -120,104 +119,123 @@ def _now_values(now: datetime, *names: str, **extra: str) -> dict[str, Any]:
     return {**dict.fromkeys(names, input_datetime(now)), **extra}
 
 
-# --- starting an episode: one handler for both kinds --------------------------------------
+async def _submitted(request: Request, form: Form) -> tuple[dict[str, Any], Errors, dict[str, Any]]:
+    """What was sent (to show again), the errors so far, and the values parsed for the API."""
+    values = form_dict(await request.form())
+    errors: Errors = {}
+    return values, errors, form.parse(values, errors)
 
 
-@dataclass(frozen=True)
-class Start:
-    form: Form
-    schema: type[In]
-    start: Callable[..., Awaitable[Seclusion | Segregation]]
-    doing: str
-    message: str
-
-
-STARTS = {
-    "seclusions": Start(
-        START_SECLUSION,
-        schemas.SeclusionIn,
-        service.start_seclusion,
-        "start seclusion",
-        "Seclusion of {name} started.",
-    ),
-    "segregations": Start(
-        START_SEGREGATION,
-        schemas.SegregationIn,
-        service.start_segregation,
-        "start segregation",
-        "Long-term segregation of {name} started.",
-    ),
-}
+# --- starting an episode ----------------------------------------------------------------
 
 
 async def _start_form(
-    kind: str, admission_id: int, request: Request, user: User, session: AsyncSession, now: datetime
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    admission_id: int,
+    now: datetime,
+    *,
+    form: Form,
+    kind: str,
+    doing: str,
 ) -> HTMLResponse:
-    spec = STARTS[kind]
-    admission = await _admission(session, user, admission_id, spec.doing, now)
+    admission = await _admission(session, user, admission_id, doing, now)
     action = f"/admissions/{admission_id}/{kind}/new"
-    page = _show(request, spec.form, action, admission, _now_values(now, "started_at"))
+    page = _show(request, form, action, admission, _now_values(now, "started_at"))
     await reads.record_form_read(session, request, actor=user, admission=admission, now=now)
     return page
-
-
-async def _start(
-    kind: str, admission_id: int, request: Request, user: User, session: AsyncSession, now: datetime
-) -> Response:
-    spec = STARTS[kind]
-    admission = await _admission(session, user, admission_id, spec.doing, now)
-    values = form_dict(await request.form())
-    errors: Errors = {}
-    data = validate(spec.schema, spec.form.parse(values, errors), errors)
-
-    async def write() -> str:
-        episode = await spec.start(
-            session, actor=user, admission_id=admission_id, data=data, now=now
-        )
-        return f"/{kind}/{episode.id}"
-
-    return await _save(
-        request,
-        session,
-        spec.form,
-        f"/admissions/{admission_id}/{kind}/new",
-        admission,
-        values,
-        errors,
-        write if data else None,
-        spec.message.format(name=admission.patient.display_name),
-    )
 
 
 @router.get("/admissions/{admission_id}/seclusions/new", response_class=HTMLResponse)
 async def seclusion_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _start_form("seclusions", admission_id, request, user, session, now)
+    return await _start_form(
+        request,
+        session,
+        user,
+        admission_id,
+        now,
+        form=START_SECLUSION,
+        kind="seclusions",
+        doing="start seclusion",
+    )
 
 
 @router.post("/admissions/{admission_id}/seclusions/new", response_class=HTMLResponse)
 async def start_seclusion(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    return await _start("seclusions", admission_id, request, user, session, now)
+    admission = await _admission(session, user, admission_id, "start seclusion", now)
+    values, errors, parsed = await _submitted(request, START_SECLUSION)
+    data = validate(schemas.SeclusionIn, parsed, errors)
+
+    async def write() -> str:
+        assert data is not None
+        seclusion = await service.start_seclusion(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+        return f"/seclusions/{seclusion.id}"
+
+    return await _save(
+        request,
+        session,
+        START_SECLUSION,
+        f"/admissions/{admission_id}/seclusions/new",
+        admission,
+        values,
+        errors,
+        write if data else None,
+        f"Seclusion of {admission.patient.display_name} started.",
+    )
 
 
 @router.get("/admissions/{admission_id}/segregations/new", response_class=HTMLResponse)
 async def segregation_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    return await _start_form("segregations", admission_id, request, user, session, now)
+    return await _start_form(
+        request,
+        session,
+        user,
+        admission_id,
+        now,
+        form=START_SEGREGATION,
+        kind="segregations",
+        doing="start segregation",
+    )
 
 
 @router.post("/admissions/{admission_id}/segregations/new", response_class=HTMLResponse)
 async def start_segregation(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    return await _start("segregations", admission_id, request, user, session, now)
+    admission = await _admission(session, user, admission_id, "start segregation", now)
+    values, errors, parsed = await _submitted(request, START_SEGREGATION)
+    data = validate(schemas.SegregationIn, parsed, errors)
+
+    async def write() -> str:
+        assert data is not None
+        segregation = await service.start_segregation(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+        return f"/segregations/{segregation.id}"
+
+    return await _save(
+        request,
+        session,
+        START_SEGREGATION,
+        f"/admissions/{admission_id}/segregations/new",
+        admission,
+        values,
+        errors,
+        write if data else None,
+        f"Long-term segregation of {admission.patient.display_name} started.",
+    )
 
 
-# --- seclusion --------------------------------------------------------------------------
+# --- seclusion: review, observation, end ------------------------------------------------
 
 
 async def _seclusion_admission(
@@ -232,30 +250,22 @@ async def _next_review_kind(
 ) -> str:
     """Offer the review that is due next, so recording it is one click."""
     seclusion = await service.get_seclusion(session, actor=user, seclusion_id=seclusion_id, now=now)
-    out = await readout.seclusion_out(session, seclusion, now)
+    out = await read.seclusion_out(session, seclusion, now)
     due = {k: v for k, v in out.next_due.items() if v is not None and k != "observation"}
     return min(due, key=lambda k: due[k]) if due else "nursing"
 
 
-EPISODE_FORMS: dict[str, tuple[Form, str]] = {
-    "review": (SECLUSION_REVIEW, "review seclusion"),
-    "observation": (OBSERVATION, "observe seclusion"),
-    "end": (END_SECLUSION, "end seclusion"),
-}
-
-
-@router.get("/seclusions/{seclusion_id}/{step}", response_class=HTMLResponse)
-async def seclusion_step_form(
-    seclusion_id: int,
-    step: str,
+async def _seclusion_form(
     request: Request,
-    user: PageUser,
-    session: SessionDep,
-    now: NowDep,
+    session: AsyncSession,
+    user: User,
+    seclusion_id: int,
+    now: datetime,
+    *,
+    form: Form,
+    step: str,
+    doing: str,
 ) -> HTMLResponse:
-    if step not in EPISODE_FORMS:
-        raise NotFound("No such page.")
-    form, doing = EPISODE_FORMS[step]
     admission = await _seclusion_admission(session, user, seclusion_id, doing, now)
     values = _now_values(now, "at")
     if step == "review":
@@ -267,67 +277,125 @@ async def seclusion_step_form(
     return page
 
 
-@router.post("/seclusions/{seclusion_id}/{step}", response_class=HTMLResponse)
-async def seclusion_step(
-    seclusion_id: int,
-    step: str,
-    request: Request,
-    user: PageUser,
-    session: SessionDep,
-    now: NowDep,
-) -> Response:
-    if step not in EPISODE_FORMS:
-        raise NotFound("No such page.")
-    form, doing = EPISODE_FORMS[step]
-    admission = await _seclusion_admission(session, user, seclusion_id, doing, now)
-    values = form_dict(await request.form())
-    errors: Errors = {}
-    parsed = form.parse(values, errors)
-    url = f"/seclusions/{seclusion_id}"
-    name = admission.patient.display_name
-    write: Write | None = None
-    if step == "review":
-        review = validate(schemas.SeclusionReviewIn, parsed, errors)
-        message = f"Review of {name}'s seclusion recorded."
-
-        async def write_review() -> str:
-            assert review is not None
-            await service.add_seclusion_review(
-                session, actor=user, seclusion_id=seclusion_id, data=review, now=now
-            )
-            return url
-
-        write = write_review if review else None
-    elif step == "observation":
-        observation = validate(schemas.ObservationIn, parsed, errors)
-        message = f"Observation of {name} recorded."
-
-        async def write_observation() -> str:
-            assert observation is not None
-            await service.add_observation(
-                session, actor=user, seclusion_id=seclusion_id, data=observation, now=now
-            )
-            return url
-
-        write = write_observation if observation else None
-    else:
-        write, message = _end_seclusion(session, user, seclusion_id, parsed, errors, now, name)
-    return await _save(
-        request, session, form, f"{url}/{step}", admission, values, errors, write, message
+@router.get("/seclusions/{seclusion_id}/review", response_class=HTMLResponse)
+async def seclusion_review_form(
+    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _seclusion_form(
+        request,
+        session,
+        user,
+        seclusion_id,
+        now,
+        form=SECLUSION_REVIEW,
+        step="review",
+        doing="review seclusion",
     )
 
 
-def _end_seclusion(
-    session: AsyncSession,
-    user: User,
-    seclusion_id: int,
-    parsed: dict[str, Any],
-    errors: Errors,
-    now: datetime,
-    name: str,
-) -> tuple[Write | None, str]:
+@router.post("/seclusions/{seclusion_id}/review", response_class=HTMLResponse)
+async def seclusion_review(
+    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    admission = await _seclusion_admission(session, user, seclusion_id, "review seclusion", now)
+    values, errors, parsed = await _submitted(request, SECLUSION_REVIEW)
+    review = validate(schemas.SeclusionReviewIn, parsed, errors)
+    url = f"/seclusions/{seclusion_id}"
+
+    async def write() -> str:
+        assert review is not None
+        await service.add_seclusion_review(
+            session, actor=user, seclusion_id=seclusion_id, data=review, now=now
+        )
+        return url
+
+    return await _save(
+        request,
+        session,
+        SECLUSION_REVIEW,
+        f"{url}/review",
+        admission,
+        values,
+        errors,
+        write if review else None,
+        f"Review of {admission.patient.display_name}'s seclusion recorded.",
+    )
+
+
+@router.get("/seclusions/{seclusion_id}/observation", response_class=HTMLResponse)
+async def observation_form(
+    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _seclusion_form(
+        request,
+        session,
+        user,
+        seclusion_id,
+        now,
+        form=OBSERVATION,
+        step="observation",
+        doing="observe seclusion",
+    )
+
+
+@router.post("/seclusions/{seclusion_id}/observation", response_class=HTMLResponse)
+async def observation(
+    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    admission = await _seclusion_admission(session, user, seclusion_id, "observe seclusion", now)
+    values, errors, parsed = await _submitted(request, OBSERVATION)
+    data = validate(schemas.ObservationIn, parsed, errors)
+    url = f"/seclusions/{seclusion_id}"
+
+    async def write() -> str:
+        assert data is not None
+        await service.add_observation(
+            session, actor=user, seclusion_id=seclusion_id, data=data, now=now
+        )
+        return url
+
+    return await _save(
+        request,
+        session,
+        OBSERVATION,
+        f"{url}/observation",
+        admission,
+        values,
+        errors,
+        write if data else None,
+        f"Observation of {admission.patient.display_name} recorded.",
+    )
+
+
+@router.get("/seclusions/{seclusion_id}/end", response_class=HTMLResponse)
+async def end_seclusion_form(
+    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _seclusion_form(
+        request,
+        session,
+        user,
+        seclusion_id,
+        now,
+        form=END_SECLUSION,
+        step="end",
+        doing="end seclusion",
+    )
+
+
+@router.post("/seclusions/{seclusion_id}/end", response_class=HTMLResponse)
+async def end_seclusion(
+    seclusion_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
     """End seclusion, or end it and start segregation at the same moment (one action)."""
-    if not parsed["to_segregation"]:
+    admission = await _seclusion_admission(session, user, seclusion_id, "end seclusion", now)
+    values, errors, parsed = await _submitted(request, END_SECLUSION)
+    name = admission.patient.display_name
+    write: Write | None
+    if parsed["to_segregation"]:
+        write = _to_segregation(session, user, seclusion_id, parsed, errors, now)
+        message = f"Seclusion of {name} ended; segregation started."
+    else:
         end = validate(schemas.EndIn, {"at": parsed["at"], "note": parsed["note"]}, errors)
 
         async def write_end() -> str:
@@ -337,7 +405,29 @@ def _end_seclusion(
             )
             return f"/seclusions/{seclusion_id}"
 
-        return (write_end if end else None), f"Seclusion of {name} ended."
+        write, message = (write_end if end else None), f"Seclusion of {name} ended."
+    return await _save(
+        request,
+        session,
+        END_SECLUSION,
+        f"/seclusions/{seclusion_id}/end",
+        admission,
+        values,
+        errors,
+        write,
+        message,
+    )
+
+
+def _to_segregation(
+    session: AsyncSession,
+    user: User,
+    seclusion_id: int,
+    parsed: dict[str, Any],
+    errors: Errors,
+    now: datetime,
+) -> Write | None:
+    """The write that ends seclusion and starts segregation at the same moment."""
     if not (parsed.get("segregation_reason") or "").strip():
         errors["segregation_reason"] = "Enter the reason for long-term segregation"
     move = validate(
@@ -362,32 +452,16 @@ def _end_seclusion(
             ) from exc
         return f"/segregations/{segregation.id}"
 
-    return (write_move if move else None), f"Seclusion of {name} ended; segregation started."
+    return write_move if move else None
 
 
-# --- segregation ------------------------------------------------------------------------
-
-
-SEGREGATION_FORMS: dict[str, tuple[Form, str]] = {
-    "review": (SEGREGATION_REVIEW, "review segregation"),
-    "notifications": (NOTIFICATIONS, "record segregation notifications"),
-    "end": (END_SEGREGATION, "end segregation"),
-}
-
-
-SEGREGATION_SCHEMAS: dict[str, type[In]] = {
-    "review": schemas.SegregationReviewIn,
-    "notifications": schemas.SegregationPatch,
-    "end": schemas.EndIn,
-}
+# --- segregation: review, notifications, end --------------------------------------------
 
 
 async def _segregation_admission(
-    session: AsyncSession, user: User, segregation_id: int, step: str, now: datetime
-) -> tuple[Form, Admission, dict[str, Any]]:
-    if step not in SEGREGATION_FORMS:
-        raise NotFound("No such page.")
-    form, doing = SEGREGATION_FORMS[step]
+    session: AsyncSession, user: User, segregation_id: int, doing: str, now: datetime
+) -> tuple[Admission, dict[str, Any]]:
+    """The admission (when this person may do this), and the notification times recorded."""
     segregation = await service.get_segregation(
         session, actor=user, segregation_id=segregation_id, now=now
     )
@@ -396,21 +470,21 @@ async def _segregation_admission(
         "commissioner_informed_at": input_datetime(segregation.commissioner_informed_at),
         "imha_informed_at": input_datetime(segregation.imha_informed_at),
     }
-    return form, admission, recorded
+    return admission, recorded
 
 
-@router.get("/segregations/{segregation_id}/{step}", response_class=HTMLResponse)
-async def segregation_step_form(
-    segregation_id: int,
-    step: str,
+async def _segregation_form(
     request: Request,
-    user: PageUser,
-    session: SessionDep,
-    now: NowDep,
+    session: AsyncSession,
+    user: User,
+    segregation_id: int,
+    now: datetime,
+    *,
+    form: Form,
+    step: str,
+    doing: str,
 ) -> HTMLResponse:
-    form, admission, recorded = await _segregation_admission(
-        session, user, segregation_id, step, now
-    )
+    admission, recorded = await _segregation_admission(session, user, segregation_id, doing, now)
     values = (
         recorded if step == "notifications" else _now_values(now, "at", kind="approved_clinician")
     )
@@ -421,46 +495,170 @@ async def segregation_step_form(
     return page
 
 
-@router.post("/segregations/{segregation_id}/{step}", response_class=HTMLResponse)
-async def segregation_step(
-    segregation_id: int,
-    step: str,
-    request: Request,
-    user: PageUser,
-    session: SessionDep,
-    now: NowDep,
+@router.get("/segregations/{segregation_id}/review", response_class=HTMLResponse)
+async def segregation_review_form(
+    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _segregation_form(
+        request,
+        session,
+        user,
+        segregation_id,
+        now,
+        form=SEGREGATION_REVIEW,
+        step="review",
+        doing="review segregation",
+    )
+
+
+@router.post("/segregations/{segregation_id}/review", response_class=HTMLResponse)
+async def segregation_review(
+    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    form, admission, _ = await _segregation_admission(session, user, segregation_id, step, now)
-    values = form_dict(await request.form())
-    errors: Errors = {}
-    parsed = form.parse(values, errors)
+    admission, _ = await _segregation_admission(
+        session, user, segregation_id, "review segregation", now
+    )
+    values, errors, parsed = await _submitted(request, SEGREGATION_REVIEW)
+    data = validate(schemas.SegregationReviewIn, parsed, errors)
     url = f"/segregations/{segregation_id}"
-    name = admission.patient.display_name
-    if step == "notifications":
-        # A blank time leaves what is recorded alone: clearing one is not this form's job.
-        parsed = {k: v for k, v in parsed.items() if v is not None}
-        if not parsed and not errors:
-            errors["commissioner_informed_at"] = "Enter when the commissioner or IMHA was informed"
-    data = validate(SEGREGATION_SCHEMAS[step], parsed, errors)
-    actions: dict[str, tuple[Callable[..., Awaitable[Any]], str]] = {
-        "review": (service.add_segregation_review, f"Review of {name}'s segregation recorded."),
-        "notifications": (service.update_segregation, "Notifications recorded."),
-        "end": (service.end_segregation, f"Segregation of {name} ended."),
-    }
-    act, message = actions[step]
 
     async def write() -> str:
-        await act(session, actor=user, segregation_id=segregation_id, data=data, now=now)
+        assert data is not None
+        await service.add_segregation_review(
+            session, actor=user, segregation_id=segregation_id, data=data, now=now
+        )
         return url
 
     return await _save(
         request,
         session,
-        form,
-        f"{url}/{step}",
+        SEGREGATION_REVIEW,
+        f"{url}/review",
         admission,
         values,
         errors,
         write if data else None,
-        message,
+        f"Review of {admission.patient.display_name}'s segregation recorded.",
     )
+
+
+@router.get("/segregations/{segregation_id}/notifications", response_class=HTMLResponse)
+async def notifications_form(
+    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _segregation_form(
+        request,
+        session,
+        user,
+        segregation_id,
+        now,
+        form=NOTIFICATIONS,
+        step="notifications",
+        doing="record segregation notifications",
+    )
+
+
+@router.post("/segregations/{segregation_id}/notifications", response_class=HTMLResponse)
+async def notifications(
+    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    admission, _ = await _segregation_admission(
+        session, user, segregation_id, "record segregation notifications", now
+    )
+    values, errors, parsed = await _submitted(request, NOTIFICATIONS)
+    # A blank time leaves what is recorded alone: clearing one is not this form's job.
+    parsed = {k: v for k, v in parsed.items() if v is not None}
+    if not parsed and not errors:
+        errors["commissioner_informed_at"] = "Enter when the commissioner or IMHA was informed"
+    data = validate(schemas.SegregationPatch, parsed, errors)
+    url = f"/segregations/{segregation_id}"
+
+    async def write() -> str:
+        assert data is not None
+        await service.update_segregation(
+            session, actor=user, segregation_id=segregation_id, data=data, now=now
+        )
+        return url
+
+    return await _save(
+        request,
+        session,
+        NOTIFICATIONS,
+        f"{url}/notifications",
+        admission,
+        values,
+        errors,
+        write if data else None,
+        "Notifications recorded.",
+    )
+
+
+@router.get("/segregations/{segregation_id}/end", response_class=HTMLResponse)
+async def end_segregation_form(
+    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    return await _segregation_form(
+        request,
+        session,
+        user,
+        segregation_id,
+        now,
+        form=END_SEGREGATION,
+        step="end",
+        doing="end segregation",
+    )
+
+
+@router.post("/segregations/{segregation_id}/end", response_class=HTMLResponse)
+async def end_segregation(
+    segregation_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
+) -> Response:
+    admission, _ = await _segregation_admission(
+        session, user, segregation_id, "end segregation", now
+    )
+    values, errors, parsed = await _submitted(request, END_SEGREGATION)
+    data = validate(schemas.EndIn, parsed, errors)
+    url = f"/segregations/{segregation_id}"
+
+    async def write() -> str:
+        assert data is not None
+        await service.end_segregation(
+            session, actor=user, segregation_id=segregation_id, data=data, now=now
+        )
+        return url
+
+    return await _save(
+        request,
+        session,
+        END_SEGREGATION,
+        f"{url}/end",
+        admission,
+        values,
+        errors,
+        write if data else None,
+        f"Segregation of {admission.patient.display_name} ended.",
+    )
+
+
+# --- the admission page's section, and the wiring ---------------------------------------
+
+
+async def admission_section(
+    session: AsyncSession, admission: Admission, now: datetime, reader: User
+) -> tuple[str, dict[str, object]]:
+    """The admission page's restrictive practice section: every episode and use of force
+    the reader may see (those on stays app/auth/scope.py lets them read)."""
+    from app.auth import scope
+
+    seen = scope.admission_seen(reader, admission, now).shows
+    episodes = (await board.list_episodes(session, [admission.id])).get(admission.id, [])
+    interventions = await force.interventions_for_admission(session, admission.id)
+    return "segregation/_admission_section.html", {
+        "episodes": sorted(
+            (e for e in episodes if e.kind != "use_of_force" and seen(e.started_at)),
+            key=lambda e: e.started_at,
+        ),
+        "interventions": [r for r in interventions if seen(r.started_at)],
+        "admission_id": admission.id,
+        "now": now,
+    }

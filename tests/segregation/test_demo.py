@@ -11,13 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.demo import seed_demo
-from app.segregation import force, readout
+from app.segregation import board, evaluate, read
 from app.segregation.codes import INTERVENTION_TYPES
-from app.segregation.models import (
-    RestrictiveIntervention,
-    Seclusion,
-    Segregation,
-)
+from app.segregation.force import checks as force_checks
+from app.segregation.force import service as force
+from app.segregation.force.models import RestrictiveIntervention
+from app.segregation.models import Seclusion, Segregation
 from app.wards.models import Admission, Ward, WardStay
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -93,7 +92,7 @@ async def test_demo_has_restrictive_practice_inside_every_stay(session):
     )
 
     # Some past episodes show missed or late reviews; most were reviewed on time.
-    policy, _ = await readout.policies(session)
+    policy, _ = await read.policies(session)
     by_admission: dict[int, list[Seclusion]] = {}
     for s in seclusions:
         by_admission.setdefault(s.admission_id, []).append(s)
@@ -102,7 +101,7 @@ async def test_demo_has_restrictive_practice_inside_every_stay(session):
         for s in past
         if any(
             chain.breaches
-            for chain in readout.chains_for_seclusion(
+            for chain in evaluate.chains_for_seclusion(
                 s, by_admission[s.admission_id], NOW, policy
             ).values()
         )
@@ -153,12 +152,12 @@ async def test_demo_has_restrictive_practice_inside_every_stay(session):
             assert record.started_at <= t.started_at <= (t.ended_at or NOW) <= record.ended_at
         type_counts.update({t.type_code for t in record.types})
         assert [v.version for v in record.versions] == [1]
-        assert record.versions[0].data["missing"] == force.missing_items(record)
+        assert record.versions[0].data["missing"] == force_checks.missing_items(record)
         if any(s.job_title == "Police constable" for s in record.staff):
             assert record.non_unit_staff_reason != force.NO_NON_UNIT_STAFF
     assert 0 < type_counts["01"] < 0.3 * len(records)  # prone: a minority
     assert type_counts["14"] > 0
-    incomplete = [r for r in records if force.missing_items(r)]
+    incomplete = [r for r in records if force_checks.missing_items(r)]
     assert 0 < len(incomplete) < 0.3 * len(records)
     # Still within its 24 hours to complete, and one long past them, on open admissions.
     recent = [
@@ -167,7 +166,7 @@ async def test_demo_has_restrictive_practice_inside_every_stay(session):
         if discharged[r.admission_id] is None and NOW - r.ended_at < timedelta(hours=24)
     ]
     assert recent and {"outcome", "avoidance_efforts", "care_plan_notification_sent"} <= set(
-        force.missing_items(recent[0])
+        force_checks.missing_items(recent[0])
     )
     assert any(
         discharged[r.admission_id] is None and NOW - r.ended_at > timedelta(days=2)
@@ -180,7 +179,7 @@ async def test_board_shows_a_review_overdue_and_one_due_soon(session):
     open_ids = list(
         await session.scalars(select(Admission.id).where(Admission.discharged_at.is_(None)))
     )
-    cards = await readout.card_restrictions(session, open_ids, NOW)
+    cards = await board.card_restrictions(session, open_ids, NOW)
     restrictions = [c for card in cards.values() for c in card]
     seclusions = [c for c in restrictions if c.kind == "seclusion"]
     assert len(seclusions) == 2

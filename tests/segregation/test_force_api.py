@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEntry
 from app.discharge import service as discharge_service
-from app.segregation.force_checks import MISSING_LABELS, missing_items
-from app.segregation.models import (
+from app.segregation.force.checks import MISSING_LABELS, missing_items
+from app.segregation.force.models import (
     InterventionStaff,
     InterventionType,
     InterventionVersion,
@@ -205,7 +205,7 @@ async def test_the_debrief_and_place_are_not_act_items(client, world, admission)
 
 async def test_missing_items_reads_a_stored_record(client, world, admission, session):
     rec = await created(client, world, admission.id, staff=[], outcome=None)
-    from app.segregation import force
+    from app.segregation.force import service as force
 
     stored = await force.interventions_for_admission(session, admission.id)
     assert [r.id for r in stored] == [rec["id"]]

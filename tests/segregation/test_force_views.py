@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
-from app.segregation import force, force_checks
-from app.segregation.models import (
+from app.segregation.force import checks as force_checks
+from app.segregation.force import service as force
+from app.segregation.force.models import (
     InterventionStaff,
     InterventionType,
     InterventionVersion,
@@ -174,7 +175,7 @@ async def test_saving_the_form_stores_the_record_and_goes_to_its_page(nurse, adm
         True,
     )
     assert record.place == "Lounge" and record.reason_code == "10"
-    assert force.missing_items(record) == []
+    assert force_checks.missing_items(record) == []
     page = parse((await nurse.get(r.headers["location"])).text)
     assert page.find(id="force-complete") is not None and page.find(id="force-missing") is None
 
@@ -208,7 +209,7 @@ async def test_not_yet_recorded_answers_are_saved_as_missing(nurse, admission, s
 
     assert r.status_code == 303, r.text
     record = await stored(session)
-    assert force.missing_items(record) == list(force_checks.MISSING_LABELS)
+    assert force_checks.missing_items(record) == list(force_checks.MISSING_LABELS)
     page = parse((await nurse.get(r.headers["location"])).text)
     missing = page.by_id("force-missing")
     assert "12 items the Act requires are missing" in missing.text()

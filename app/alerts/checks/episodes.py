@@ -17,7 +17,7 @@ from app.audit.models import AuditEntry
 from app.deadlines import Chain
 from app.rules import catalogue
 from app.rules.catalogue import RuleCode
-from app.segregation import evaluate, readout
+from app.segregation import evaluate
 from app.segregation.models import (
     Seclusion,
     SeclusionObservation,
@@ -160,7 +160,7 @@ async def seclusion_breaches(session: AsyncSession, ctx: RunContext) -> list[Bre
         earlier = [
             e for e in others.get(seclusion.admission_id, []) if e.started_at < seclusion.started_at
         ]
-        chains = readout.chains_for_seclusion(seclusion, earlier, ctx.as_of, policy)
+        chains = evaluate.chains_for_seclusion(seclusion, earlier, ctx.as_of, policy)
         result += _breaches(ctx, "seclusion", seclusion, chains, stays)
     return result
 
@@ -240,7 +240,7 @@ async def segregation_breaches(session: AsyncSession, ctx: RunContext) -> list[B
     stays = await stays_of(session, admission_ids)
     result = []
     for segregation in segregations:
-        chains = readout.chains_for_segregation(
+        chains = evaluate.chains_for_segregation(
             segregation, icetr.get(segregation.admission_id, False), ctx.as_of, policy
         )
         done_by: dict[str, datetime | None] = {RuleCode.LTS_NOTIFICATION: _notified(segregation)}

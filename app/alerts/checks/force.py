@@ -23,7 +23,11 @@ from app.alerts.checks.window import reach_of, still_relevant
 from app.deadlines import Interval
 from app.rules.catalogue import RuleCode, Severity
 from app.segregation.codes import PRONE
-from app.segregation.models import InterventionType, InterventionVersion, RestrictiveIntervention
+from app.segregation.force.models import (
+    InterventionType,
+    InterventionVersion,
+    RestrictiveIntervention,
+)
 from app.sql import among, among_selected
 
 RI = RestrictiveIntervention

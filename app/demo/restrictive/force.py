@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from app.demo.plan import NAMES, Segment, to_minute, weighted
 from app.demo.restrictive.plan import HOUR, MINUTE, ForcePlan, Planner
 from app.segregation.codes import PRONE
-from app.segregation.force import NO_NON_UNIT_STAFF
+from app.segregation.force.service import NO_NON_UNIT_STAFF
 
 # Share of past use-of-force records that were never completed.
 NEVER_COMPLETED = 0.12

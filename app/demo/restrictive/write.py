@@ -14,12 +14,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.demo.restrictive.plan import MINUTE, Planner
 from app.demo.restrictive.seclusion import OBSERVATIONS
-from app.segregation.force import snapshot
-from app.segregation.models import (
+from app.segregation.force.models import (
     InterventionStaff,
     InterventionType,
     InterventionVersion,
     RestrictiveIntervention,
+)
+from app.segregation.force.service import snapshot
+from app.segregation.models import (
     Seclusion,
     SeclusionObservation,
     SeclusionReview,

@@ -19,8 +19,8 @@ from app.demo.restrictive.plan import MINUTE, Planner
 from app.demo.restrictive.seclusion import OBSERVATIONS
 from app.demo.synthetic.writer import COLUMNS, Rows
 from app.segregation.codes import INTERVENTION_TYPES
-from app.segregation.force_checks import missing_items
-from app.segregation.models import RestrictiveIntervention
+from app.segregation.force.checks import missing_items
+from app.segregation.force.models import RestrictiveIntervention
 
 INTERVENTION_COLUMNS = COLUMNS["restrictive_interventions"]
 
@@ -148,7 +148,7 @@ def version_data(
     types: list[tuple[str, datetime, datetime]],
     staff: list[tuple[str, str]],
 ) -> dict[str, Any]:
-    """What app.segregation.force.snapshot keeps for the record as first written: its
+    """What app.segregation.force.service.snapshot keeps for the record as first written: its
     columns (times in ISO 8601), its types and staff as the API shows them, and the Act's
     items it still lacks. Built directly, since building ORM objects for every one of a
     nation's uses of force to call it would double the time; tests compare the two."""

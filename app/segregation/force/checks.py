@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 
 from app.clock import check_not_future
 from app.errors import FieldError, Invalid
-from app.segregation import force_schemas as schemas
-from app.segregation.models import RestrictiveIntervention
+from app.segregation.force import schemas
+from app.segregation.force.models import RestrictiveIntervention
 from app.wards import admissions
 from app.wards.models import Admission
 

@@ -23,8 +23,8 @@ from app.auth import access, scope
 from app.auth.models import User
 from app.db import flush
 from app.errors import FieldError, Invalid, NotFound
-from app.segregation import force_schemas as schemas
-from app.segregation.force_checks import (
+from app.segregation.force import schemas
+from app.segregation.force.checks import (
     SCALARS,
     Draft,
     StaffEntry,
@@ -36,7 +36,7 @@ from app.segregation.force_checks import (
     staff_from,
     types_from,
 )
-from app.segregation.models import (
+from app.segregation.force.models import (
     InterventionStaff,
     InterventionType,
     InterventionVersion,

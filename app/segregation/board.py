@@ -1,10 +1,11 @@
-"""What seclusion and segregation look like from outside: the API's episodes, the board's
-cards, the admission's list, and the discharge check. All deadlines come from evaluate.py.
+"""Seclusion, segregation and use of force as other domains see them: the board's cards,
+the admission's list of episodes, and the check that refuses a discharge while one is
+open. These are the hooks the board, the admission and discharge call (see install() in
+app/segregation/views.py). All deadlines come from evaluate.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, TypeVar
 
@@ -12,158 +13,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import User
 from app.deadlines import Chain
 from app.errors import Conflict, FieldError, Invalid
-from app.rules import catalogue, settings
 from app.rules.catalogue import RuleCode
-from app.segregation import evaluate, schemas
-from app.segregation.evaluate import Episode, Review
-from app.segregation.models import RestrictiveIntervention, Seclusion, Segregation
+from app.segregation import evaluate, read
+from app.segregation.evaluate import chains_for_seclusion, chains_for_segregation, minutes_between
+from app.segregation.force.models import RestrictiveIntervention
+from app.segregation.models import Seclusion, Segregation
 from app.wards.models import Admission, Patient
 from app.wards.schemas import CardRestriction, EpisodeSummary
 
 E = TypeVar("E", Seclusion, Segregation)
-
-
-async def policies(
-    session: AsyncSession,
-) -> tuple[catalogue.SeclusionPolicy, catalogue.SegregationPolicy]:
-    """The thresholds in force (the catalogue's defaults with the trust's stored changes),
-    the same the rule runs use, so the board's countdowns and the alerts always agree."""
-    parameters = await settings.parameters_in_force(session)
-    return catalogue.seclusion_policy(parameters), catalogue.segregation_policy(parameters)
-
-
-def minutes_between(start: datetime, end: datetime) -> int:
-    return max(0, int((end - start).total_seconds() // 60))
-
-
-def as_episode(record: Seclusion | Segregation) -> Episode:
-    return Episode(record.id, record.started_at, record.ended_at)
-
-
-def reviews_of(record: Seclusion | Segregation) -> list[Review]:
-    return [Review(r.kind, r.at) for r in record.reviews]
-
-
-def chains_for_seclusion(
-    seclusion: Seclusion,
-    earlier: Sequence[Seclusion],
-    as_of: datetime,
-    policy: catalogue.SeclusionPolicy,
-) -> dict[str, Chain]:
-    return evaluate.seclusion_chains(
-        as_episode(seclusion),
-        authorised_by_role=seclusion.authorised_by_role,
-        reviews=reviews_of(seclusion),
-        observations=[o.at for o in seclusion.observations],
-        earlier=[as_episode(e) for e in earlier if e.id != seclusion.id],
-        as_of=as_of,
-        policy=policy,
-    )
-
-
-def chains_for_segregation(
-    segregation: Segregation,
-    needs_icetr: bool,
-    as_of: datetime,
-    policy: catalogue.SegregationPolicy,
-) -> dict[str, Chain]:
-    return evaluate.segregation_chains(
-        as_episode(segregation),
-        reviews=reviews_of(segregation),
-        commissioner_informed_at=segregation.commissioner_informed_at,
-        imha_informed_at=segregation.imha_informed_at,
-        needs_icetr=needs_icetr,
-        as_of=as_of,
-        policy=policy,
-    )
-
-
-def _missed(chains: dict[str, Chain]) -> list[schemas.MissedOut]:
-    return [
-        schemas.MissedOut(rule=m.rule, due_at=m.due_at, done_at=m.done_at)
-        for m in evaluate.missed(chains)
-    ]
-
-
-async def _patient_of(session: AsyncSession, admission_id: int) -> Patient:
-    patient = await session.scalar(
-        select(Patient)
-        .join(Admission, Admission.patient_id == Patient.id)
-        .where(Admission.id == admission_id)
-    )
-    assert patient is not None
-    return patient
-
-
-def needs_icetr(patient: Patient) -> bool:
-    return bool(patient.learning_disability or patient.autistic)
-
-
-async def seclusion_out(
-    session: AsyncSession, seclusion: Seclusion, now: datetime
-) -> schemas.SeclusionOut:
-    earlier = list(
-        await session.scalars(
-            select(Seclusion).where(
-                Seclusion.admission_id == seclusion.admission_id,
-                Seclusion.id != seclusion.id,
-                Seclusion.started_at < seclusion.started_at,
-            )
-        )
-    )
-    policy, _ = await policies(session)
-    chains = chains_for_seclusion(seclusion, earlier, now, policy)
-    patient = await _patient_of(session, seclusion.admission_id)
-    followed_by = await session.scalar(
-        select(Segregation.id).where(Segregation.from_seclusion_id == seclusion.id)
-    )
-    return schemas.SeclusionOut(
-        id=seclusion.id,
-        admission_id=seclusion.admission_id,
-        patient_id=patient.id,
-        kind="seclusion",
-        status="open" if seclusion.ended_at is None else "ended",
-        started_at=seclusion.started_at,
-        ended_at=seclusion.ended_at,
-        reason=seclusion.reason,
-        end_note=seclusion.end_note,
-        authorised_by_role=seclusion.authorised_by_role,
-        duration_minutes=minutes_between(seclusion.started_at, seclusion.ended_at or now),
-        next_due=evaluate.next_due(chains, evaluate.SECLUSION_DUE_KEYS),
-        missed=_missed(chains),
-        reviews=[schemas.SeclusionReviewOut.model_validate(r) for r in seclusion.reviews],
-        observations=[schemas.ObservationOut.model_validate(o) for o in seclusion.observations],
-        followed_by_segregation_id=followed_by,
-    )
-
-
-async def segregation_out(
-    session: AsyncSession, segregation: Segregation, now: datetime
-) -> schemas.SegregationOut:
-    _, policy = await policies(session)
-    patient = await _patient_of(session, segregation.admission_id)
-    chains = chains_for_segregation(segregation, needs_icetr(patient), now, policy)
-    return schemas.SegregationOut(
-        id=segregation.id,
-        admission_id=segregation.admission_id,
-        patient_id=patient.id,
-        kind="segregation",
-        status="open" if segregation.ended_at is None else "ended",
-        started_at=segregation.started_at,
-        ended_at=segregation.ended_at,
-        reason=segregation.reason,
-        end_note=segregation.end_note,
-        commissioner_informed_at=segregation.commissioner_informed_at,
-        imha_informed_at=segregation.imha_informed_at,
-        from_seclusion_id=segregation.from_seclusion_id,
-        duration_minutes=minutes_between(segregation.started_at, segregation.ended_at or now),
-        next_due=evaluate.next_due(chains, evaluate.SEGREGATION_DUE_KEYS),
-        missed=_missed(chains),
-        reviews=[schemas.ReviewOut.model_validate(r) for r in segregation.reviews],
-    )
 
 
 # --- the board's cards ------------------------------------------------------------------
@@ -220,7 +80,7 @@ async def card_restrictions(
     session: AsyncSession, admission_ids: list[int], now: datetime
 ) -> dict[int, list[CardRestriction]]:
     """Open seclusions and segregations for the board: a fixed number of queries."""
-    seclusion_policy, segregation_policy = await policies(session)
+    seclusion_policy, segregation_policy = await read.policies(session)
     seclusions = list(
         await session.scalars(
             select(Seclusion)
@@ -346,25 +206,3 @@ async def refuse_discharge_while_restricted(
         if still.started_at > at:
             raise Invalid(FieldError("at", f"cannot be before a {name} recorded after it"))
         raise Conflict(f"This person's {name} is still open at that time: end it before discharge.")
-
-
-async def admission_section(
-    session: AsyncSession, admission: Admission, now: datetime, reader: User
-) -> tuple[str, dict[str, object]]:
-    """The admission page's restrictive practice section: every episode and use of force
-    the reader may see (those on stays app/auth/scope.py lets them read)."""
-    from app.auth import scope
-    from app.segregation import force
-
-    seen = scope.admission_seen(reader, admission, now).shows
-    episodes = (await list_episodes(session, [admission.id])).get(admission.id, [])
-    interventions = await force.interventions_for_admission(session, admission.id)
-    return "segregation/_admission_section.html", {
-        "episodes": sorted(
-            (e for e in episodes if e.kind != "use_of_force" and seen(e.started_at)),
-            key=lambda e: e.started_at,
-        ),
-        "interventions": [r for r in interventions if seen(r.started_at)],
-        "admission_id": admission.id,
-        "now": now,
-    }

@@ -23,10 +23,10 @@ from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, field_errors
 from app.forms import Errors, form_dict, take_datetimes
-from app.segregation import codes, force, force_checks
-from app.segregation import force_schemas as schemas
+from app.segregation import codes
 from app.segregation.codes import INTERVENTION_TYPES
-from app.segregation.models import RestrictiveIntervention
+from app.segregation.force import checks, schemas, service
+from app.segregation.force.models import RestrictiveIntervention
 from app.wards.models import Admission
 from app.web import input_datetime, page_or_fragment, templates
 
@@ -36,8 +36,8 @@ templates.env.globals.update(
     INTERVENTION_TYPES=codes.INTERVENTION_TYPES,
     INTERVENTION_REASONS=codes.INTERVENTION_REASONS,
     INTERVENTION_TYPE_GROUPS=codes.INTERVENTION_TYPE_GROUPS,
-    FORCE_MISSING_LABELS=force_checks.MISSING_LABELS,
-    force_missing_items=force_checks.missing_items,
+    FORCE_MISSING_LABELS=checks.MISSING_LABELS,
+    force_missing_items=checks.missing_items,
 )
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,7 +128,7 @@ def values_from_record(record: RestrictiveIntervention) -> dict[str, Any]:
     values["reason_code"] = record.reason_code or ""
     other = record.non_unit_staff_reason
     values["non_unit_staff"] = (
-        "" if other is None else "none" if other == force.NO_NON_UNIT_STAFF else "yes"
+        "" if other is None else "none" if other == service.NO_NON_UNIT_STAFF else "yes"
     )
     values["non_unit_staff_reason"] = other if values["non_unit_staff"] == "yes" else ""
     values["types"] = [t.type_code for t in record.types]
@@ -155,7 +155,7 @@ def staff_rows(values: dict[str, Any]) -> int:
 def _non_unit(values: dict[str, Any], errors: Errors) -> str | None:
     answer = values.get("non_unit_staff") or ""
     if answer == "none":
-        return force.NO_NON_UNIT_STAFF
+        return service.NO_NON_UNIT_STAFF
     reason = (values.get("non_unit_staff_reason") or "").strip()
     if answer == "yes" and not reason:
         errors["non_unit_staff_reason"] = "Say who from outside the unit's staff took part, and why"
@@ -220,7 +220,7 @@ def _form_page(
             "errors": errors,
             "problem": problem,
             "staff_rows": staff_rows(values),
-            "no_non_unit_staff": force.NO_NON_UNIT_STAFF,
+            "no_non_unit_staff": service.NO_NON_UNIT_STAFF,
             "action": f"/use-of-force/{record.id}/edit"
             if record
             else f"/admissions/{admission.id}/use-of-force/new",
@@ -253,7 +253,7 @@ async def _save(
 async def new_form(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    admission = await force.writable_admission(
+    admission = await service.writable_admission(
         session, actor=user, admission_id=admission_id, now=now
     )
     page = _form_page(request, admission, None, {}, {})
@@ -265,7 +265,7 @@ async def new_form(
 async def create(
     admission_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> Response:
-    await force.writable_admission(session, actor=user, admission_id=admission_id, now=now)
+    await service.writable_admission(session, actor=user, admission_id=admission_id, now=now)
     values = await _read(request)
     errors: Errors = {}
     body, index = body_from_form(values, errors)
@@ -276,14 +276,14 @@ async def create(
 
         async def write() -> RestrictiveIntervention:
             assert data is not None
-            return await force.create_intervention(
+            return await service.create_intervention(
                 session, actor=user, admission_id=admission_id, data=data, now=now
             )
 
         done, problem = await _save(session, write, errors, index)
         if done is not None:
             return done
-    admission = await force.writable_admission(
+    admission = await service.writable_admission(
         session, actor=user, admission_id=admission_id, now=now
     )
     status = 409 if problem else 422
@@ -293,10 +293,10 @@ async def create(
 async def _record_for_change(
     session: AsyncSession, user: User, intervention_id: int, now: datetime
 ) -> tuple[RestrictiveIntervention, Admission]:
-    record, admission = await force.get_intervention(
+    record, admission = await service.get_intervention(
         session, actor=user, intervention_id=intervention_id, now=now
     )
-    force.require_writer(user, admission, record.started_at, now=now)
+    service.require_writer(user, admission, record.started_at, now=now)
     return record, admission
 
 
@@ -304,16 +304,16 @@ async def _record_for_change(
 async def record_page(
     intervention_id: int, request: Request, user: PageUser, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
-    record, admission = await force.get_intervention(
+    record, admission = await service.get_intervention(
         session, actor=user, intervention_id=intervention_id, now=now
     )
     try:
-        force.require_writer(user, admission, record.started_at, now=now)
+        service.require_writer(user, admission, record.started_at, now=now)
         can_write = True
     except Forbidden:
         can_write = False
     ward = next(s.ward for s in admission.stays if s.ward_id == record.ward_id)
-    out = (await force.describe(session, [record]))[0]
+    out = (await service.describe(session, [record]))[0]
     await reads.record_admission_read(
         session,
         request,
@@ -372,7 +372,7 @@ async def edit(
 
         async def write() -> RestrictiveIntervention:
             assert data is not None
-            return await force.update_intervention(
+            return await service.update_intervention(
                 session, actor=user, intervention_id=intervention_id, data=data, now=now
             )
 

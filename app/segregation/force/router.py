@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request
 
 from app.audit import reads
 from app.deps import ApiUser, NowDep, SessionDep, commit
-from app.segregation import force
-from app.segregation import force_schemas as schemas
+from app.segregation.force import schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["use of force"])
 
@@ -24,11 +23,11 @@ async def create_intervention(
     session: SessionDep,
     now: NowDep,
 ) -> schemas.InterventionOut:
-    record = await force.create_intervention(
+    record = await service.create_intervention(
         session, actor=user, admission_id=admission_id, data=data, now=now
     )
     await commit(session)
-    return (await force.describe(session, [record]))[0]
+    return (await service.describe(session, [record]))[0]
 
 
 @router.get(
@@ -38,10 +37,10 @@ async def create_intervention(
 async def list_interventions(
     admission_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> list[schemas.InterventionOut]:
-    records = await force.list_interventions(
+    records = await service.list_interventions(
         session, actor=user, admission_id=admission_id, now=now
     )
-    out = await force.describe(session, records)
+    out = await service.describe(session, records)
     await reads.record_admission_read(
         session,
         request,
@@ -58,10 +57,10 @@ async def list_interventions(
 async def get_intervention(
     intervention_id: int, request: Request, user: ApiUser, session: SessionDep, now: NowDep
 ) -> schemas.InterventionOut:
-    record, admission = await force.get_intervention(
+    record, admission = await service.get_intervention(
         session, actor=user, intervention_id=intervention_id, now=now
     )
-    out = (await force.describe(session, [record]))[0]
+    out = (await service.describe(session, [record]))[0]
     await reads.record_admission_read(
         session,
         request,
@@ -84,8 +83,8 @@ async def update_intervention(
     session: SessionDep,
     now: NowDep,
 ) -> schemas.InterventionOut:
-    record = await force.update_intervention(
+    record = await service.update_intervention(
         session, actor=user, intervention_id=intervention_id, data=data, now=now
     )
     await commit(session)
-    return (await force.describe(session, [record]))[0]
+    return (await service.describe(session, [record]))[0]
