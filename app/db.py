@@ -92,6 +92,16 @@ def conflict_from_integrity_error(error: IntegrityError) -> Conflict:
     return Conflict("The change conflicts with what is recorded; nothing was saved.")
 
 
+async def commit(session: AsyncSession) -> None:
+    """The request's one commit (handlers reach it as `deps.commit`); a late refusal by the
+    database is still a 409, not a 500."""
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise conflict_from_integrity_error(error) from error
+
+
 async def flush(session: AsyncSession) -> None:
     """Flush, turning a refusal by the database's own invariants into a 409."""
     try:

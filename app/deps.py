@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.clock import get_now
-from app.db import conflict_from_integrity_error, get_session
+from app.db import commit as commit  # re-exported: handlers commit with deps.commit
+from app.db import get_session
 from app.errors import Forbidden, Unauthorised
 
 SESSION_COOKIE = "wardflow_session"
@@ -49,15 +49,6 @@ def _remember(request: Request, user: User) -> None:
 
 class LoginRequired(Exception):
     """A page needs a signed-in person; answered with a redirect to /login."""
-
-
-async def commit(session: AsyncSession) -> None:
-    """The request's one commit; a late refusal by the database is still a 409, not a 500."""
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise conflict_from_integrity_error(error) from error
 
 
 async def _keep_touch(session: AsyncSession) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import local_tz
-from app.errors import FieldError, Invalid, field_errors
+from app.db import commit
+from app.errors import Conflict, DomainError, FieldError, Forbidden, Invalid, NotFound, field_errors
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 Errors = dict[str, str]
 
@@ -37,8 +42,15 @@ def take_datetimes(form: dict[str, Any], names: list[str], errors: Errors) -> No
             errors[name] = "Enter a date and time, for example 2/3/2026 14:05"
 
 
-def validate(model: type[M], data: dict[str, Any], errors: Errors) -> M | None:
-    """Validate with the API's schema; messages keyed by field so each shows beside its field."""
+def validate(
+    model: type[M], data: dict[str, Any], errors: Errors, *, drop_blank: bool = False
+) -> M | None:
+    """Validate with the API's schema; messages keyed by field so each shows beside its field.
+
+    ``drop_blank`` leaves out what was not given (None), so that a blank field reads "is
+    required" beside it rather than, say, "must be a number"."""
+    if drop_blank:
+        data = {k: v for k, v in data.items() if v is not None}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -92,9 +104,72 @@ def form_dict(form: Any) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != "csrf_token"}
 
 
+# --- save this form, or show it again -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt(Generic[T]):
+    """What came of trying to save a form: the write's result, or why nothing was saved.
+
+    Refused, ``errors`` go beside their fields (status 422) or ``problem`` above the form
+    (409; 403 when the refusal was Forbidden); ``status`` is the one to show the form with.
+    """
+
+    result: T | None = None
+    errors: Errors = field(default_factory=dict)
+    problem: str | None = None
+    status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def saved(self) -> T:
+        """The write's result; only after a save (``ok``)."""
+        if not self.ok:
+            raise RuntimeError("Nothing was saved: show the form again instead.")
+        return cast(T, self.result)
+
+
+REFUSALS: tuple[type[DomainError], ...] = (Conflict, NotFound)
+
+
+async def attempt(
+    session: AsyncSession,
+    write: Callable[[], Awaitable[T]],
+    *,
+    errors: Errors | None = None,
+    explain: Callable[[Invalid], Errors] = errors_from,
+    refusals: tuple[type[DomainError], ...] = REFUSALS,
+) -> Attempt[T]:
+    """Run ``write`` in a savepoint and commit; or say why the form cannot be saved.
+
+    ``errors`` are the form's own, found before writing: with any, nothing is tried. A
+    refusal (``Invalid``, or one of ``refusals``: a conflict with what is recorded, a record
+    that is not there) undoes only this attempt, so nothing of the write is left behind and
+    what the page needs to show the form again stays loaded; a refusal by the database at
+    commit is a conflict too. ``explain`` words a service's field errors (``errors_from``
+    by default). Any other error goes on to the app's error pages.
+    """
+    if errors:
+        return Attempt(errors=dict(errors), status=422)
+    try:
+        async with session.begin_nested():
+            result = await write()
+        await commit(session)
+    except Invalid as exc:
+        return Attempt(errors=explain(exc), status=422)
+    except refusals as exc:
+        return Attempt(problem=exc.detail, status=403 if isinstance(exc, Forbidden) else 409)
+    return Attempt(result)
+
+
 __all__ = [
+    "Attempt",
     "Errors",
     "Invalid",
+    "attempt",
     "errors_from",
     "form_dict",
     "local_to_utc",

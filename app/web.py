@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 from starlette.datastructures import MutableHeaders
@@ -149,6 +149,21 @@ def page_or_fragment(
         status_code=status_code,
         headers=headers,
     )
+
+
+# htmx events a saved form sends (HX-Trigger): pages showing what changed listen and refresh.
+BOARD_CHANGED = "board-changed"  # a ward's board (templates/wards/_board.html)
+FLOW_CHANGED = "flow-changed"  # bed flow's state and waiting list (templates/flow/_state.html)
+
+
+def done(request: Request, message: str, *, trigger: str, redirect: str) -> Response:
+    """After a saved form: htmx gets a notice for the panel and ``trigger`` fires (the board
+    refreshes); without JavaScript, a 303 to ``redirect``."""
+    if is_htmx(request):
+        return render(
+            request, "wards/_done.html", {"message": message}, headers={"HX-Trigger": trigger}
+        )
+    return RedirectResponse(redirect, status_code=303)
 
 
 def render_error(request: Request, status: int, title: str, detail: str) -> Response:

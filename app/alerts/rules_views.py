@@ -15,6 +15,7 @@ from app.auth import access
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
 from app.errors import Invalid
+from app.forms import attempt
 from app.rules import settings
 from app.web import render
 
@@ -104,25 +105,31 @@ async def change_rule(
         for name in rule.parameters
         if not values.get(f"param-{name}", "").strip()
     }
-    if not errors:
-        try:
-            async with session.begin_nested():
-                await settings.change_rule(
-                    session,
-                    actor=user,
-                    code=code,
-                    parameters=parameters,
-                    severity=values.get("severity") or None,
-                    enabled=bool(values["enabled"]),
-                    now=now,
-                )
-            await commit(session)
-            return RedirectResponse("/rules#rule-" + code, status_code=303)
-        except Invalid as exc:
-            for e in exc.errors:
-                name = e.field.removeprefix("parameters.")
-                errors[f"param-{name}" if name != e.field else e.field] = e.message
-    return await _rule_form(request, user, session, code, values, errors, status_code=422)
+
+    async def write() -> object:
+        return await settings.change_rule(
+            session,
+            actor=user,
+            code=code,
+            parameters=parameters,
+            severity=values.get("severity") or None,
+            enabled=bool(values["enabled"]),
+            now=now,
+        )
+
+    saved = await attempt(session, write, errors=errors, explain=_parameter_errors, refusals=())
+    if saved.ok:
+        return RedirectResponse("/rules#rule-" + code, status_code=303)
+    return await _rule_form(request, user, session, code, values, saved.errors, status_code=422)
+
+
+def _parameter_errors(exc: Invalid) -> dict[str, str]:
+    """Each beside its own input: "parameters.limit" is the input "param-limit"."""
+    errors = {}
+    for e in exc.errors:
+        name = e.field.removeprefix("parameters.")
+        errors[f"param-{name}" if name != e.field else e.field] = e.message
+    return errors
 
 
 @router.get("/admin/rule-runs", response_class=HTMLResponse)

@@ -18,10 +18,11 @@ from app.audit import reads
 from app.audit import service as audit
 from app.auth import access
 from app.auth.models import User
-from app.deps import NowDep, PageUser, SessionDep, commit
+from app.deps import NowDep, PageUser, SessionDep
 from app.errors import Conflict, Forbidden, NotFound
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.flow.people import initials
+from app.forms import attempt
 from app.rules import catalogue
 from app.wards.models import Admission, Patient, Ward
 from app.web import is_htmx, render
@@ -309,16 +310,18 @@ async def _act(
     note: str,
 ) -> Response:
     """Acknowledge or resolve; a conflict (already done) shows beside the alert."""
-    try:
-        async with session.begin_nested():
-            alert = await action(session, actor=user, alert_id=alert_id, note=note, now=now)
-        await commit(session)
-    except Conflict as exc:
-        alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
-        return await _after_action(
-            request, user, session, alert, now, problem=exc.detail, status_code=409
-        )
-    return await _after_action(request, user, session, alert, now)
+
+    async def write() -> Alert:
+        return await action(session, actor=user, alert_id=alert_id, note=note, now=now)
+
+    saved = await attempt(session, write, refusals=(Conflict,))
+    if saved.ok:
+        return await _after_action(request, user, session, saved.saved, now)
+    alert = await service.get_alert(session, actor=user, alert_id=alert_id, now=now)
+    return await _after_action(
+        request, user, session, alert, now, problem=saved.problem, status_code=saved.status,
+        **({"row_errors": saved.errors, "row_values": {"note": note}} if saved.errors else {}),
+    )  # fmt: skip
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
@@ -356,16 +359,18 @@ async def acknowledge_many(
             request, user, session, now, statuses=list(service.IN_QUEUE),
             problem="Choose the alerts to acknowledge.", status_code=422,
         )  # fmt: skip
-    try:
-        async with session.begin_nested():
-            done = await service.acknowledge_many(session, actor=user, ids=ids, note=note, now=now)
-        await commit(session)
-    except (Conflict, NotFound, Forbidden) as exc:
+
+    async def write() -> list[Alert]:
+        return await service.acknowledge_many(session, actor=user, ids=ids, note=note, now=now)
+
+    saved = await attempt(session, write, refusals=(Conflict, NotFound, Forbidden))
+    if not saved.ok:
+        why = saved.problem or " ".join(saved.errors.values())
         return await _queue_page(
             request, user, session, now, statuses=list(service.IN_QUEUE),
-            problem=f"Nothing was acknowledged: {exc.detail}",
-            status_code=403 if isinstance(exc, Forbidden) else 409,
+            problem=f"Nothing was acknowledged: {why}", status_code=saved.status,
         )  # fmt: skip
+    done = saved.saved
     return await _queue_page(
         request, user, session, now, statuses=list(service.IN_QUEUE),
         message=f"{len(done)} alert{'s' if len(done) != 1 else ''} acknowledged.",

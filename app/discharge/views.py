@@ -7,32 +7,24 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import reads
 from app.auth import access, scope
 from app.auth.models import User
-from app.deps import NowDep, PageUser, SessionDep, commit
+from app.deps import NowDep, PageUser, SessionDep
 from app.discharge import ready, service
 from app.discharge import schemas as discharge_schemas
 from app.discharge.codes import ATTRIBUTABLE_TO, DELAY_REASON_GROUPS, DELAY_REASONS
 from app.discharge.models import ReadyForDischarge
-from app.errors import Conflict, Invalid, NotFound
-from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
+from app.errors import Invalid
+from app.forms import Errors, attempt, form_dict, take_datetimes, validate
 from app.wards import admissions, schemas
 from app.wards.models import Admission
-from app.web import input_datetime, is_htmx, page_or_fragment, render
+from app.web import BOARD_CHANGED, done, input_datetime, page_or_fragment
 
 router = APIRouter()
-BOARD_CHANGED = {"HX-Trigger": "board-changed"}
-
-
-def _finished(request: Request, ward_code: str, message: str) -> Response:
-    """htmx: a notice in the panel and the board refreshes; without JavaScript: the board."""
-    if is_htmx(request):
-        return render(request, "wards/_done.html", {"message": message}, headers=BOARD_CHANGED)
-    return RedirectResponse(f"/wards/{ward_code}", status_code=303)
 
 
 # --- discharge --------------------------------------------------------------------------
@@ -84,27 +76,30 @@ async def discharge(
     data = validate(
         schemas.DischargeIn, {"at": form.get("at"), "destination": form.get("destination")}, errors
     )
-    problem = None
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                admission = await service.discharge(
-                    session, actor=user, admission_id=admission_id, data=data, now=now
-                )
-            await commit(session)
-            ward_code = admissions.current_stay(admission).ward.code
-            return _finished(request, ward_code, f"{admission.patient.display_name} discharged.")
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except (Conflict, NotFound) as exc:
-            problem = exc.detail
-    context = await _context(session, user, now, admission_id, values, errors, problem)
+
+    async def write() -> Admission:
+        assert data is not None
+        return await service.discharge(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+
+    saved = await attempt(session, write, errors=errors)
+    if saved.ok:
+        admission = saved.saved
+        ward_code = admissions.current_stay(admission).ward.code
+        return done(
+            request,
+            f"{admission.patient.display_name} discharged.",
+            trigger=BOARD_CHANGED,
+            redirect=f"/wards/{ward_code}",
+        )
+    context = await _context(session, user, now, admission_id, values, saved.errors, saved.problem)
     return page_or_fragment(
         request,
         "discharge/discharge.html",
         "discharge/_discharge_form.html",
         context,
-        status_code=409 if problem else 422,
+        status_code=saved.status,
     )
 
 
@@ -200,26 +195,27 @@ async def start_ready(
     take_datetimes(form, ["started_at"], errors)
     _ready_errors(form, names, errors)
     data = validate(discharge_schemas.ReadyIn, form, errors)
-    problem = None
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                await ready.start(
-                    session, actor=user, admission_id=admission_id, data=data, now=now
-                )
-            await commit(session)
-            name = admission.patient.display_name
-            ward_code = admissions.current_stay(admission).ward.code
-            return _finished(request, ward_code, f"{name} marked ready for discharge.")
-        except Invalid as exc:
-            errors.update(_service_errors(exc))
-        except (Conflict, NotFound) as exc:
-            problem = exc.detail
+
+    async def write() -> object:
+        assert data is not None
+        return await ready.start(session, actor=user, admission_id=admission_id, data=data, now=now)
+
+    saved = await attempt(session, write, errors=errors, explain=_service_errors)
+    if saved.ok:
+        name = admission.patient.display_name
+        ward_code = admissions.current_stay(admission).ward.code
+        return done(
+            request,
+            f"{name} marked ready for discharge.",
+            trigger=BOARD_CHANGED,
+            redirect=f"/wards/{ward_code}",
+        )
+    if not errors:
         # The savepoint's rollback expired what the page shows: read it again.
         admission = await admissions.get_admission(
             session, actor=user, admission_id=admission_id, now=now
         )
-    return _show_ready(request, admission, values, errors, problem, status=409 if problem else 422)
+    return _show_ready(request, admission, values, saved.errors, saved.problem, status=saved.status)
 
 
 async def _period_and_admission(
@@ -287,22 +283,26 @@ async def end_ready(
     take_datetimes(form, ["at"], errors)
     _ready_errors(form, ["at"], errors)
     data = validate(discharge_schemas.ReadyEndIn, form, errors)
-    problem = None
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                await ready.end(session, actor=user, period_id=period_id, data=data, now=now)
-            await commit(session)
-            name = admission.patient.display_name
-            ward_code = admissions.current_stay(admission).ward.code
-            return _finished(request, ward_code, f"{name} is no longer delayed.")
-        except Invalid as exc:
-            errors.update(_service_errors(exc))
-        except (Conflict, NotFound) as exc:
-            problem = exc.detail
+
+    async def write() -> object:
+        assert data is not None
+        return await ready.end(session, actor=user, period_id=period_id, data=data, now=now)
+
+    saved = await attempt(session, write, errors=errors, explain=_service_errors)
+    if saved.ok:
+        name = admission.patient.display_name
+        ward_code = admissions.current_stay(admission).ward.code
+        return done(
+            request,
+            f"{name} is no longer delayed.",
+            trigger=BOARD_CHANGED,
+            redirect=f"/wards/{ward_code}",
+        )
+    if not errors:
+        # The savepoint's rollback expired what the page shows: read it again.
         period, admission = await _period_and_admission(session, user, now, period_id)
     return _show_end(
-        request, period, admission, values, errors, problem, status=409 if problem else 422
+        request, period, admission, values, saved.errors, saved.problem, status=saved.status
     )
 
 

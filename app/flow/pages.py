@@ -4,18 +4,17 @@ NHS number, and reading the numbers people type."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import access
 from app.auth.models import User
 from app.flow import schemas
 from app.flow.placements import PLACEMENT_WRITERS
-from app.forms import Errors, validate
+from app.forms import Errors
 from app.wards import service as wards_service
 from app.wards.models import Patient
 from app.wards.nhs import normalise_nhs_number
@@ -27,15 +26,6 @@ UNKNOWN_PERSON = (
     " form takes their details), or an administrator adds them through the API"
     " (POST /api/v1/patients)."
 )
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def check(model: type[M], data: dict[str, Any], errors: Errors) -> M | None:
-    """Validate with the API's schema, leaving out what was not given, so that a blank
-    field reads "is required" beside it rather than "must be a number"."""
-    return validate(model, {k: v for k, v in data.items() if v is not None}, errors)
 
 
 def flow_page(

@@ -16,28 +16,26 @@ from app.audit import reads
 from app.auth import access
 from app.auth.models import User
 from app.deadlines import Interval
-from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, Invalid, NotFound
+from app.deps import NowDep, PageUser, SessionDep
+from app.errors import Conflict, NotFound
 from app.flow import geo, placements, requests, schemas
 from app.flow.codes import BED_TYPES, OAP_OUTCOMES, OAP_REASONS
 from app.flow.models import BedRequest, OutOfAreaPlacement
 from app.flow.pages import (
     can_place_out,
-    check,
     flow_page,
     patient_by_nhs_number,
     person_text,
     take_money,
     take_number,
 )
-from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.forms import Errors, attempt, form_dict, take_datetimes, validate
 from app.rules.catalogue import RuleCode
 from app.rules.settings import parameters_in_force
-from app.web import input_datetime, is_htmx
+from app.web import FLOW_CHANGED, input_datetime, is_htmx
 
 router = APIRouter()
 CODES = {"BED_TYPES": BED_TYPES, "OAP_REASONS": OAP_REASONS, "OAP_OUTCOMES": OAP_OUTCOMES}
-FLOW_CHANGED = {"HX-Trigger": "flow-changed"}
 
 
 def _request_id(raw: str | None) -> int | None:
@@ -135,7 +133,7 @@ async def create_placement(
         if bed_request is not None
         else getattr(await patient_by_nhs_number(session, form.get("nhs_number"), errors), "id", 0)
     )
-    data = check(
+    data = validate(
         schemas.PlacementIn,
         {
             "patient_id": patient_id,
@@ -146,6 +144,7 @@ async def create_placement(
             "bed_request_id": request_id,
         },
         errors,
+        drop_blank=True,
     )
 
     async def again(status: int, problem: str | None = None) -> HTMLResponse:
@@ -161,17 +160,15 @@ async def create_placement(
             status_code=status,
         )
 
-    if errors or data is None:
-        return await again(422)
-    try:
-        async with session.begin_nested():
-            placement = await placements.create_placement(session, actor=user, data=data, now=now)
-        await commit(session)
-    except Invalid as exc:
-        errors.update(errors_from(exc))
-        return await again(422)
-    except (Conflict, NotFound) as exc:
-        return await again(exc.status, exc.detail)
+    async def write() -> OutOfAreaPlacement:
+        assert data is not None
+        return await placements.create_placement(session, actor=user, data=data, now=now)
+
+    saved = await attempt(session, write, errors=errors)
+    if not saved.ok:
+        errors.update(saved.errors)
+        return await again(saved.status, saved.problem)
+    placement = saved.saved
     if is_htmx(request):
         return await _placement_page(
             request,
@@ -180,7 +177,7 @@ async def create_placement(
             placement.id,
             now,
             status_code=201,
-            headers={"HX-Push-Url": f"/flow/placements/{placement.id}", **FLOW_CHANGED},
+            headers={"HX-Push-Url": f"/flow/placements/{placement.id}", "HX-Trigger": FLOW_CHANGED},
         )
     return RedirectResponse(f"/flow/placements/{placement.id}", status_code=303)
 
@@ -271,36 +268,28 @@ async def _placement_form_result(
     values: dict[str, Any],
     errors: Errors,
     *,
-    write: Callable[[], Awaitable[object]] | None,
+    write: Callable[[], Awaitable[object]],
     sent: str,
 ) -> Response:
     """Save one of the placement page's forms, or show that form again with its errors."""
-    problem = None
-    if not errors and write is not None:
-        try:
-            async with session.begin_nested():
-                await write()
-            await commit(session)
-            if not is_htmx(request):
-                return RedirectResponse(f"/flow/placements/{placement_id}", status_code=303)
-            return await _placement_page(
-                request, session, user, placement_id, now, headers=FLOW_CHANGED
-            )
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except Conflict as exc:
-            problem = exc.detail
+    saved = await attempt(session, write, errors=errors, refusals=(Conflict,))
+    if not saved.ok:
+        return await _placement_page(
+            request,
+            session,
+            user,
+            placement_id,
+            now,
+            values=values,
+            errors=saved.errors,
+            sent=sent,
+            problem=saved.problem,
+            status_code=saved.status,
+        )
+    if not is_htmx(request):
+        return RedirectResponse(f"/flow/placements/{placement_id}", status_code=303)
     return await _placement_page(
-        request,
-        session,
-        user,
-        placement_id,
-        now,
-        values=values,
-        errors=errors,
-        sent=sent,
-        problem=problem,
-        status_code=409 if problem else 422,
+        request, session, user, placement_id, now, headers={"HX-Trigger": FLOW_CHANGED}
     )
 
 
@@ -313,8 +302,11 @@ async def review_placement(
     form = dict(values)
     errors: Errors = {}
     take_datetimes(form, ["at"], errors)
-    data = check(
-        schemas.PlacementReviewIn, {"at": form.get("at"), "note": form.get("note")}, errors
+    data = validate(
+        schemas.PlacementReviewIn,
+        {"at": form.get("at"), "note": form.get("note")},
+        errors,
+        drop_blank=True,
     )
 
     async def write() -> object:
@@ -331,7 +323,7 @@ async def review_placement(
         now,
         values,
         errors,
-        write=write if data is not None else None,
+        write=write,
         sent="review",
     )
 
@@ -347,8 +339,11 @@ async def end_placement(
     take_datetimes(form, ["at"], errors)
     if not form.get("outcome"):
         errors["outcome"] = "Choose how the placement ended"
-    data = check(
-        schemas.PlacementEndIn, {"at": form.get("at"), "outcome": form.get("outcome")}, errors
+    data = validate(
+        schemas.PlacementEndIn,
+        {"at": form.get("at"), "outcome": form.get("outcome")},
+        errors,
+        drop_blank=True,
     )
 
     async def write() -> object:
@@ -365,6 +360,6 @@ async def end_placement(
         now,
         values,
         errors,
-        write=write if data is not None else None,
+        write=write,
         sent="end",
     )

@@ -18,8 +18,8 @@ from app.clock import local_date
 from app.deps import NowDep, PageUser, SessionDep
 from app.errors import NotFound
 from app.flow import geo, people, requests, schemas, search
-from app.flow.pages import can_place_out, check, flow_page, person_text
-from app.forms import Errors
+from app.flow.pages import can_place_out, flow_page, person_text
+from app.forms import Errors, validate
 from app.wards.models import Locality, Patient
 
 router = APIRouter()
@@ -90,7 +90,7 @@ async def _query(
         )
     else:
         return None, bed_request, values  # nothing asked yet: an empty form
-    query = check(schemas.SearchQuery, data, errors)
+    query = validate(schemas.SearchQuery, data, errors, drop_blank=True)
     return (None if errors else query), bed_request, values
 
 

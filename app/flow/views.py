@@ -16,21 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import reads
 from app.auth import access, scope
 from app.auth.models import User
-from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, Invalid, NotFound
+from app.deps import NowDep, PageUser, SessionDep
+from app.errors import Conflict, NotFound
 from app.flow import geo, placement_views, requests, schemas, search_views, state
 from app.flow.models import BedRequest
 from app.flow.pages import (
     can_place,
     can_place_out,
-    check,
     flow_page,
     patient_by_nhs_number,
     person_text,
 )
-from app.forms import Errors, errors_from, form_dict, take_datetimes
+from app.forms import Errors, attempt, form_dict, take_datetimes, validate
 from app.wards.models import Patient
-from app.web import input_datetime, is_htmx
+from app.web import FLOW_CHANGED, input_datetime, is_htmx
 
 router = APIRouter()
 
@@ -41,8 +40,6 @@ FlowNotice = Callable[[AsyncSession, datetime], Awaitable[tuple[str, Any] | None
 flow_notices: list[FlowNotice] = []
 router.include_router(search_views.router)
 router.include_router(placement_views.router)
-# Pages showing the waiting list listen for this and refresh at once.
-FLOW_CHANGED = "flow-changed"
 
 
 @router.get("/flow", response_class=HTMLResponse)
@@ -108,7 +105,7 @@ async def create_request(
     errors: Errors = {}
     take_datetimes(form, ["decision_to_admit_at"], errors)
     patient = await patient_by_nhs_number(session, form.get("nhs_number"), errors)
-    data = check(
+    data = validate(
         schemas.BedRequestIn,
         {
             "patient_id": patient.id if patient is not None else 0,
@@ -117,20 +114,19 @@ async def create_request(
             "note": form.get("note") or None,
         },
         errors,
+        drop_blank=True,
     )
-    if errors or data is None:
-        return _new_request_page(request, values, errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            created = await requests.create_request(session, actor=user, data=data, now=now)
-        await commit(session)
-    except Invalid as exc:
-        errors.update(errors_from(exc))
-        return _new_request_page(request, values, errors, status_code=422)
-    except (Conflict, NotFound) as exc:
+
+    async def write() -> BedRequest:
+        assert data is not None
+        return await requests.create_request(session, actor=user, data=data, now=now)
+
+    saved = await attempt(session, write, errors=errors)
+    if not saved.ok:
         return _new_request_page(
-            request, values, errors, problem=exc.detail, status_code=exc.status
+            request, values, saved.errors, problem=saved.problem, status_code=saved.status
         )
+    created = saved.saved
     if is_htmx(request):
         # The new request's own page takes the form's place, at its own address.
         return await _request_page(
@@ -223,40 +219,42 @@ async def cancel_request(
     take_datetimes(form, ["at"], errors)
     if not (form.get("reason") or "").strip():
         errors["reason"] = "Enter the reason for cancelling"
-    data = check(schemas.CancelIn, {"at": form.get("at"), "reason": form.get("reason")}, errors)
-    problem = None
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                await requests.cancel_request(
-                    session, actor=user, request_id=request_id, data=data, now=now
-                )
-            await commit(session)
-            if not is_htmx(request):
-                return RedirectResponse(f"/flow/requests/{request_id}", status_code=303)
-            return await _request_page(
-                request,
-                session,
-                user,
-                request_id,
-                now,
-                notice="The request was cancelled.",
-                headers={"HX-Trigger": FLOW_CHANGED},
-            )
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except Conflict as exc:
-            problem = exc.detail
+    data = validate(
+        schemas.CancelIn,
+        {"at": form.get("at"), "reason": form.get("reason")},
+        errors,
+        drop_blank=True,
+    )
+
+    async def write() -> object:
+        assert data is not None
+        return await requests.cancel_request(
+            session, actor=user, request_id=request_id, data=data, now=now
+        )
+
+    saved = await attempt(session, write, errors=errors, refusals=(Conflict,))
+    if not saved.ok:
+        return await _request_page(
+            request,
+            session,
+            user,
+            request_id,
+            now,
+            values=values,
+            errors=saved.errors,
+            problem=saved.problem,
+            status_code=saved.status,
+        )
+    if not is_htmx(request):
+        return RedirectResponse(f"/flow/requests/{request_id}", status_code=303)
     return await _request_page(
         request,
         session,
         user,
         request_id,
         now,
-        values=values,
-        errors=errors,
-        problem=problem,
-        status_code=409 if problem else 422,
+        notice="The request was cancelled.",
+        headers={"HX-Trigger": FLOW_CHANGED},
     )
 
 

@@ -13,16 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import reads
 from app.auth import access
 from app.auth.models import User
-from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, Invalid, NotFound
-from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
+from app.deps import NowDep, PageUser, SessionDep
+from app.forms import Errors, attempt, form_dict, take_datetimes, validate
 from app.mha import schemas, service
 from app.mha.clocks import day_of, spoken_deadline
 from app.mha.codes import RIGHTS_KINDS, UNDERSTOOD
 from app.wards import admissions
-from app.wards import views as wards_views
 from app.wards.models import Admission
-from app.web import input_datetime, page_or_fragment, render, templates
+from app.web import BOARD_CHANGED, done, input_datetime, page_or_fragment, render, templates
 
 router = APIRouter()
 # Deadlines read as the Act counts them: "end of 3 Jun 2027" for a period of days or months.
@@ -125,23 +123,21 @@ async def record_rights(
     if not (form["oral"] or form["written"]):
         errors["oral"] = "Say whether the rights were given orally, in writing, or both"
     data = validate(schemas.RightsIn, form, errors)
-    problem = None
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                await service.add_rights(
-                    session, actor=user, admission_id=admission_id, data=data, now=now
-                )
-            await commit(session)
-            ward_code = admissions.current_stay(admission).ward.code
-            return wards_views.done(
-                request, ward_code, f"Rights given to {admission.patient.display_name} recorded."
-            )
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except (Conflict, NotFound) as exc:
-            problem = exc.detail
-    return _show_rights(request, admission, values, errors, problem, status=409 if problem else 422)
+
+    async def write() -> object:
+        assert data is not None
+        return await service.add_rights(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+
+    saved = await attempt(session, write, errors=errors)
+    if not saved.ok:
+        return _show_rights(
+            request, admission, values, saved.errors, saved.problem, status=saved.status
+        )
+    ward_code = admissions.current_stay(admission).ward.code
+    message = f"Rights given to {admission.patient.display_name} recorded."
+    return done(request, message, trigger=BOARD_CHANGED, redirect=f"/wards/{ward_code}")
 
 
 # --- the diary --------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.auth.access import require_admin
 from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, Invalid, NotFound
-from app.forms import errors_from
+from app.errors import Conflict, NotFound
+from app.forms import attempt
 from app.pas import service
 from app.pas.models import OUTCOMES
 from app.web import render
@@ -81,8 +81,9 @@ async def add_location(
         "ward_code": ward_code,
         "bed_label": bed_label,
     }
-    try:
-        await service.add_location(
+
+    async def write() -> object:
+        return await service.add_location(
             session,
             actor=user,
             point_of_care=point_of_care,
@@ -91,16 +92,16 @@ async def add_location(
             bed_label=bed_label,
             now=now,
         )
-    except Invalid as exc:
-        return await _page(request, session, values=values, errors=errors_from(exc), status=422)
+
+    try:
+        saved = await attempt(session, write, refusals=(Conflict,))
     except NotFound as exc:
+        # The ward or bed typed is not there: beside that field (the savepoint is undone).
         field = "bed_label" if exc.detail.startswith("No bed") else "ward_code"
         return await _page(request, session, values=values, errors={field: exc.detail}, status=422)
-    except Conflict as exc:
-        return await _page(
-            request, session, values=values, errors={"point_of_care": exc.detail}, status=409
-        )
-    await commit(session)
+    if not saved.ok:
+        errors = saved.errors or {"point_of_care": saved.problem or ""}
+        return await _page(request, session, values=values, errors=errors, status=saved.status)
     return await _page(request, session, message=f"{point_of_care} is mapped to {ward_code}.")
 
 

@@ -1,7 +1,7 @@
 """Seclusion, segregation and use of force as other domains see them: the board's cards,
 the admission's list of episodes, and the check that refuses a discharge while one is
-open. These are the hooks the board, the admission and discharge call (see register_all() in app/extensions.py and
-app/segregation/views.py). All deadlines come from evaluate.py.
+open. These are the hooks the board, the admission and discharge call, filled by
+register_all() in app/extensions.py. All deadlines come from evaluate.py.
 """
 
 from __future__ import annotations

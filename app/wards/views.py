@@ -17,11 +17,18 @@ from app.audit import service as audit
 from app.auth import access, scope
 from app.auth.models import User
 from app.deps import NowDep, PageUser, SessionDep, commit
-from app.errors import Conflict, Invalid, NotFound
-from app.forms import Errors, errors_from, form_dict, take_datetimes, validate
+from app.errors import Conflict
+from app.forms import Errors, attempt, form_dict, take_datetimes, validate
 from app.wards import admissions, board, codes, schemas, service
 from app.wards.models import PURPOSE_NOT_RECORDED, Admission, Bed, Locality, Ward, WardStay
-from app.web import input_datetime, is_htmx, page_or_fragment, render, templates
+from app.web import (
+    BOARD_CHANGED,
+    done,
+    input_datetime,
+    page_or_fragment,
+    render,
+    templates,
+)
 
 router = APIRouter()
 
@@ -50,14 +57,6 @@ admission_sections: list[AdmissionSection] = []
 # person's NHS number, decision to admit and bed request), without wards knowing of them.
 AdmitPrefill = Callable[[AsyncSession, User, Request, datetime], Awaitable[dict[str, str]]]
 admit_prefills: list[AdmitPrefill] = []
-BOARD_CHANGED = {"HX-Trigger": "board-changed"}
-
-
-def done(request: Request, ward_code: str, message: str) -> Response:
-    """After a change: htmx gets a notice for the panel and the board refreshes; no-JS redirects."""
-    if is_htmx(request):
-        return render(request, "wards/_done.html", {"message": message}, headers=BOARD_CHANGED)
-    return RedirectResponse(f"/wards/{ward_code}", status_code=303)
 
 
 @router.get("/wards", response_class=HTMLResponse)
@@ -253,28 +252,29 @@ async def admit(
             + " differ from what you typed. Check the NHS number and the details; nothing"
             " was saved.",
         )
-    try:
-        # A savepoint: a refusal undoes only this attempt, and what the page needs to show
-        # the form again (the user, the ward, the bed) stays loaded.
-        async with session.begin_nested():
-            if patient is None:
-                assert patient_data is not None
-                patient = await service.create_patient(
-                    session, actor=user, data=patient_data, now=now
-                )
-            admission_data.patient_id = patient.id
-            # Named by NHS number with details that match the record (or just registered):
-            # the person is known to whoever typed them, so not only by a patient id.
-            await admissions.admit(
-                session, actor=user, data=admission_data, now=now, identified=True
-            )
-        await commit(session)
-    except Invalid as exc:
-        errors.update(errors_from(exc))
-        return await again(422)
-    except (Conflict, NotFound) as exc:
-        return await again(exc.status, exc.detail)
-    return done(request, ward.code, f"{patient.display_name} admitted to bed {bed.label}.")
+    data = admission_data
+
+    async def write() -> str:
+        person = patient
+        if person is None:
+            assert patient_data is not None
+            person = await service.create_patient(session, actor=user, data=patient_data, now=now)
+        data.patient_id = person.id
+        # Named by NHS number with details that match the record (or just registered):
+        # the person is known to whoever typed them, so not only by a patient id.
+        await admissions.admit(session, actor=user, data=data, now=now, identified=True)
+        return person.display_name
+
+    saved = await attempt(session, write)
+    if not saved.ok:
+        errors.update(saved.errors)
+        return await again(saved.status, saved.problem)
+    return done(
+        request,
+        f"{saved.saved} admitted to bed {bed.label}.",
+        trigger=BOARD_CHANGED,
+        redirect=f"/wards/{ward.code}",
+    )
 
 
 # --- open and close beds ----------------------------------------------------------------
@@ -304,17 +304,15 @@ async def set_bed_status(
         schemas.BedPatch, {"status": values.get("status"), "reason": values.get("reason")}, errors
     )
     ward, bed = await _ward_and_bed(session, user, code, label, "open or close beds")
-    try:
-        if data is None:
-            raise Invalid([])
-        async with session.begin_nested():
-            await service.set_bed_status(
-                session, actor=user, ward_code=code, label=label, data=data, now=now
-            )
-        await commit(session)
-    except (Invalid, Conflict) as exc:
-        if isinstance(exc, Invalid):
-            errors.update(errors_from(exc))
+
+    async def write() -> object:
+        assert data is not None
+        return await service.set_bed_status(
+            session, actor=user, ward_code=code, label=label, data=data, now=now
+        )
+
+    saved = await attempt(session, write, errors=errors, refusals=(Conflict,))
+    if not saved.ok:
         return page_or_fragment(
             request,
             "wards/close_bed.html",
@@ -323,13 +321,16 @@ async def set_bed_status(
                 "ward": ward,
                 "bed": bed,
                 "values": values,
-                "errors": errors,
-                "problem": exc.detail if isinstance(exc, Conflict) else None,
+                "errors": saved.errors,
+                "problem": saved.problem,
             },
-            status_code=exc.status,
+            status_code=saved.status,
         )
+    assert data is not None
     state = "closed" if data.status == "closed" else "reopened"
-    return done(request, ward.code, f"Bed {bed.label} {state}.")
+    return done(
+        request, f"Bed {bed.label} {state}.", trigger=BOARD_CHANGED, redirect=f"/wards/{ward.code}"
+    )
 
 
 # --- transfer ---------------------------------------------------------------------------
@@ -408,32 +409,32 @@ async def transfer(
         },
         errors,
     )
-    problem = None
-    if not errors and data is not None:
-        try:
-            async with session.begin_nested():
-                admission = await admissions.transfer(
-                    session, actor=user, admission_id=admission_id, data=data, now=now
-                )
-            await commit(session)
-            # Back to the ward the person left: that is the board the nurse was working on.
-            left, arrived = admission.stays[-2], admission.stays[-1]
-            message = (
-                f"{admission.patient.display_name} moved to {arrived.ward.name}, "
-                f"bed {arrived.bed.label}."
-            )
-            return done(request, left.ward.code, message)
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except (Conflict, NotFound) as exc:
-            problem = exc.detail
-    context = await _transfer_context(session, user, now, admission_id, values, errors, problem)
+
+    async def write() -> Admission:
+        assert data is not None
+        return await admissions.transfer(
+            session, actor=user, admission_id=admission_id, data=data, now=now
+        )
+
+    saved = await attempt(session, write, errors=errors)
+    if saved.ok:
+        admission = saved.saved
+        # Back to the ward the person left: that is the board the nurse was working on.
+        left, arrived = admission.stays[-2], admission.stays[-1]
+        message = (
+            f"{admission.patient.display_name} moved to {arrived.ward.name}, "
+            f"bed {arrived.bed.label}."
+        )
+        return done(request, message, trigger=BOARD_CHANGED, redirect=f"/wards/{left.ward.code}")
+    context = await _transfer_context(
+        session, user, now, admission_id, values, saved.errors, saved.problem
+    )
     return page_or_fragment(
         request,
         "wards/transfer.html",
         "wards/_transfer_form.html",
         context,
-        status_code=409 if problem else 422,
+        status_code=saved.status,
     )
 
 
@@ -498,21 +499,16 @@ async def _admission_form_result(
     values: dict[str, Any],
     errors: Errors,
     *,
-    write: Callable[[], Awaitable[object]] | None,
+    write: Callable[[], Awaitable[object]],
     sent: str,
     conflict_field: str,
 ) -> Response:
-    """Save one of the admission page's forms, or show that form again with its errors."""
-    if not errors and write is not None:
-        try:
-            async with session.begin_nested():
-                await write()
-            await commit(session)
-            return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
-        except Invalid as exc:
-            errors.update(errors_from(exc))
-        except Conflict as exc:
-            errors[conflict_field] = exc.detail
+    """Save one of the admission page's forms, or show that form again with its errors (a
+    conflict beside ``conflict_field``: the page holds several forms)."""
+    saved = await attempt(session, write, errors=errors, refusals=(Conflict,))
+    if saved.ok:
+        return RedirectResponse(f"/admissions/{admission_id}", status_code=303)
+    problem = {conflict_field: saved.problem} if saved.problem else {}
     return await _admission_page(
         request,
         session,
@@ -520,7 +516,7 @@ async def _admission_form_result(
         admission_id,
         now,
         values=values,
-        errors=errors,
+        errors={**saved.errors, **problem},
         status=422,
         sent=sent,
     )
@@ -571,7 +567,7 @@ async def add_purpose_review(
         now,
         values,
         errors,
-        write=write if data is not None else None,
+        write=write,
         sent="review",
         conflict_field="note",
     )
@@ -605,7 +601,7 @@ async def change_legal_status(
         now,
         values,
         errors,
-        write=write if data is not None else None,
+        write=write,
         sent="legal",
         conflict_field="legal_status",
     )
@@ -647,7 +643,7 @@ async def record_purpose(
         now,
         values,
         errors,
-        write=write if data is not None else None,
+        write=write,
         sent="purpose",
         conflict_field="reason",
     )
