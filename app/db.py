@@ -62,11 +62,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is UTC:  # asyncpg's timestamptz: already right (a rule run reads 100k)
-            return value
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value
+        if moment.tzinfo is UTC:  # asyncpg's timestamptz: already right (a rule run reads 100k)
+            return moment
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
 
 # Constraint (and trigger) names the database may refuse a write with, and what to tell the

@@ -62,7 +62,8 @@ class Interval:
         if isinstance(self._value, timedelta):
             return self._value
         if self._value.months == 0 and self._value.years == 0:
-            return self._value.tdelta
+            length: timedelta = self._value.tdelta
+            return length
         return None
 
     def after(self, moment: datetime) -> datetime:
@@ -70,7 +71,7 @@ class Interval:
             return moment + self._value
         zone = local_tz()
         local = moment.astimezone(zone).replace(tzinfo=None)
-        shifted = local + self._value
+        shifted: datetime = local + self._value
         return shifted.replace(tzinfo=zone).astimezone(UTC)
 
 

@@ -33,10 +33,12 @@ def _subjects(values: tuple[str, ...]) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("admissions", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("purpose_recorded_at", app.db.UTCDateTime(timezone=True), nullable=True)
-        )
+    # A plain ADD COLUMN on both databases: SQLite's batch mode would copy the table, and
+    # the triggers of other tables that name admissions (0002) refuse that.
+    op.add_column(
+        "admissions",
+        sa.Column("purpose_recorded_at", app.db.UTCDateTime(timezone=True), nullable=True),
+    )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_alerts_subject_type"), type_="check")
         batch_op.create_check_constraint(op.f("ck_alerts_subject_type"), _subjects(NEW_SUBJECTS))
@@ -51,5 +53,4 @@ def downgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_alerts_subject_type"), type_="check")
         batch_op.create_check_constraint(op.f("ck_alerts_subject_type"), _subjects(OLD_SUBJECTS))
-    with op.batch_alter_table("admissions", schema=None) as batch_op:
-        batch_op.drop_column("purpose_recorded_at")
+    op.drop_column("admissions", "purpose_recorded_at")

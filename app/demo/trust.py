@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-import nhs_number
+from nhs_number import validate as nhs_validate
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -283,10 +283,10 @@ def _give_nhs_numbers(rng: random.Random, people: list[Person]) -> None:
     for person in people:
         while True:
             stem = f"999{rng.randrange(1_000_000):06d}"
-            check = nhs_number.calculate_checksum(stem)
+            check = nhs_validate.calculate_checksum(stem)
             candidate = f"{stem}{check}"
             # A check digit of 10 means that stem cannot be an NHS number.
-            if check != 10 and candidate not in used and nhs_number.is_valid(candidate):
+            if check != 10 and candidate not in used and nhs_validate.is_valid(candidate):
                 break
         used.add(candidate)
         person.nhs_number = candidate

@@ -15,4 +15,4 @@ METHOD = (
 
 def distance_km(home: tuple[float, float], there: tuple[float, float]) -> float:
     """Kilometres, to 0.1 km, between two (latitude, longitude) points."""
-    return round(haversine(home, there, unit=Unit.KILOMETERS), 1)
+    return round(float(haversine(home, there, unit=Unit.KILOMETERS)), 1)

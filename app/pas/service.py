@@ -30,7 +30,7 @@ from app import clock
 from app.audit import service as audit
 from app.auth.models import User
 from app.config import get_settings
-from app.db import Base, conflict_from_integrity_error
+from app.db import Base, conflict_from_integrity_error, flush
 from app.discharge import service as discharge_service
 from app.errors import Conflict, DomainError, NotFound
 from app.pas import hl7v2
@@ -340,7 +340,7 @@ async def _remember_numbers(
                 "205",
                 "PID^1^3",
             )
-    await wards_service.flush(session)
+    await flush(session)
 
 
 async def update_person(
@@ -360,7 +360,7 @@ async def update_person(
             setattr(patient, name, value)
             changed.append(name)
     if changed:
-        await wards_service.flush(session)
+        await flush(session)
         await audit.record(
             session, actor=actor, action="patient.update", entity=patient, before=before, at=now
         )
@@ -720,7 +720,7 @@ async def cancel_discharge(
     admission.discharged_at = None
     admission.discharge_destination = None
     stay.ended_at = None
-    await wards_service.flush(session)
+    await flush(session)
     await audit.record(
         session,
         actor=actor,
@@ -1127,7 +1127,7 @@ async def add_location(
         created_by_id=actor.id,
     )
     session.add(location)
-    await wards_service.flush(session)
+    await flush(session)
     await audit.record(session, actor=actor, action="pas_location.create", entity=location, at=now)
     return location
 

@@ -201,7 +201,8 @@ async def test_a_quiet_night_is_not_silence(sc: Scenario) -> None:
 
 
 async def test_no_feed_no_alert(sc: Scenario) -> None:
-    await sc.run(T + D)
+    result = await sc.run(T + D)
+    assert result.run.errors == {}  # the check ran, and found nothing to fall silent
     assert await sc.alerts("FEED_SILENT") == []
 
 

@@ -146,8 +146,11 @@ async def feed_silent(session: AsyncSession, ctx: RunContext) -> list[Breach]:
         times = [before] if before is not None else []
         received = received.where(PasMessage.received_at >= since)
     times += list(await session.scalars(received.order_by(PasMessage.received_at)))
+    if not times:
+        return []  # no feed (no message ever), or none by as_of: nothing to fall silent
     result = []
-    for last, following in zip(times, [*times[1:], None], strict=True):
+    following_times: list[datetime | None] = [*times[1:], None]
+    for last, following in zip(times, following_times, strict=True):
         if following is not None and following - last <= silence:
             continue  # day time between them is at most the time between them
         due = silent_until(last, silence, starts, ends)

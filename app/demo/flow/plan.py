@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import nhs_number
+from nhs_number import validate as nhs_validate
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -291,9 +291,9 @@ def _nhs_number(rng: random.Random, used: set[str]) -> str:
     """A valid number in the 999 range, which is never issued to real people."""
     while True:
         stem = f"999{rng.randrange(1_000_000):06d}"
-        check = nhs_number.calculate_checksum(stem)
+        check = nhs_validate.calculate_checksum(stem)
         candidate = f"{stem}{check}"
-        if check != 10 and candidate not in used and nhs_number.is_valid(candidate):
+        if check != 10 and candidate not in used and nhs_validate.is_valid(candidate):
             used.add(candidate)
             return candidate
 

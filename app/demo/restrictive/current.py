@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from app.clock import local_tz
 from app.demo.plan import Person, Segment, Spell, to_minute, weighted
@@ -273,11 +274,12 @@ def _pick(
     def fits(item: tuple[Spell, int]) -> bool:
         return item[1] not in used and _open_segment(item[0]).start <= since
 
-    for test in (
+    tests: tuple[Callable[[Any], bool], ...] = (
         lambda s: _open_segment(s).ward.code in wards,
         lambda s: _open_segment(s).ward.ward_type in ward_types,
         lambda _s: True,
-    ):
+    )
+    for test in tests:
         pool = [c for c in candidates if fits(c) and test(c[0])]
         if pool:
             chosen = rng.choice(pool)
