@@ -438,6 +438,7 @@ def serve(
         proxy_headers=True,
         # X-Forwarded-Proto (so cookies are Secure behind a TLS proxy) only from the proxy.
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_level="info",
     )
 

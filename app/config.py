@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # Addresses whose X-Forwarded-Proto/-For are believed (uvicorn's forwarded_allow_ips):
     # the reverse proxy that ends TLS. "*" trusts anyone: only where nothing else can connect.
     forwarded_allow_ips: str = "127.0.0.1"
+    # How long an idle client connection stays open. Longer than the proxy's own idle
+    # timeout (nginx and most load balancers: 60 s), or the proxy sends a request on a
+    # connection the service is closing at that moment and the user gets a 502; uvicorn's
+    # default of 5 s also dropped clients on a loaded machine between two requests.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # A request body larger than this is refused with 413 before it is read whole.
     max_body_bytes: int = 1_048_576
     # Sign-in throttling, counted in the database so every worker sees the same counts.

@@ -248,3 +248,28 @@ def test_seed_demo_builds_a_realistic_trust_once(cli_env):
     assert f["ld_or_autistic"] > 0
     assert len({kind for kind, _ in f["ward_kinds"]}) >= 4
     assert {sex for _, sex in f["ward_kinds"]} == {"male", "female", "mixed"}
+
+
+def test_serve_keeps_idle_connections_open_past_the_proxys_idle_timeout(monkeypatch):
+    """A proxy (nginx, a load balancer: 60 s idle) reuses a connection the service must not
+    be closing at that moment, or a user gets a 502: `serve` hands uvicorn the setting,
+    longer than 60 s unless told otherwise. (uvicorn itself is the edge replaced here.)"""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from app import cli
+    from app.config import get_settings
+
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: started.update(options))
+    for value, expected in ((None, 75), ("120", 120)):
+        if value is None:
+            monkeypatch.delenv("WARDFLOW_KEEP_ALIVE_SECONDS", raising=False)
+        else:
+            monkeypatch.setenv("WARDFLOW_KEEP_ALIVE_SECONDS", value)
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli.app, ["serve", "--port", "8123"])
+        assert result.exit_code == 0, result.output
+        assert started["timeout_keep_alive"] == expected
+        assert started["port"] == 8123
+    get_settings.cache_clear()
