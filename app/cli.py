@@ -656,6 +656,27 @@ def adt_replay(
     console.print(f"{len(acks)} messages sent.")
 
 
+@adt_app.command("demo-day")
+def adt_demo_day(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("var/demo-adt.hl7"),
+    hours: Annotated[float, typer.Option(min=1, max=24 * 7, help="Hours before now.")] = 24,
+    seed: Annotated[int, typer.Option(help="The same seed and data give the same day.")] = 1,
+) -> None:
+    """A day of the PAS's ADT traffic for the wards as they are now (the demo trust's, or
+    any), ending now: admissions to free beds, transfers, leave, updates and discharges,
+    one resent message and one sent ahead of its admission. Send it with `adt replay`."""
+    from app.demo import adt
+
+    messages = _run(lambda session: adt.day_of_traffic(session, utcnow(), seed=seed, hours=hours))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # One segment a line and a blank line between messages: readable, and `adt replay`
+    # reads it back (it splits at each MSH).
+    out.write_text("\n".join(m.text.replace("\r", "\n") for m in messages), encoding="utf-8")
+    events = ", ".join(f"{n} {event}" for event, n in sorted(adt.counts(messages).items()))
+    console.print(f"{len(messages)} messages ({events}) written to {out}.")
+    console.print(f"Send them: wardflow adt listen & wardflow adt replay {out}")
+
+
 @audit_app.command("verify")
 def audit_verify(
     expect_head: Annotated[

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+from nhs_number import validate as nhs_validate
+
 Progress = Callable[[str, int, int], None]
 
 
@@ -643,6 +645,19 @@ class Person:
     autistic: bool
     last_ended_at: datetime | None = None  # None while in hospital
     nhs_number: str = ""
+
+
+def nhs_number(rng: random.Random, used: set[str]) -> str:
+    """A valid number in the 999 range, which is never issued to real people, not in
+    `used` (and added to it)."""
+    while True:
+        stem = f"999{rng.randrange(1_000_000):06d}"
+        check = nhs_validate.calculate_checksum(stem)
+        candidate = f"{stem}{check}"
+        # A check digit of 10 means that stem cannot be an NHS number.
+        if check != 10 and candidate not in used and nhs_validate.is_valid(candidate):
+            used.add(candidate)
+            return candidate
 
 
 def age_limits(spell: Spell) -> tuple[int, int]:

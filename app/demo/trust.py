@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from nhs_number import validate as nhs_validate
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +46,7 @@ from app.demo.plan import (
     ld_and_autism,
     legal_history,
     name,
+    nhs_number,
     reason_and_benefit,
     stay_length,
     to_minute,
@@ -278,18 +278,9 @@ def _cover_every_ethnic_category(rng: random.Random, people: list[Person]) -> No
 
 
 def _give_nhs_numbers(rng: random.Random, people: list[Person]) -> None:
-    """Valid check digits in the 999 range, which is never issued to real people."""
     used: set[str] = set()
     for person in people:
-        while True:
-            stem = f"999{rng.randrange(1_000_000):06d}"
-            check = nhs_validate.calculate_checksum(stem)
-            candidate = f"{stem}{check}"
-            # A check digit of 10 means that stem cannot be an NHS number.
-            if check != 10 and candidate not in used and nhs_validate.is_valid(candidate):
-                break
-        used.add(candidate)
-        person.nhs_number = candidate
+        person.nhs_number = nhs_number(rng, used)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from nhs_number import validate as nhs_validate
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -16,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.clock import local_tz
 from app.demo.places import DEMO_USERS, LOCALITIES
-from app.demo.plan import ETHNIC_WEIGHTS, Person, name, to_minute, weighted
+from app.demo.plan import ETHNIC_WEIGHTS, Person, name, nhs_number, to_minute, weighted
 from app.wards import service as wards_service
 from app.wards.models import Patient
 from app.wards.schemas import PatientIn
@@ -269,7 +268,7 @@ async def new_patient(
         actor=recorder.bed_manager,
         data=PatientIn.model_validate(
             {
-                "nhs_number": _nhs_number(rng, recorder.numbers),
+                "nhs_number": nhs_number(rng, recorder.numbers),
                 "given_name": given,
                 "family_name": family,
                 "date_of_birth": born,
@@ -285,17 +284,6 @@ async def new_patient(
     )
     assert loaded is not None
     return loaded
-
-
-def _nhs_number(rng: random.Random, used: set[str]) -> str:
-    """A valid number in the 999 range, which is never issued to real people."""
-    while True:
-        stem = f"999{rng.randrange(1_000_000):06d}"
-        check = nhs_validate.calculate_checksum(stem)
-        candidate = f"{stem}{check}"
-        if check != 10 and candidate not in used and nhs_validate.is_valid(candidate):
-            used.add(candidate)
-            return candidate
 
 
 def _age(born: date, on: date) -> int:
