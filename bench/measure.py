@@ -1,6 +1,7 @@
 """The measurements on one data set, each beside its limits, in this order: the rule runs
 (so the board and the search then carry the alerts a live service has), the ward board,
-bed search, admissions written through the API, and the workers' peak memory."""
+bed search, admissions written through the API, the workers' peak memory, and the PAS feed
+(bench/feed.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bench import raw, rules
+from bench import feed, raw, rules
 from bench.config import Config, DataSet
 from bench.servers import Server, running
 from bench.sets import Prepared
@@ -426,6 +427,8 @@ def measure(config: Config, data: DataSet, prepared: Prepared) -> dict[str, Any]
             "worker_peak_rss_mb": round(service.peak_rss_mb(), 1),
             "bare_peak_rss_mb": round(bare.peak_rss_mb(), 1),
         }
+    console.print("  the PAS feed: a national day of ADT messages through MLLP")
+    result["feed"] = feed.measure(url)
     result["weekly_report"] = "not yet built"
     if config.wants_full_run(data):
         console.print("  rule runs, the first over all history")

@@ -37,6 +37,11 @@ def _rate(result: dict[str, Any], *path: str) -> str:
     return f"{value['per_second']:.0f}/s" + (f" ({failed} failed)" if failed else "")
 
 
+def _seconds(result: dict[str, Any], *path: str) -> str:
+    value = _get(result, *path)
+    return "-" if value is None else f"{value:,.0f} s ({_get(result, 'feed', 'messages'):,} msgs)"
+
+
 def _full(result: dict[str, Any]) -> str:
     full = _get(result, "rules", "full")
     if full is None:
@@ -77,6 +82,11 @@ ROWS: tuple[tuple[str, Any], ...] = (
     ("Admissions written through the API", lambda r: _rate(r, "admissions", "api")),
     ("  limit: the same rows by hand-written SQL", lambda r: _rate(r, "admissions", "sql")),
     ("  limit: bare route, same request", lambda r: _rate(r, "admissions", "bare")),
+    ("PAS feed through MLLP, a national day: messages/s", lambda r: _rate(r, "feed", "listener")),
+    ("  ACK p50 / p95 ms", lambda r: _ms(r, "feed", "listener", "ack")),
+    ("  a day's backlog drains in", lambda r: _seconds(r, "feed", "day_drains_in_s")),
+    ("  limit: bare MLLP listener (parse, ACK): messages/s", lambda r: _rate(r, "feed", "bare")),
+    ("  limit: its ACK p50 / p95 ms", lambda r: _ms(r, "feed", "bare", "ack")),
     ("Peak memory (RSS) of a web worker", lambda r: _mb(r, "worker_peak_rss_mb")),
     ("  limit: a bare worker", lambda r: _mb(r, "bare_peak_rss_mb")),
 )
@@ -241,6 +251,15 @@ def goals(
         f"≥ 200 admissions/s with {top['set']['workers']} workers",
         f"{rate}/s",
         None if rate is None else rate >= 200,
+    )
+    drain = _get(top, "feed", "day_drains_in_s")
+    ack = _p95(top, "feed", "listener", "ack")
+    refused = _get(top, "feed", "listener", "not_accepted")
+    add(
+        "PAS feed: a national day's backlog drains in < 5 minutes, ACK p95 < 250 ms, all AA",
+        f"{drain} s for {_get(top, 'feed', 'messages')} messages, ACK p95 {ack} ms, "
+        f"{refused} not accepted",
+        None if drain is None or ack is None else (drain < 300 and ack < 250 and not refused),
     )
     rss = _get(top, "memory", "worker_peak_rss_mb")
     add("A worker < 300 MB", f"{rss} MB peak RSS", None if rss is None else rss < 300)

@@ -35,6 +35,8 @@ from app.demo.plan import (
     nhs_number,
     weighted,
 )
+from app.discharge.models import ReadyForDischarge
+from app.segregation.force.models import RestrictiveIntervention
 from app.segregation.models import Seclusion, Segregation
 from app.wards.models import Admission, Bed, Patient, Ward, WardStay
 
@@ -113,14 +115,16 @@ async def wards_now(session: AsyncSession) -> WardsNow:
         beds[bed.id] = BedPlace(wards[bed.ward_id], bed.label, free_from)
     latest: dict[int, datetime] = {}
     restricted: set[int] = set()
-    for model in (Seclusion, Segregation):
+    # A discharge or a move may not come before what is recorded in the stay: its
+    # restrictive practice, and when the person became ready for discharge.
+    for model in (Seclusion, Segregation, RestrictiveIntervention, ReadyForDischarge):
         episodes = await session.execute(
             select(model.admission_id, model.started_at, model.ended_at)
             .join(Admission, Admission.id == model.admission_id)
             .where(Admission.discharged_at.is_(None))
         )
         for admission_id, started_at, ended_at in episodes:
-            if ended_at is None:
+            if ended_at is None and model in (Seclusion, Segregation):
                 restricted.add(admission_id)
             moment = ended_at or started_at
             latest[admission_id] = max(moment, latest.get(admission_id, moment))
@@ -171,7 +175,7 @@ class _Writer:
     """ER7 text for each event, with control ids unique to this day's plan."""
 
     def __init__(self, end: datetime) -> None:
-        self.prefix = f"WF{end:%y%m%d%H%M}"
+        self.prefix = f"WF{end:%y%m%d%H%M%S}"  # MSH-10 holds 20 characters
         self.numbers = itertools.count(1)
 
     def message(self, event: str, at: datetime, person: Resident, pv1: dict[int, str]) -> Message:
@@ -248,7 +252,6 @@ def plan_day(
     queue: list[_Event] = []
     writer = _Writer(end)
     messages: list[Message] = []
-    new_people = itertools.count(1)
     forced = itertools.count()
 
     def at_some_point(after: datetime, chance: float) -> datetime | None:
@@ -300,7 +303,7 @@ def plan_day(
         stamp = f"{at:%Y%m%d%H%M%S}+0000"
         if event.kind == "admit":
             assert event.bed is not None
-            person = _new_person(rng, event.bed, at, wards.nhs_numbers, next(new_people))
+            person = _new_person(rng, event.bed, at, wards.nhs_numbers)
             if rng.random() < REGISTERED_FIRST:
                 emit("A28", max(start, at - timedelta(hours=rng.uniform(1, 6))), person)
             emit("A01", at, person, f44=stamp)
@@ -340,9 +343,7 @@ def plan_day(
     return messages
 
 
-def _new_person(
-    rng: random.Random, bed: BedPlace, at: datetime, used: set[str], n: int
-) -> Resident:
+def _new_person(rng: random.Random, bed: BedPlace, at: datetime, used: set[str]) -> Resident:
     ward = bed.ward
     sex = ward.sex if ward.sex != "mixed" else weighted(rng, MIXED_WARD_SEXES)
     youngest, oldest = max(ward.min_age, 12), min(ward.max_age, 90)
@@ -354,9 +355,10 @@ def _new_person(
         born -= timedelta(days=1)
     ethnic = weighted(rng, ETHNIC_WEIGHTS.items())
     given, family = name(rng, ethnic, sex)
+    number = nhs_number(rng, used)
     return Resident(
-        nhs_number=nhs_number(rng, used),
-        local_number=f"N{at:%y%m%d}{n:05d}",
+        nhs_number=number,
+        local_number=f"N{number}",  # the PAS's own number: unique as the NHS number is
         family_name=family,
         given_name=given,
         date_of_birth=born,
