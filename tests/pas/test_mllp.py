@@ -98,3 +98,26 @@ async def test_replay_sends_a_file_of_messages(port, session):
     assert len(messages) == 2
     acks = await listener.replay("127.0.0.1", port, messages)
     assert [ack_fields(a)["code"] for a in acks] == ["AA", "AA"]
+
+
+async def test_only_the_listed_integration_engine_may_connect(port, session, monkeypatch):
+    """MLLP carries no credentials: with WARDFLOW_PAS_ALLOWED_CLIENTS set, a client at any
+    other address is closed unanswered and nothing it sent is kept; the listed one is served."""
+    monkeypatch.setattr(get_settings(), "pas_allowed_clients", ["192.0.2.10"])
+    stranger = next_nhs_number()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(VT + adt("A01", nhs=stranger).encode() + FS_CR)
+    await writer.drain()
+    try:  # closed unanswered: an end of stream, or a reset for what it left unread
+        answer = await asyncio.wait_for(reader.read(), timeout=10)
+    except ConnectionResetError:
+        answer = b""
+    assert answer == b""
+    writer.close()
+    assert await session.scalar(select(Patient.id).where(Patient.nhs_number == stranger)) is None
+
+    monkeypatch.setattr(get_settings(), "pas_allowed_clients", ["192.0.2.10", "127.0.0.1"])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    ack = await exchange(writer, reader, VT + adt("A28", nhs=next_nhs_number()).encode() + FS_CR)
+    assert ack["code"] == "AA", ack
+    writer.close()
